@@ -1,0 +1,358 @@
+#include "ir/shape_inference.h"
+
+#include <algorithm>
+#include <set>
+
+namespace kiln {
+
+std::optional<Shape> broadcastShapes(const Shape& a, const Shape& b) {
+  size_t n = std::max(a.size(), b.size());
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    if (da != db && da != 1 && db != 1) return std::nullopt;
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+bool broadcastsTo(const Shape& from, const Shape& to) {
+  auto s = broadcastShapes(from, to);
+  return s && *s == to;
+}
+
+std::optional<int> normalizeAxis(int64_t axis, int rank) {
+  if (axis < -rank || axis >= rank) return std::nullopt;
+  return int(axis < 0 ? axis + rank : axis);
+}
+
+namespace {
+
+struct Fail {
+  std::string msg;
+};
+
+std::string typesStr(const std::vector<TensorType>& ts) {
+  std::string s;
+  for (size_t i = 0; i < ts.size(); ++i) s += (i ? ", " : "") + ts[i].str();
+  return s;
+}
+
+void require(bool cond, const std::string& msg) {
+  if (!cond) throw Fail{msg};
+}
+
+int axisAttr(const Attrs& attrs, const char* name, int rank) {
+  int64_t a = attrs.getInt(name);
+  auto ax = normalizeAxis(a, rank);
+  require(ax.has_value(), std::string(name) + " " + std::to_string(a) + " is out of range for rank " +
+                              std::to_string(rank));
+  return *ax;
+}
+
+void requireIntegerScalar(const TensorType& t, const char* what) {
+  require(isInteger(t.dtype) && t.rank() == 0,
+          std::string(what) + " must be an integer scalar (i32[] or i64[]), got " + t.str());
+}
+
+TensorType declaredOne(const std::vector<TensorType>& declared) {
+  require(declared.size() == 1, "expected one declared result type");
+  return declared[0];
+}
+
+std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, const Attrs& attrs,
+                              const std::vector<TensorType>& declared) {
+  const OpInfo& info = opInfo(kind);
+  if (info.traits & kFloatOnly)
+    for (size_t i = 0; i < in.size(); ++i) {
+      bool seedOperand = (kind == OpKind::Dropout && i == 1);
+      require(seedOperand || isFloat(in[i].dtype),
+              std::string(info.mnemonic) + " needs floating point operands, operand " +
+                  std::to_string(i) + " is " + in[i].str());
+    }
+  switch (kind) {
+    case OpKind::Constant: {
+      TensorType t = declaredOne(declared);
+      size_t n = attrs.getNumbers("value").size();
+      require(n == 1 || int64_t(n) == t.numElements(),
+              "constant has " + std::to_string(n) + " values; " + t.str() + " needs 1 or " +
+                  std::to_string(t.numElements()));
+      return {t};
+    }
+    case OpKind::Iota: {
+      TensorType t = declaredOne(declared);
+      require(t.rank() >= 1, "iota needs a result of rank >= 1");
+      require(t.dtype != DType::Bool, "iota cannot produce bool");
+      axisAttr(attrs, "axis", t.rank());
+      return {t};
+    }
+    case OpKind::RandomUniform:
+    case OpKind::RandomNormal: {
+      requireIntegerScalar(in[0], "the seed operand");
+      TensorType t = declaredOne(declared);
+      require(isFloat(t.dtype), "random values must be floating point, got " + t.str());
+      if (kind == OpKind::RandomUniform)
+        require(attrs.getFloat("low") <= attrs.getFloat("high"), "random_uniform needs low <= high");
+      else
+        require(attrs.getFloat("std") >= 0, "random_normal needs std >= 0");
+      return {t};
+    }
+    case OpKind::Neg:
+    case OpKind::Abs:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Sqrt:
+    case OpKind::Rsqrt:
+    case OpKind::Tanh:
+    case OpKind::Sigmoid:
+    case OpKind::Relu:
+    case OpKind::Gelu: {
+      require(in[0].dtype != DType::Bool, std::string(info.mnemonic) + " does not take bool");
+      if (kind == OpKind::Gelu) {
+        const std::string& a = attrs.getStr("approx");
+        require(a == "tanh" || a == "erf", "gelu approx must be \"tanh\" or \"erf\", got \"" + a + "\"");
+      }
+      return {in[0]};
+    }
+    case OpKind::Cast: {
+      TensorType t = declaredOne(declared);
+      require(t.shape == in[0].shape,
+              "cast keeps the shape: operand is " + in[0].str() + ", result " + t.str());
+      return {t};
+    }
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::Max:
+    case OpKind::Min:
+    case OpKind::Pow:
+    case OpKind::Eq:
+    case OpKind::Ne:
+    case OpKind::Lt:
+    case OpKind::Le:
+    case OpKind::Gt:
+    case OpKind::Ge: {
+      require(in[0].dtype == in[1].dtype, std::string(info.mnemonic) +
+                                               " operands must have the same dtype, got " +
+                                               typesStr(in));
+      bool boolOk = kind == OpKind::Eq || kind == OpKind::Ne;
+      require(boolOk || in[0].dtype != DType::Bool,
+              std::string(info.mnemonic) + " does not take bool operands");
+      auto s = broadcastShapes(in[0].shape, in[1].shape);
+      require(s.has_value(), "shapes " + shapeStr(in[0].shape) + " and " + shapeStr(in[1].shape) +
+                                 " do not broadcast");
+      DType rt = (info.traits & kComparison) ? DType::Bool : in[0].dtype;
+      return {TensorType{rt, *s}};
+    }
+    case OpKind::Select: {
+      require(in[0].dtype == DType::Bool, "select condition must be bool, got " + in[0].str());
+      require(in[1].dtype == in[2].dtype,
+              "select branches must have the same dtype, got " + typesStr({in[1], in[2]}));
+      auto s = broadcastShapes(in[0].shape, in[1].shape);
+      if (s) s = broadcastShapes(*s, in[2].shape);
+      require(s.has_value(), "select shapes " + typesStr(in) + " do not broadcast");
+      return {TensorType{in[1].dtype, *s}};
+    }
+    case OpKind::ReduceSum:
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMean: {
+      require(in[0].dtype != DType::Bool, std::string(info.mnemonic) + " does not take bool");
+      std::set<int> axes;
+      for (int64_t a : attrs.getInts("axes")) {
+        auto ax = normalizeAxis(a, in[0].rank());
+        require(ax.has_value(), "axis " + std::to_string(a) + " is out of range for " + in[0].str());
+        require(axes.insert(*ax).second, "axis " + std::to_string(a) + " is listed twice");
+      }
+      bool keep = attrs.getBool("keepdims");
+      Shape s;
+      for (int i = 0; i < in[0].rank(); ++i) {
+        if (!axes.count(i)) s.push_back(in[0].shape[size_t(i)]);
+        else if (keep) s.push_back(1);
+      }
+      return {TensorType{in[0].dtype, s}};
+    }
+    case OpKind::Reshape: {
+      TensorType t = declaredOne(declared);
+      require(t.dtype == in[0].dtype, "reshape keeps the dtype: " + in[0].str() + " to " + t.str());
+      require(t.numElements() == in[0].numElements(),
+              "reshape of " + in[0].str() + " to " + t.str() + " changes the element count");
+      return {t};
+    }
+    case OpKind::Transpose: {
+      const auto& perm = attrs.getInts("perm");
+      require(int(perm.size()) == in[0].rank(), "perm has " + std::to_string(perm.size()) +
+                                                    " entries for " + in[0].str());
+      std::vector<bool> seen(perm.size(), false);
+      Shape s;
+      for (int64_t p : perm) {
+        require(p >= 0 && p < int64_t(perm.size()) && !seen[size_t(p)],
+                "perm is not a permutation of 0.." + std::to_string(int64_t(perm.size()) - 1));
+        seen[size_t(p)] = true;
+        s.push_back(in[0].shape[size_t(p)]);
+      }
+      return {TensorType{in[0].dtype, s}};
+    }
+    case OpKind::BroadcastTo: {
+      TensorType t = declaredOne(declared);
+      require(t.dtype == in[0].dtype, "broadcast_to keeps the dtype: " + in[0].str() + " to " + t.str());
+      require(broadcastsTo(in[0].shape, t.shape), in[0].str() + " does not broadcast to " + t.str());
+      return {t};
+    }
+    case OpKind::Slice: {
+      const auto& start = attrs.getInts("start");
+      const auto& limit = attrs.getInts("limit");
+      const auto& stride = attrs.getInts("stride");
+      size_t r = size_t(in[0].rank());
+      require(start.size() == r && limit.size() == r && (stride.empty() || stride.size() == r),
+              "slice start, limit and stride need one entry per dimension of " + in[0].str());
+      Shape s;
+      for (size_t i = 0; i < r; ++i) {
+        int64_t st = stride.empty() ? 1 : stride[i];
+        require(st >= 1, "slice stride must be >= 1");
+        require(0 <= start[i] && start[i] <= limit[i] && limit[i] <= in[0].shape[i],
+                "slice [" + std::to_string(start[i]) + ":" + std::to_string(limit[i]) +
+                    "] is out of bounds for dimension " + std::to_string(i) + " of " + in[0].str());
+        s.push_back((limit[i] - start[i] + st - 1) / st);
+      }
+      return {TensorType{in[0].dtype, s}};
+    }
+    case OpKind::Concat: {
+      int axis = axisAttr(attrs, "axis", in[0].rank());
+      TensorType t = in[0];
+      for (size_t i = 1; i < in.size(); ++i) {
+        bool same = in[i].dtype == t.dtype && in[i].rank() == t.rank();
+        for (int d = 0; same && d < t.rank(); ++d)
+          same = d == axis || in[i].shape[size_t(d)] == in[0].shape[size_t(d)];
+        require(same, "concat operands must agree except on axis " + std::to_string(axis) +
+                          ", got " + typesStr(in));
+        t.shape[size_t(axis)] += in[i].shape[size_t(axis)];
+      }
+      require(t.shape[size_t(axis)] <= kMaxDim, "concat result is too large");
+      return {t};
+    }
+    case OpKind::Pad: {
+      const auto& lo = attrs.getInts("low");
+      const auto& hi = attrs.getInts("high");
+      require(lo.size() == size_t(in[0].rank()) && hi.size() == size_t(in[0].rank()),
+              "pad low and high need one entry per dimension of " + in[0].str());
+      Shape s = in[0].shape;
+      for (size_t i = 0; i < s.size(); ++i) {
+        require(lo[i] >= 0 && hi[i] >= 0 && lo[i] <= kMaxDim && hi[i] <= kMaxDim,
+                "pad amounts must be between 0 and 2^40");
+        s[i] += lo[i] + hi[i];
+      }
+      return {TensorType{in[0].dtype, s}};
+    }
+    case OpKind::Gather:
+    case OpKind::ScatterAdd: {
+      const TensorType& table = in[0];
+      const TensorType& idx = in[1];
+      require(table.rank() >= 1, "gather/scatter_add needs a table of rank >= 1");
+      require(isInteger(idx.dtype), "indices must be i32 or i64, got " + idx.str());
+      int axis = axisAttr(attrs, "axis", table.rank());
+      Shape s(table.shape.begin(), table.shape.begin() + axis);
+      s.insert(s.end(), idx.shape.begin(), idx.shape.end());
+      s.insert(s.end(), table.shape.begin() + axis + 1, table.shape.end());
+      require(int(s.size()) <= kMaxRank, "result rank exceeds " + std::to_string(kMaxRank));
+      if (kind == OpKind::Gather) return {TensorType{table.dtype, s}};
+      TensorType want{table.dtype, s};
+      require(in[2] == want, "scatter_add updates must be " + want.str() + ", got " + in[2].str());
+      return {table};
+    }
+    case OpKind::Matmul: {
+      const TensorType& a = in[0];
+      const TensorType& b = in[1];
+      require(a.rank() >= 2 && b.rank() >= 2, "matmul needs operands of rank >= 2, got " + typesStr(in));
+      require(a.dtype == b.dtype && a.dtype != DType::Bool,
+              "matmul operands must share a numeric dtype, got " + typesStr(in));
+      bool ta = attrs.getBool("transpose_a"), tb = attrs.getBool("transpose_b");
+      int64_t m = a.shape[size_t(a.rank() - (ta ? 1 : 2))];
+      int64_t ka = a.shape[size_t(a.rank() - (ta ? 2 : 1))];
+      int64_t kb = b.shape[size_t(b.rank() - (tb ? 1 : 2))];
+      int64_t n = b.shape[size_t(b.rank() - (tb ? 2 : 1))];
+      require(ka == kb, "matmul contraction dims differ: " + std::to_string(ka) + " vs " +
+                            std::to_string(kb) + " for " + typesStr(in));
+      Shape ba(a.shape.begin(), a.shape.end() - 2), bb(b.shape.begin(), b.shape.end() - 2);
+      auto batch = broadcastShapes(ba, bb);
+      require(batch.has_value(), "matmul batch dims " + shapeStr(ba) + " and " + shapeStr(bb) +
+                                     " do not broadcast");
+      Shape s = *batch;
+      s.push_back(m);
+      s.push_back(n);
+      return {TensorType{a.dtype, s}};
+    }
+    case OpKind::Softmax:
+    case OpKind::LogSoftmax: {
+      require(in[0].rank() >= 1, std::string(info.mnemonic) + " needs rank >= 1");
+      axisAttr(attrs, "axis", in[0].rank());
+      return {in[0]};
+    }
+    case OpKind::LayerNorm: {
+      require(in[0].rank() >= 1, "layer_norm needs rank >= 1");
+      TensorType p{in[0].dtype, {in[0].shape.back()}};
+      require(in[1] == p && in[2] == p, "layer_norm gain and bias must be " + p.str() + ", got " +
+                                            typesStr({in[1], in[2]}));
+      require(attrs.getFloat("eps") >= 0, "layer_norm eps must be >= 0");
+      return {in[0]};
+    }
+    case OpKind::CrossEntropy: {
+      const TensorType& logits = in[0];
+      const TensorType& labels = in[1];
+      require(isFloat(logits.dtype) && logits.rank() >= 1,
+              "cross_entropy logits must be floating point of rank >= 1, got " + logits.str());
+      require(isInteger(labels.dtype), "cross_entropy labels must be i32 or i64, got " + labels.str());
+      Shape want(logits.shape.begin(), logits.shape.end() - 1);
+      require(labels.shape == want, "cross_entropy labels must have shape " + shapeStr(want) +
+                                        " for logits " + logits.str() + ", got " + labels.str());
+      const std::string& red = attrs.getStr("reduction");
+      require(red == "mean" || red == "sum" || red == "none",
+              "cross_entropy reduction must be \"mean\", \"sum\" or \"none\", got \"" + red + "\"");
+      return {TensorType{logits.dtype, red == "none" ? want : Shape{}}};
+    }
+    case OpKind::Attention: {
+      const TensorType &q = in[0], &k = in[1], &v = in[2];
+      require(q.rank() == 4 && k.rank() == 4 && v.rank() == 4,
+              "attention takes q, k, v as [batch, heads, seq, head_dim], got " + typesStr(in));
+      require(q.dtype == k.dtype && q.dtype == v.dtype, "attention operands must share a dtype");
+      require(k.shape[0] == q.shape[0] && k.shape[1] == q.shape[1] && k.shape[3] == q.shape[3],
+              "attention k must be [" + std::to_string(q.shape[0]) + "," + std::to_string(q.shape[1]) +
+                  ",S," + std::to_string(q.shape[3]) + "], got " + k.str());
+      require(v.shape[0] == q.shape[0] && v.shape[1] == q.shape[1] && v.shape[2] == k.shape[2],
+              "attention v must be [" + std::to_string(q.shape[0]) + "," + std::to_string(q.shape[1]) +
+                  "," + std::to_string(k.shape[2]) + ",Dv], got " + v.str());
+      if (attrs.getBool("causal"))
+        require(q.shape[2] <= k.shape[2], "causal attention needs no more queries than keys");
+      if (in.size() == 4) {
+        Shape scores{q.shape[0], q.shape[1], q.shape[2], k.shape[2]};
+        require(in[3].dtype == q.dtype && broadcastsTo(in[3].shape, scores),
+                "attention mask must be " + std::string(dtypeName(q.dtype)) + " and broadcast to " +
+                    shapeStr(scores) + ", got " + in[3].str());
+      }
+      return {TensorType{q.dtype, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]}}};
+    }
+    case OpKind::Dropout: {
+      requireIntegerScalar(in[1], "the dropout seed");
+      double rate = attrs.getFloat("rate");
+      require(rate >= 0.0 && rate < 1.0, "dropout rate must be in [0, 1), got " + formatDouble(rate));
+      return {in[0]};
+    }
+    case OpKind::StateRead: return {declaredOne(declared)};
+    case OpKind::StateAssign: return {};
+  }
+  throw Fail{"unknown op kind"};
+}
+
+}  // namespace
+
+InferResult inferResultTypes(OpKind kind, const std::vector<TensorType>& operands,
+                             const Attrs& attrs, const std::vector<TensorType>& declared) {
+  try {
+    return {infer(kind, operands, attrs, declared), {}};
+  } catch (const Fail& f) {
+    return {{}, f.msg};
+  }
+}
+
+}  // namespace kiln

@@ -1,0 +1,14 @@
+// "Did you mean ...?" hints for misspelt names in user input.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiln {
+
+size_t editDistance(std::string_view a, std::string_view b);
+// The candidate closest to `word`, or empty when none is close enough to be a likely typo.
+std::string nearestName(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace kiln

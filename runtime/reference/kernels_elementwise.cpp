@@ -1,0 +1,66 @@
+#include <cmath>
+#include <limits>
+
+#include "runtime/reference/kernels.h"
+
+namespace kiln::ref {
+
+double geluTanh(double x) {
+  const double c = std::sqrt(2.0 / M_PI);
+  return 0.5 * x * (1.0 + std::tanh(c * (x + 0.044715 * x * x * x)));
+}
+
+double geluErf(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
+
+void select(const Tensor& c, const Tensor& a, const Tensor& b, Tensor& out) {
+  const Shape& s = out.type.shape;
+  IndexWalker w(s, {broadcastStrides(c.type.shape, s), broadcastStrides(a.type.shape, s),
+                    broadcastStrides(b.type.shape, s)});
+  for (int64_t i = 0; i < out.size(); ++i, w.next())
+    out[i] = c[w.offset(0)] != 0 ? a[w.offset(1)] : b[w.offset(2)];
+}
+
+std::string divide(const Tensor& a, const Tensor& b, Tensor& out) {
+  if (isFloat(out.type.dtype)) {
+    binaryMap(a, b, out, [](double x, double y) { return x / y; });
+    return {};
+  }
+  bool byZero = false;
+  binaryMap(a, b, out, [&](double x, double y) {
+    if (y == 0) {
+      byZero = true;
+      return 0.0;
+    }
+    return std::trunc(x / y);
+  });
+  return byZero ? "integer division by zero" : "";
+}
+
+void reduce(const Tensor& x, const std::vector<int64_t>& axes, ReduceKind kind, Tensor& out) {
+  int r = x.type.rank();
+  std::vector<bool> reduced(size_t(r), false);
+  for (int64_t a : axes) reduced[size_t(a < 0 ? a + r : a)] = true;
+  // Output strides over the input's index space, 0 along reduced axes (keepdims or not).
+  Shape kept;
+  for (int d = 0; d < r; ++d) kept.push_back(reduced[size_t(d)] ? 1 : x.type.shape[size_t(d)]);
+  std::vector<int64_t> outStrides = rowMajorStrides(kept);
+  for (int d = 0; d < r; ++d)
+    if (reduced[size_t(d)]) outStrides[size_t(d)] = 0;
+  double init = kind == ReduceKind::Max ? -std::numeric_limits<double>::infinity() : 0.0;
+  std::fill(out.data.begin(), out.data.end(), init);
+  IndexWalker w(x.type.shape, {outStrides});
+  for (int64_t i = 0; i < x.size(); ++i, w.next()) {
+    double& o = out[w.offset(0)];
+    if (kind == ReduceKind::Max) o = (x[i] > o || std::isnan(x[i])) ? x[i] : o;
+    else o += x[i];
+  }
+  if (kind == ReduceKind::Mean) {
+    int64_t count = out.size() == 0 ? 0 : x.size() / std::max<int64_t>(out.size(), 1);
+    for (double& v : out.data) v = count ? v / double(count) : std::nan("");
+  }
+  if (kind == ReduceKind::Max && isInteger(out.type.dtype))
+    for (double& v : out.data)
+      if (std::isinf(v)) v = out.type.dtype == DType::I32 ? -2147483648.0 : -9.2e18;
+}
+
+}  // namespace kiln::ref

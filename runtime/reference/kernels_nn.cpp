@@ -1,0 +1,148 @@
+#include <cmath>
+#include <limits>
+
+#include "runtime/reference/kernels.h"
+#include "runtime/reference/random.h"
+
+namespace kiln::ref {
+
+void matmul(const Tensor& a, const Tensor& b, bool transposeA, bool transposeB, Tensor& out) {
+  const Shape& os = out.type.shape;
+  int r = int(os.size());
+  int64_t m = os[size_t(r - 2)], n = os[size_t(r - 1)];
+  int64_t k = a.type.shape[size_t(a.type.rank() - (transposeA ? 2 : 1))];
+  Shape batch(os.begin(), os.end() - 2);
+  Shape aBatch(a.type.shape.begin(), a.type.shape.end() - 2);
+  Shape bBatch(b.type.shape.begin(), b.type.shape.end() - 2);
+  // Batch offsets of a and b, in whole matrices.
+  std::vector<int64_t> aSt = broadcastStrides(aBatch, batch), bSt = broadcastStrides(bBatch, batch);
+  IndexWalker w(batch, {aSt, bSt});
+  int64_t batches = out.size() / std::max<int64_t>(m * n, 1);
+  if (m * n == 0) return;
+  for (int64_t bi = 0; bi < batches; ++bi, w.next()) {
+    const double* A = a.data.data() + w.offset(0) * m * k;
+    const double* B = b.data.data() + w.offset(1) * k * n;
+    double* C = out.data.data() + bi * m * n;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int64_t p = 0; p < k; ++p)
+          acc += A[transposeA ? p * m + i : i * k + p] * B[transposeB ? j * k + p : p * n + j];
+        C[i * n + j] = acc;
+      }
+  }
+}
+
+void softmax(const Tensor& x, int axis, bool logarithm, Tensor& out) {
+  const Shape& s = x.type.shape;
+  int64_t len = s[size_t(axis)];
+  int64_t inner = 1;
+  for (size_t d = size_t(axis) + 1; d < s.size(); ++d) inner *= s[d];
+  int64_t outer = len * inner == 0 ? 0 : x.size() / (len * inner);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t in = 0; in < inner; ++in) {
+      int64_t base = o * len * inner + in;
+      double mx = -std::numeric_limits<double>::infinity();
+      for (int64_t j = 0; j < len; ++j) mx = std::max(mx, x[base + j * inner]);
+      double sum = 0;
+      for (int64_t j = 0; j < len; ++j) sum += std::exp(x[base + j * inner] - mx);
+      for (int64_t j = 0; j < len; ++j) {
+        double z = x[base + j * inner] - mx;
+        out[base + j * inner] = logarithm ? z - std::log(sum) : std::exp(z) / sum;
+      }
+    }
+}
+
+void layerNorm(const Tensor& x, const Tensor& gain, const Tensor& bias, double eps, Tensor& out) {
+  int64_t c = x.type.shape.back();
+  int64_t rows = c == 0 ? 0 : x.size() / c;
+  for (int64_t r = 0; r < rows; ++r) {
+    const double* row = x.data.data() + r * c;
+    double mean = 0;
+    for (int64_t j = 0; j < c; ++j) mean += row[j];
+    mean /= double(c);
+    double var = 0;
+    for (int64_t j = 0; j < c; ++j) var += (row[j] - mean) * (row[j] - mean);
+    var /= double(c);
+    double rstd = 1.0 / std::sqrt(var + eps);
+    for (int64_t j = 0; j < c; ++j) out[r * c + j] = (row[j] - mean) * rstd * gain[j] + bias[j];
+  }
+}
+
+std::string crossEntropy(const Tensor& logits, const Tensor& labels, int64_t ignoreIndex,
+                         const std::string& reduction, Tensor& out) {
+  int64_t c = logits.type.shape.back();
+  int64_t rows = labels.size();
+  double total = 0;
+  int64_t counted = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t label = int64_t(labels[r]);
+    double loss = 0;
+    if (label != ignoreIndex) {
+      if (label < 0 || label >= c)
+        return "label " + std::to_string(label) + " at position " + std::to_string(r) +
+               " is out of range [0, " + std::to_string(c) + ") and is not the ignore_index " +
+               std::to_string(ignoreIndex);
+      const double* row = logits.data.data() + r * c;
+      double mx = -std::numeric_limits<double>::infinity();
+      for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
+      double sum = 0;
+      for (int64_t j = 0; j < c; ++j) sum += std::exp(row[j] - mx);
+      loss = mx + std::log(sum) - row[label];
+      total += loss;
+      ++counted;
+    }
+    if (reduction == "none") out[r] = loss;
+  }
+  if (reduction == "sum") out[0] = total;
+  // All positions ignored: the mean is 0 (nothing to learn), not 0/0.
+  if (reduction == "mean") out[0] = counted ? total / double(counted) : 0.0;
+  return {};
+}
+
+void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, bool causal,
+               double scale, Tensor& out) {
+  int64_t B = q.type.shape[0], H = q.type.shape[1], T = q.type.shape[2], D = q.type.shape[3];
+  int64_t S = k.type.shape[2], Dv = v.type.shape[3];
+  if (scale == 0) scale = 1.0 / std::sqrt(double(D));
+  Shape scoresShape{B, H, T, S};
+  std::vector<int64_t> maskSt;
+  if (mask) maskSt = broadcastStrides(mask->type.shape, scoresShape);
+  std::vector<double> p(static_cast<size_t>(S));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t t = 0; t < T; ++t) {
+        const double* qr = q.data.data() + ((b * H + h) * T + t) * D;
+        double mx = -std::numeric_limits<double>::infinity();
+        for (int64_t s = 0; s < S; ++s) {
+          double sc = -std::numeric_limits<double>::infinity();
+          if (!causal || s <= t + (S - T)) {
+            const double* kr = k.data.data() + ((b * H + h) * S + s) * D;
+            double dot = 0;
+            for (int64_t d = 0; d < D; ++d) dot += qr[d] * kr[d];
+            sc = dot * scale;
+            if (mask) sc += (*mask)[b * maskSt[0] + h * maskSt[1] + t * maskSt[2] + s * maskSt[3]];
+          }
+          p[size_t(s)] = sc;
+          mx = std::max(mx, sc);
+        }
+        double* o = out.data.data() + ((b * H + h) * T + t) * Dv;
+        for (int64_t d = 0; d < Dv; ++d) o[d] = 0;
+        if (std::isinf(mx) && mx < 0) continue;
+        double sum = 0;
+        for (int64_t s = 0; s < S; ++s) sum += (p[size_t(s)] = std::exp(p[size_t(s)] - mx));
+        for (int64_t s = 0; s < S; ++s) {
+          const double* vr = v.data.data() + ((b * H + h) * S + s) * Dv;
+          double w = p[size_t(s)] / sum;
+          for (int64_t d = 0; d < Dv; ++d) o[d] += w * vr[d];
+        }
+      }
+}
+
+void dropout(const Tensor& x, uint64_t seed, double rate, Tensor& out) {
+  double keepScale = 1.0 / (1.0 - rate);
+  for (int64_t i = 0; i < x.size(); ++i)
+    out[i] = counterUniform(seed, uint64_t(i)) >= rate ? x[i] * keepScale : 0.0;
+}
+
+}  // namespace kiln::ref

@@ -1,0 +1,101 @@
+#include "runtime/reference/kernels.h"
+
+namespace kiln::ref {
+
+void transpose(const Tensor& x, const std::vector<int64_t>& perm, Tensor& out) {
+  std::vector<int64_t> inStrides = rowMajorStrides(x.type.shape);
+  std::vector<int64_t> st(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d) st[d] = inStrides[size_t(perm[d])];
+  IndexWalker w(out.type.shape, {st});
+  for (int64_t i = 0; i < out.size(); ++i, w.next()) out[i] = x[w.offset(0)];
+}
+
+void broadcastTo(const Tensor& x, Tensor& out) {
+  IndexWalker w(out.type.shape, {broadcastStrides(x.type.shape, out.type.shape)});
+  for (int64_t i = 0; i < out.size(); ++i, w.next()) out[i] = x[w.offset(0)];
+}
+
+void slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& stride,
+           Tensor& out) {
+  std::vector<int64_t> inStrides = rowMajorStrides(x.type.shape);
+  int64_t base = 0;
+  std::vector<int64_t> st(inStrides.size());
+  for (size_t d = 0; d < st.size(); ++d) {
+    base += start[d] * inStrides[d];
+    st[d] = inStrides[d] * (stride.empty() ? 1 : stride[d]);
+  }
+  IndexWalker w(out.type.shape, {st});
+  for (int64_t i = 0; i < out.size(); ++i, w.next()) out[i] = x[base + w.offset(0)];
+}
+
+void concat(const std::vector<const Tensor*>& xs, int axis, Tensor& out) {
+  std::vector<int64_t> outStrides = rowMajorStrides(out.type.shape);
+  int64_t offsetAlongAxis = 0;
+  for (const Tensor* x : xs) {
+    IndexWalker w(x->type.shape, {outStrides});
+    int64_t base = offsetAlongAxis * outStrides[size_t(axis)];
+    for (int64_t i = 0; i < x->size(); ++i, w.next()) out[base + w.offset(0)] = (*x)[i];
+    offsetAlongAxis += x->type.shape[size_t(axis)];
+  }
+}
+
+void pad(const Tensor& x, const std::vector<int64_t>& low, double value, Tensor& out) {
+  std::fill(out.data.begin(), out.data.end(), value);
+  std::vector<int64_t> outStrides = rowMajorStrides(out.type.shape);
+  int64_t base = 0;
+  for (size_t d = 0; d < low.size(); ++d) base += low[d] * outStrides[d];
+  IndexWalker w(x.type.shape, {outStrides});
+  for (int64_t i = 0; i < x.size(); ++i, w.next()) out[base + w.offset(0)] = x[i];
+}
+
+namespace {
+
+// table viewed as [outer, D, inner]; indices flattened to [J].
+struct IndexedView {
+  int64_t outer = 1, dim = 0, inner = 1, count = 0;
+  IndexedView(const Tensor& table, const Tensor& indices, int axis) {
+    const Shape& s = table.type.shape;
+    for (int d = 0; d < axis; ++d) outer *= s[size_t(d)];
+    dim = s[size_t(axis)];
+    for (size_t d = size_t(axis) + 1; d < s.size(); ++d) inner *= s[d];
+    count = indices.size();
+  }
+};
+
+std::string checkIndices(const Tensor& indices, int64_t dim) {
+  for (int64_t j = 0; j < indices.size(); ++j)
+    if (indices[j] < 0 || indices[j] >= double(dim))
+      return "index " + std::to_string(int64_t(indices[j])) + " at position " + std::to_string(j) +
+             " is out of range [0, " + std::to_string(dim) + ")";
+  return {};
+}
+
+}  // namespace
+
+std::string gather(const Tensor& table, const Tensor& indices, int axis, Tensor& out) {
+  IndexedView v(table, indices, axis);
+  if (auto e = checkIndices(indices, v.dim); !e.empty()) return e;
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t j = 0; j < v.count; ++j) {
+      int64_t src = (o * v.dim + int64_t(indices[j])) * v.inner;
+      int64_t dst = (o * v.count + j) * v.inner;
+      for (int64_t k = 0; k < v.inner; ++k) out[dst + k] = table[src + k];
+    }
+  return {};
+}
+
+std::string scatterAdd(const Tensor& target, const Tensor& indices, const Tensor& updates, int axis,
+                       Tensor& out) {
+  IndexedView v(target, indices, axis);
+  if (auto e = checkIndices(indices, v.dim); !e.empty()) return e;
+  out.data = target.data;
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t j = 0; j < v.count; ++j) {
+      int64_t dst = (o * v.dim + int64_t(indices[j])) * v.inner;
+      int64_t src = (o * v.count + j) * v.inner;
+      for (int64_t k = 0; k < v.inner; ++k) out[dst + k] += updates[src + k];
+    }
+  return {};
+}
+
+}  // namespace kiln::ref

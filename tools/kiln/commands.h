@@ -1,0 +1,12 @@
+// The subcommands of the `kiln` tool. Each returns the process exit code: 0 success,
+// 1 a user error (reported on stderr), 2 an internal error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+int irCommand(const std::vector<std::string>& args);
+
+}  // namespace kiln

@@ -4,7 +4,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -429,6 +431,13 @@ Expected<Module> parseModule(std::string_view text, const std::string& file) {
 }
 
 Expected<std::string> readFile(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return makeError(Location{path, 0, 0}, "is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return makeError(Location{path, 0, 0}, std::string("cannot open file: ") + std::strerror(errno));
   std::ostringstream ss;

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kiln needs (only those missing; apt-get update only then),
+# then configures and builds into build/ (or $KILN_BUILD_DIR). Idempotent and quick when
+# everything is present. Extra arguments go to CMake, e.g. -DKILN_SANITIZE=ON.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(g++ cmake ninja-build python3 doctest-dev llvm-16-tools graphviz)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  echo "kiln setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+build_dir=${KILN_BUILD_DIR:-build}
+mkdir -p "$build_dir"
+cmake -S . -B "$build_dir" -G Ninja -DKILN_WERROR=ON "$@" > "$build_dir/configure.log" 2>&1 ||
+  { cat "$build_dir/configure.log"; exit 1; }
+cmake --build "$build_dir"

@@ -1,0 +1,16 @@
+import os
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "kiln"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".kir", ".test"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py.in", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)  # FileCheck, not
+llvm_config.use_default_substitutions()
+config.substitutions.append(("%kiln", config.kiln_exe))
+config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), "Inputs")))
+config.substitutions.append(("%examples", config.examples_dir))
+if config.have_dot:
+    config.available_features.add("dot")

@@ -1,0 +1,35 @@
+// Shared helpers for the unit tests.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "ir/parser.h"
+#include "ir/printer.h"
+#include "ir/verifier.h"
+
+namespace kiln::test {
+
+// Parses and verifies IR text, failing the test with the diagnostics otherwise.
+inline Module parseValid(const std::string& text, const std::string& file = "test.kir") {
+  auto m = parseModule(text, file);
+  REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.error().str()));
+  auto diags = verifyModule(*m);
+  std::string all;
+  for (const auto& d : diags) all += d.str() + "\n";
+  REQUIRE_MESSAGE(diags.empty(), all);
+  return m.take();
+}
+
+// The first verifier or parser error for `text`, or "" when it is valid.
+inline std::string firstError(const std::string& text) {
+  auto m = parseModule(text, "t.kir");
+  if (!m) return m.error().str();
+  auto diags = verifyModule(*m);
+  return diags.empty() ? "" : diags[0].str();
+}
+
+inline std::string inputsDir() { return KILN_TEST_INPUTS_DIR; }
+
+}  // namespace kiln::test

@@ -2,10 +2,12 @@
 // reports whether it changed anything.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "ir/diagnostics.h"
 #include "ir/module.h"
 
 namespace kiln {
@@ -16,17 +18,23 @@ class Pass {
   // The kebab-case name used on the command line (--passes=, --print-ir-after=).
   virtual std::string name() const = 0;
   virtual std::string description() const = 0;
-  // Transforms the module in place; returns whether the IR changed.
-  virtual bool run(Module& m) = 0;
+  // Transforms the module in place; returns whether the IR changed, or why the module cannot
+  // be transformed (e.g. a loss that is not a scalar).
+  virtual Expected<bool> run(Module& m) = 0;
 };
 
-// Every registered pass, by name; nullptr for an unknown name.
-std::unique_ptr<Pass> createPass(const std::string& name);
+// Pass options as written in a pipeline: `optimizer{kind=sgd,lr=0.1}`.
+using PassOptions = std::map<std::string, std::string>;
+
+// Creates a registered pass by name with its options; an unknown name or option is an error.
+Expected<std::unique_ptr<Pass>> createPass(const std::string& name, const PassOptions& options = {});
 std::vector<std::string> registeredPassNames();
 
-// The passes themselves (compiler/transforms/).
+// The passes themselves.
 std::unique_ptr<Pass> createDeadCodeElimination();
 std::unique_ptr<Pass> createCommonSubexpressionElimination();
 std::unique_ptr<Pass> createCanonicalize();
+Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
+Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);
 
 }  // namespace kiln

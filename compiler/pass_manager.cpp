@@ -6,34 +6,58 @@
 #include <fstream>
 
 #include "ir/printer.h"
-#include "ir/suggest.h"
 #include "ir/verifier.h"
 
 namespace kiln {
 
-Status PassManager::add(const std::string& name) {
-  auto p = createPass(name);
-  if (!p) {
-    std::string known;
-    for (const auto& n : registeredPassNames()) known += (known.empty() ? "" : ", ") + n;
-    std::string hint = nearestName(name, registeredPassNames());
-    return makeError({}, "unknown pass '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                             "; known passes: " + known);
-  }
-  passes_.push_back(std::move(p));
+Status PassManager::add(const std::string& name, const PassOptions& options) {
+  auto p = createPass(name, options);
+  if (!p) return p.error();
+  passes_.push_back(p.take());
   return okStatus();
 }
 
-Status PassManager::addPipeline(const std::string& list) {
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t end = list.find(',', start);
-    std::string name = list.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!name.empty())
-      if (auto s = add(name); !s) return s;
-    if (end == std::string::npos) break;
-    start = end + 1;
+Expected<std::vector<PipelineEntry>> parsePipeline(const std::string& text) {
+  std::vector<PipelineEntry> out;
+  size_t i = 0;
+  auto bad = [&](const std::string& why) {
+    return makeError({}, "malformed pass pipeline '" + text + "': " + why);
+  };
+  while (i < text.size()) {
+    size_t end = text.find_first_of(",{", i);
+    PipelineEntry e;
+    e.name = text.substr(i, end == std::string::npos ? std::string::npos : end - i);
+    if (e.name.empty()) return bad("empty pass name");
+    i = end == std::string::npos ? text.size() : end;
+    if (i < text.size() && text[i] == '{') {
+      size_t close = text.find('}', i);
+      if (close == std::string::npos) return bad("missing '}'");
+      std::string body = text.substr(i + 1, close - i - 1);
+      size_t k = 0;
+      while (k < body.size()) {
+        size_t comma = body.find(',', k);
+        std::string kv = body.substr(k, comma == std::string::npos ? std::string::npos : comma - k);
+        size_t eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) return bad("option '" + kv + "' is not key=value");
+        e.options[kv.substr(0, eq)] = kv.substr(eq + 1);
+        k = comma == std::string::npos ? body.size() : comma + 1;
+      }
+      i = close + 1;
+    }
+    out.push_back(std::move(e));
+    if (i < text.size()) {
+      if (text[i] != ',') return bad("expected ',' after '" + out.back().name + "'");
+      ++i;
+    }
   }
+  return out;
+}
+
+Status PassManager::addPipeline(const std::string& list) {
+  auto entries = parsePipeline(list);
+  if (!entries) return entries.error();
+  for (const auto& e : *entries)
+    if (auto s = add(e.name, e.options); !s) return s;
   return okStatus();
 }
 
@@ -64,7 +88,9 @@ Status PassManager::run(Module& m, std::ostream& irOut, std::ostream& timingOut)
       printModule(m, irOut);
     }
     auto t0 = std::chrono::steady_clock::now();
-    bool changed = pass->run(m);
+    auto result = pass->run(m);
+    if (!result) return result.error();
+    bool changed = *result;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     timings_.push_back({name, secs, changed});
     if (opts_.verifyEach) {

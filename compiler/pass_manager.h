@@ -22,6 +22,13 @@ struct PassManagerOptions {
   bool verifyEach = true;
 };
 
+struct PipelineEntry {
+  std::string name;
+  PassOptions options;
+};
+// Parses "name{key=value,...},name,..." into its entries.
+Expected<std::vector<PipelineEntry>> parsePipeline(const std::string& text);
+
 struct PassTiming {
   std::string pass;
   double seconds;
@@ -33,9 +40,9 @@ class PassManager {
   explicit PassManager(PassManagerOptions opts = {}) : opts_(std::move(opts)) {}
 
   // Adds a pass by name; an unknown name is an error listing the known passes.
-  Status add(const std::string& name);
+  Status add(const std::string& name, const PassOptions& options = {});
   void add(std::unique_ptr<Pass> pass) { passes_.push_back(std::move(pass)); }
-  // Parses a comma-separated pipeline such as "canonicalize,cse,dce".
+  // Adds a comma-separated pipeline such as "autodiff,optimizer{kind=sgd,lr=0.1},cse,dce".
   Status addPipeline(const std::string& list);
 
   // Runs the passes; printed IR goes to `irOut`, timings to `timingOut`. Fails when a pass

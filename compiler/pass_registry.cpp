@@ -2,23 +2,47 @@
 #include <map>
 
 #include "compiler/pass.h"
+#include "ir/suggest.h"
 
 namespace kiln {
 
 namespace {
-const std::map<std::string, std::function<std::unique_ptr<Pass>()>>& registry() {
-  static const std::map<std::string, std::function<std::unique_ptr<Pass>()>> r = {
-      {"canonicalize", createCanonicalize},
-      {"cse", createCommonSubexpressionElimination},
-      {"dce", createDeadCodeElimination},
+
+using Factory = std::function<Expected<std::unique_ptr<Pass>>(const PassOptions&)>;
+
+// A factory for a pass that takes no options.
+template <std::unique_ptr<Pass> (*Create)()>
+Expected<std::unique_ptr<Pass>> withoutOptions(const PassOptions& options) {
+  if (!options.empty()) {
+    auto p = Create();
+    return makeError({}, "pass '" + p->name() + "' takes no options, got '" + options.begin()->first + "'");
+  }
+  return Create();
+}
+
+const std::map<std::string, Factory>& registry() {
+  static const std::map<std::string, Factory> r = {
+      {"autodiff", createAutodiffPass},
+      {"canonicalize", withoutOptions<createCanonicalize>},
+      {"cse", withoutOptions<createCommonSubexpressionElimination>},
+      {"dce", withoutOptions<createDeadCodeElimination>},
+      {"optimizer", createOptimizerPass},
   };
   return r;
 }
+
 }  // namespace
 
-std::unique_ptr<Pass> createPass(const std::string& name) {
+Expected<std::unique_ptr<Pass>> createPass(const std::string& name, const PassOptions& options) {
   auto it = registry().find(name);
-  return it == registry().end() ? nullptr : it->second();
+  if (it == registry().end()) {
+    std::string known;
+    for (const auto& n : registeredPassNames()) known += (known.empty() ? "" : ", ") + n;
+    std::string hint = nearestName(name, registeredPassNames());
+    return makeError({}, "unknown pass '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                             "; known passes: " + known);
+  }
+  return it->second(options);
 }
 
 std::vector<std::string> registeredPassNames() {

@@ -97,8 +97,10 @@ Value* Builder::slice(Value* x, std::vector<int64_t> start, std::vector<int64_t>
 Value* Builder::concat(std::vector<Value*> xs, int64_t axis) {
   return create1(OpKind::Concat, std::move(xs), attrsOf({{"axis", axis}}));
 }
-Value* Builder::pad(Value* x, std::vector<int64_t> low, std::vector<int64_t> high, double value) {
-  return create1(OpKind::Pad, {x}, attrsOf({{"low", low}, {"high", high}, {"value", value}}));
+Value* Builder::pad(Value* x, std::vector<int64_t> low, std::vector<int64_t> high, double value,
+                    std::vector<int64_t> interior) {
+  return create1(OpKind::Pad, {x},
+                 attrsOf({{"low", low}, {"high", high}, {"value", value}, {"interior", interior}}));
 }
 
 Value* Builder::gather(Value* table, Value* indices, int64_t axis) {

@@ -36,6 +36,8 @@ class Builder {
   };
   [[nodiscard]] ScopeGuard scope(const std::string& component);
   void setLocation(Location loc) { loc_ = std::move(loc); }
+  // Sets the component name outright (autodiff stamps gradient ops with "<forward name>.grad").
+  void setName(std::string name) { name_ = std::move(name); }
   const std::string& currentName() const { return name_; }
 
   Value* param(const std::string& name, TensorType type);
@@ -65,6 +67,8 @@ class Builder {
   Value* sqrt(Value* x) { return create1(OpKind::Sqrt, {x}); }
   Value* rsqrt(Value* x) { return create1(OpKind::Rsqrt, {x}); }
   Value* tanh(Value* x) { return create1(OpKind::Tanh, {x}); }
+  Value* sin(Value* x) { return create1(OpKind::Sin, {x}); }
+  Value* cos(Value* x) { return create1(OpKind::Cos, {x}); }
   Value* sigmoid(Value* x) { return create1(OpKind::Sigmoid, {x}); }
   Value* relu(Value* x) { return create1(OpKind::Relu, {x}); }
   Value* gelu(Value* x, const std::string& approx = "tanh");
@@ -91,7 +95,8 @@ class Builder {
   Value* slice(Value* x, std::vector<int64_t> start, std::vector<int64_t> limit,
                std::vector<int64_t> stride = {});
   Value* concat(std::vector<Value*> xs, int64_t axis);
-  Value* pad(Value* x, std::vector<int64_t> low, std::vector<int64_t> high, double value = 0);
+  Value* pad(Value* x, std::vector<int64_t> low, std::vector<int64_t> high, double value = 0,
+             std::vector<int64_t> interior = {});
 
   // Indexing and contraction.
   Value* gather(Value* table, Value* indices, int64_t axis = 0);

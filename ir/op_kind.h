@@ -33,6 +33,7 @@ enum OpTrait : unsigned {
   kStateRef = 1u << 6,      // refers to a module state variable by name
   kCommutative = 1u << 7,
   kFloatOnly = 1u << 8,     // floating point operands only
+  kGradient = 1u << 9,      // a backward op made by autodiff
 };
 
 // One attribute an op kind accepts.

@@ -61,6 +61,45 @@ TensorType declaredOne(const std::vector<TensorType>& declared) {
   return declared[0];
 }
 
+TensorType crossEntropyType(const TensorType& logits, const TensorType& labels, const Attrs& attrs) {
+  require(isFloat(logits.dtype) && logits.rank() >= 1,
+          "cross_entropy logits must be floating point of rank >= 1, got " + logits.str());
+  require(isInteger(labels.dtype), "cross_entropy labels must be i32 or i64, got " + labels.str());
+  Shape want(logits.shape.begin(), logits.shape.end() - 1);
+  require(labels.shape == want, "cross_entropy labels must have shape " + shapeStr(want) + " for logits " +
+                                    logits.str() + ", got " + labels.str());
+  const std::string& red = attrs.getStr("reduction");
+  require(red == "mean" || red == "sum" || red == "none",
+          "cross_entropy reduction must be \"mean\", \"sum\" or \"none\", got \"" + red + "\"");
+  return TensorType{logits.dtype, red == "none" ? want : Shape{}};
+}
+
+// q [B,H,T,D], k [B,H,S,D], v [B,H,S,Dv], optional mask broadcasting to [B,H,T,S].
+TensorType attentionType(const TensorType& q, const TensorType& k, const TensorType& v, const TensorType* mask,
+                         const Attrs& attrs) {
+  require(q.rank() == 4 && k.rank() == 4 && v.rank() == 4,
+          "attention takes q, k, v as [batch, heads, seq, head_dim], got " + typesStr({q, k, v}));
+  require(q.dtype == k.dtype && q.dtype == v.dtype, "attention operands must share a dtype");
+  require(k.shape[0] == q.shape[0] && k.shape[1] == q.shape[1] && k.shape[3] == q.shape[3],
+          "attention k must be [" + std::to_string(q.shape[0]) + "," + std::to_string(q.shape[1]) + ",S," +
+              std::to_string(q.shape[3]) + "], got " + k.str());
+  require(v.shape[0] == q.shape[0] && v.shape[1] == q.shape[1] && v.shape[2] == k.shape[2],
+          "attention v must be [" + std::to_string(q.shape[0]) + "," + std::to_string(q.shape[1]) + "," +
+              std::to_string(k.shape[2]) + ",Dv], got " + v.str());
+  if (attrs.getBool("causal")) require(q.shape[2] <= k.shape[2], "causal attention needs no more queries than keys");
+  if (mask) {
+    Shape scores{q.shape[0], q.shape[1], q.shape[2], k.shape[2]};
+    require(mask->dtype == q.dtype && broadcastsTo(mask->shape, scores),
+            "attention mask must be " + std::string(dtypeName(q.dtype)) + " and broadcast to " + shapeStr(scores) +
+                ", got " + mask->str());
+  }
+  return TensorType{q.dtype, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]}};
+}
+
+void requireSame(const TensorType& a, const TensorType& b, const std::string& what) {
+  require(a == b, what + " must be " + a.str() + ", got " + b.str());
+}
+
 std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, const Attrs& attrs,
                               const std::vector<TensorType>& declared) {
   const OpInfo& info = opInfo(kind);
@@ -105,6 +144,8 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
     case OpKind::Sqrt:
     case OpKind::Rsqrt:
     case OpKind::Tanh:
+    case OpKind::Sin:
+    case OpKind::Cos:
     case OpKind::Sigmoid:
     case OpKind::Relu:
     case OpKind::Gelu: {
@@ -235,12 +276,16 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
     case OpKind::Pad: {
       const auto& lo = attrs.getInts("low");
       const auto& hi = attrs.getInts("high");
-      require(lo.size() == size_t(in[0].rank()) && hi.size() == size_t(in[0].rank()),
-              "pad low and high need one entry per dimension of " + in[0].str());
+      const auto& interior = attrs.getInts("interior");
+      size_t r = size_t(in[0].rank());
+      require(lo.size() == r && hi.size() == r && (interior.empty() || interior.size() == r),
+              "pad low, high and interior need one entry per dimension of " + in[0].str());
       Shape s = in[0].shape;
       for (size_t i = 0; i < s.size(); ++i) {
-        require(lo[i] >= 0 && hi[i] >= 0 && lo[i] <= kMaxDim && hi[i] <= kMaxDim,
-                "pad amounts must be between 0 and 2^40");
+        int64_t inner = interior.empty() ? 0 : interior[i];
+        for (int64_t amount : {lo[i], hi[i], inner})
+          require(amount >= 0 && amount <= kMaxDim, "pad amounts must be between 0 and 2^40");
+        if (s[i] > 0) s[i] += (s[i] - 1) * inner;
         s[i] += lo[i] + hi[i];
       }
       return {TensorType{in[0].dtype, s}};
@@ -297,46 +342,44 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       require(attrs.getFloat("eps") >= 0, "layer_norm eps must be >= 0");
       return {in[0]};
     }
-    case OpKind::CrossEntropy: {
-      const TensorType& logits = in[0];
-      const TensorType& labels = in[1];
-      require(isFloat(logits.dtype) && logits.rank() >= 1,
-              "cross_entropy logits must be floating point of rank >= 1, got " + logits.str());
-      require(isInteger(labels.dtype), "cross_entropy labels must be i32 or i64, got " + labels.str());
-      Shape want(logits.shape.begin(), logits.shape.end() - 1);
-      require(labels.shape == want, "cross_entropy labels must have shape " + shapeStr(want) +
-                                        " for logits " + logits.str() + ", got " + labels.str());
-      const std::string& red = attrs.getStr("reduction");
-      require(red == "mean" || red == "sum" || red == "none",
-              "cross_entropy reduction must be \"mean\", \"sum\" or \"none\", got \"" + red + "\"");
-      return {TensorType{logits.dtype, red == "none" ? want : Shape{}}};
-    }
-    case OpKind::Attention: {
-      const TensorType &q = in[0], &k = in[1], &v = in[2];
-      require(q.rank() == 4 && k.rank() == 4 && v.rank() == 4,
-              "attention takes q, k, v as [batch, heads, seq, head_dim], got " + typesStr(in));
-      require(q.dtype == k.dtype && q.dtype == v.dtype, "attention operands must share a dtype");
-      require(k.shape[0] == q.shape[0] && k.shape[1] == q.shape[1] && k.shape[3] == q.shape[3],
-              "attention k must be [" + std::to_string(q.shape[0]) + "," + std::to_string(q.shape[1]) +
-                  ",S," + std::to_string(q.shape[3]) + "], got " + k.str());
-      require(v.shape[0] == q.shape[0] && v.shape[1] == q.shape[1] && v.shape[2] == k.shape[2],
-              "attention v must be [" + std::to_string(q.shape[0]) + "," + std::to_string(q.shape[1]) +
-                  "," + std::to_string(k.shape[2]) + ",Dv], got " + v.str());
-      if (attrs.getBool("causal"))
-        require(q.shape[2] <= k.shape[2], "causal attention needs no more queries than keys");
-      if (in.size() == 4) {
-        Shape scores{q.shape[0], q.shape[1], q.shape[2], k.shape[2]};
-        require(in[3].dtype == q.dtype && broadcastsTo(in[3].shape, scores),
-                "attention mask must be " + std::string(dtypeName(q.dtype)) + " and broadcast to " +
-                    shapeStr(scores) + ", got " + in[3].str());
-      }
-      return {TensorType{q.dtype, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]}}};
-    }
+    case OpKind::CrossEntropy: return {crossEntropyType(in[0], in[1], attrs)};
+    case OpKind::Attention: return {attentionType(in[0], in[1], in[2], in.size() == 4 ? &in[3] : nullptr, attrs)};
     case OpKind::Dropout: {
       requireIntegerScalar(in[1], "the dropout seed");
       double rate = attrs.getFloat("rate");
       require(rate >= 0.0 && rate < 1.0, "dropout rate must be in [0, 1), got " + formatDouble(rate));
       return {in[0]};
+    }
+    case OpKind::GeluGrad: {
+      requireSame(in[0], in[1], "gelu_grad's incoming gradient");
+      const std::string& a = attrs.getStr("approx");
+      require(a == "tanh" || a == "erf", "gelu approx must be \"tanh\" or \"erf\", got \"" + a + "\"");
+      return {in[0]};
+    }
+    case OpKind::SoftmaxGrad:
+    case OpKind::LogSoftmaxGrad: {
+      requireSame(in[0], in[1], std::string(info.mnemonic) + "'s incoming gradient");
+      require(in[0].rank() >= 1, std::string(info.mnemonic) + " needs rank >= 1");
+      axisAttr(attrs, "axis", in[0].rank());
+      return {in[0]};
+    }
+    case OpKind::LayerNormGrad: {
+      require(in[0].rank() >= 1, "layer_norm_grad needs rank >= 1");
+      TensorType p{in[0].dtype, {in[0].shape.back()}};
+      requireSame(p, in[1], "layer_norm_grad gain");
+      requireSame(in[0], in[2], "layer_norm_grad's incoming gradient");
+      return {in[0], p, p};
+    }
+    case OpKind::CrossEntropyGrad: {
+      TensorType loss = crossEntropyType(in[0], in[1], attrs);
+      requireSame(loss, in[2], "cross_entropy_grad's incoming gradient");
+      return {in[0]};
+    }
+    case OpKind::AttentionGrad: {
+      const TensorType* mask = in.size() == 5 ? &in[4] : nullptr;
+      TensorType out = attentionType(in[0], in[1], in[2], mask, attrs);
+      requireSame(out, in[3], "attention_grad's incoming gradient");
+      return {in[0], in[1], in[2]};
     }
     case OpKind::StateRead: return {declaredOne(declared)};
     case OpKind::StateAssign: return {};

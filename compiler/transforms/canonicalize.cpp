@@ -46,7 +46,7 @@ class Canonicalize : public Pass {
   std::string name() const override { return "canonicalize"; }
   std::string description() const override { return "fold constants and simplify algebraic identities"; }
 
-  bool run(Module& m) override {
+  Expected<bool> run(Module& m) override {
     bool changed = false;
     for (auto& f : m.functions)
       for (int round = 0; round < kMaxRounds && runOn(*f); ++round) changed = true;
@@ -158,6 +158,8 @@ class Canonicalize : public Pass {
       case OpKind::Sqrt:
       case OpKind::Rsqrt:
       case OpKind::Tanh:
+      case OpKind::Sin:
+      case OpKind::Cos:
       case OpKind::Sigmoid:
       case OpKind::Relu:
       case OpKind::Gelu:
@@ -178,6 +180,12 @@ class Canonicalize : public Pass {
       case OpKind::CrossEntropy:
       case OpKind::Attention:
       case OpKind::Dropout:
+      case OpKind::GeluGrad:
+      case OpKind::SoftmaxGrad:
+      case OpKind::LogSoftmaxGrad:
+      case OpKind::LayerNormGrad:
+      case OpKind::CrossEntropyGrad:
+      case OpKind::AttentionGrad:
       case OpKind::StateRead:
       case OpKind::StateAssign: return nullptr;
     }

@@ -20,7 +20,7 @@ class CommonSubexpressionElimination : public Pass {
   std::string name() const override { return "cse"; }
   std::string description() const override { return "merge identical pure ops"; }
 
-  bool run(Module& m) override {
+  Expected<bool> run(Module& m) override {
     bool changed = false;
     for (auto& f : m.functions) changed |= runOn(*f);
     return changed;

@@ -16,7 +16,7 @@ class DeadCodeElimination : public Pass {
   std::string name() const override { return "dce"; }
   std::string description() const override { return "remove ops whose results are unused"; }
 
-  bool run(Module& m) override {
+  Expected<bool> run(Module& m) override {
     size_t removed = 0;
     for (auto& f : m.functions) removed += runOn(*f);
     return removed > 0;

@@ -80,6 +80,8 @@ std::string evalKernel(const Op& op, const std::vector<const Tensor*>& in, const
     case OpKind::Sqrt: unaryMap(x(0), *out, [](double v) { return std::sqrt(v); }); return {};
     case OpKind::Rsqrt: unaryMap(x(0), *out, [](double v) { return 1.0 / std::sqrt(v); }); return {};
     case OpKind::Tanh: unaryMap(x(0), *out, [](double v) { return std::tanh(v); }); return {};
+    case OpKind::Sin: unaryMap(x(0), *out, [](double v) { return std::sin(v); }); return {};
+    case OpKind::Cos: unaryMap(x(0), *out, [](double v) { return std::cos(v); }); return {};
     case OpKind::Sigmoid: unaryMap(x(0), *out, [](double v) { return 1.0 / (1.0 + std::exp(-v)); }); return {};
     case OpKind::Relu: unaryMap(x(0), *out, [](double v) { return v > 0 ? v : 0.0; }); return {};
     case OpKind::Gelu:
@@ -118,7 +120,7 @@ std::string evalKernel(const Op& op, const std::vector<const Tensor*>& in, const
       concat(in, axis, *out);
       return {};
     }
-    case OpKind::Pad: pad(x(0), a.getInts("low"), a.getFloat("value"), *out); return {};
+    case OpKind::Pad: pad(x(0), a.getInts("low"), a.getInts("interior"), a.getFloat("value"), *out); return {};
     case OpKind::Gather:
     case OpKind::ScatterAdd: {
       int axis = int(a.getInt("axis"));
@@ -144,6 +146,22 @@ std::string evalKernel(const Op& op, const std::vector<const Tensor*>& in, const
                 *out);
       return {};
     case OpKind::Dropout: dropout(x(0), uint64_t(int64_t(seedOf(x(1)))), a.getFloat("rate"), *out); return {};
+    case OpKind::GeluGrad: geluGrad(x(0), x(1), a.getStr("approx") == "tanh", *out); return {};
+    case OpKind::SoftmaxGrad:
+    case OpKind::LogSoftmaxGrad: {
+      int axis = int(a.getInt("axis"));
+      if (axis < 0) axis += x(0).type.rank();
+      softmaxGrad(x(0), x(1), axis, op.kind == OpKind::LogSoftmaxGrad, *out);
+      return {};
+    }
+    case OpKind::LayerNormGrad: layerNormGrad(x(0), x(1), x(2), a.getFloat("eps"), outs[0], outs[1], outs[2]); return {};
+    case OpKind::CrossEntropyGrad:
+      crossEntropyGrad(x(0), x(1), x(2), a.getInt("ignore_index"), a.getStr("reduction"), *out);
+      return {};
+    case OpKind::AttentionGrad:
+      attentionGrad(x(0), x(1), x(2), x(3), in.size() > 4 ? in[4] : nullptr, a.getBool("causal"),
+                    a.getFloat("scale"), outs[0], outs[1], outs[2]);
+      return {};
     case OpKind::StateRead: {
       auto it = state ? state->find(op.stateRef) : StateStore::const_iterator{};
       if (!state || it == state->end()) return "state @" + op.stateRef + " has no value";

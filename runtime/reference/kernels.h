@@ -36,7 +36,9 @@ void broadcastTo(const Tensor& x, Tensor& out);
 void slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& stride,
            Tensor& out);
 void concat(const std::vector<const Tensor*>& xs, int axis, Tensor& out);
-void pad(const Tensor& x, const std::vector<int64_t>& low, double value, Tensor& out);
+// interior: elements inserted between neighbours along each dim (empty: none).
+void pad(const Tensor& x, const std::vector<int64_t>& low, const std::vector<int64_t>& interior, double value,
+         Tensor& out);
 
 // table [pre..., D, post...], indices [I...] -> out [pre..., I..., post...]
 std::string gather(const Tensor& table, const Tensor& indices, int axis, Tensor& out);
@@ -58,6 +60,17 @@ std::string crossEntropy(const Tensor& logits, const Tensor& labels, int64_t ign
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, bool causal,
                double scale, Tensor& out);
 void dropout(const Tensor& x, uint64_t seed, double rate, Tensor& out);
+
+// Backward kernels: g is the gradient of the loss with respect to the forward op's result.
+void geluGrad(const Tensor& x, const Tensor& g, bool tanhApprox, Tensor& dx);
+// y is the forward result (softmax or log_softmax).
+void softmaxGrad(const Tensor& y, const Tensor& g, int axis, bool logarithm, Tensor& dx);
+void layerNormGrad(const Tensor& x, const Tensor& gain, const Tensor& g, double eps, Tensor& dx, Tensor& dgain,
+                   Tensor& dbias);
+void crossEntropyGrad(const Tensor& logits, const Tensor& labels, const Tensor& g, int64_t ignoreIndex,
+                      const std::string& reduction, Tensor& dlogits);
+void attentionGrad(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g, const Tensor* mask,
+                   bool causal, double scale, Tensor& dq, Tensor& dk, Tensor& dv);
 
 double geluTanh(double x);
 double geluErf(double x);

@@ -39,12 +39,15 @@ void concat(const std::vector<const Tensor*>& xs, int axis, Tensor& out) {
   }
 }
 
-void pad(const Tensor& x, const std::vector<int64_t>& low, double value, Tensor& out) {
+void pad(const Tensor& x, const std::vector<int64_t>& low, const std::vector<int64_t>& interior, double value,
+         Tensor& out) {
   std::fill(out.data.begin(), out.data.end(), value);
   std::vector<int64_t> outStrides = rowMajorStrides(out.type.shape);
   int64_t base = 0;
   for (size_t d = 0; d < low.size(); ++d) base += low[d] * outStrides[d];
-  IndexWalker w(x.type.shape, {outStrides});
+  std::vector<int64_t> steps = outStrides;
+  for (size_t d = 0; d < interior.size(); ++d) steps[d] *= interior[d] + 1;
+  IndexWalker w(x.type.shape, {steps});
   for (int64_t i = 0; i < x.size(); ++i, w.next()) out[base + w.offset(0)] = x[i];
 }
 

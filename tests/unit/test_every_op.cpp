@@ -23,6 +23,7 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     {"op_sqrt", {"y: f64[3] = [2, 1.4142135623730951, 0]"}},
     {"op_rsqrt", {"y: f64[2] = [0.5, 2]"}},
     {"op_tanh", {"y: f64[2] = [0, 0.7615941559557649]"}},
+    {"op_sin_cos", {"s: f64[2] = [0, 1]", "c: f64[2] = [1, 6.123233995736766e-17]"}},
     {"op_sigmoid", {"y: f64[2] = [0.5, 0.8807970779778823]"}},
     {"op_relu", {"y: f32[3] = [0, 0, 3.5]"}},
     // Published values: GELU(1) = 0.8413447460685429 exactly, 0.8411919906082768 (tanh form).
@@ -51,7 +52,7 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     {"op_broadcast_to", {"y: f32[2,3] = [[1, 1, 1], [2, 2, 2]]"}},
     {"op_slice", {"y: f32[2,2] = [[10, 13], [20, 23]]"}},
     {"op_concat", {"y: f32[2,3] = [[1, 3, 4], [2, 5, 6]]"}},
-    {"op_pad", {"y: f32[2,4] = [[-1, 1, 2, -1], [-1, -1, -1, -1]]"}},
+    {"op_pad", {"y: f32[2,4] = [[-1, 1, 2, -1], [-1, -1, -1, -1]]", "z: f32[6] = [0, 1, 0, 2, 0, 3]"}},
     {"op_gather", {"y: f32[2,2,2] = [[[20, 21], [0, 1]], [[10, 11], [20, 21]]]", "z: f32[3,1] = [[1], [11], [21]]"}},
     {"op_scatter_add", {"y: f32[3,2] = [[3, 4], [0, 0], [6, 8]]"}},
     {"op_matmul", {"y: f32[2,2] = [[4, 5], [10, 11]]", "z: f32[2,1,2] = [[[21, 2100]], [[43, 4300]]]"}},
@@ -68,6 +69,20 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     {"op_attention", {"y: f64[1,1,2,1] = [[[[10], [15]]]]", "m: f64[1,1,2,1] = [[[[10], [20]]]]"}},
     // rate 0 keeps everything; rate 0.5 gives 0 or 2, so z * (z - 2) is 0.
     {"op_dropout", {"y: f32[4] = [1, 2, 3, 4]", "z: f32[2] = [0, 0]"}},
+    // Backward ops; the values were computed independently in Python from the textbook formulas
+    // (gelu' at 1 times g = 2; softmax' = y (g - sum g y); log_softmax' = g - exp(y) sum g).
+    {"op_gelu_grad", {"t: f64[2] = [0.5, 2.165928167691565]", "e: f64[2] = [0.5, 2.166630941175373]"}},
+    {"op_softmax_grad",
+     {"s: f64[3] = [0.1875, -0.0625, -0.125]",
+      "l: f64[3] = [0.6321205588285577, -0.1353352832366127, -0.049787068367863944]"}},
+    {"op_layer_norm_grad",
+     {"dx: f64[1,4] = [[0.2683281572999747, -0.35777087639996635, -0.08944271909999159, 0.17888543819998318]]",
+      "dgain: f64[4] = [-1.3416407864998738, 0, 0, 0]", "dbias: f64[4] = [1, 0, 0, 0]"}},
+    // g = 3 over one counted row: 3 (softmax - onehot) = [1, -2, 1]; the ignored row is 0.
+    {"op_cross_entropy_grad", {"d: f64[2,3] = [[1, -2, 1], [0, 0, 0]]"}},
+    // Row 0 sees key 0 only; row 1 averages both: dv = [1.5, 0.5], ds = [-2.5, 2.5], dq = 2.5.
+    {"op_attention_grad",
+     {"dq: f64[1,1,2,1] = [[[[0], [2.5]]]]", "dk: f64[1,1,2,1] = [[[[0], [0]]]]", "dv: f64[1,1,2,1] = [[[[1.5], [0.5]]]]"}},
     {"op_state", {"y: f64[2] = [1, -2]", "c: i64[] = 41"}},
 };
 

@@ -91,8 +91,19 @@ TEST_CASE("pass manager: unknown passes and pipelines") {
   auto s = pm.addPipeline("cse,canonicalise");
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message.find("did you mean 'canonicalize'") != std::string::npos);
-  CHECK(createPass("dce")->name() == "dce");
-  CHECK(registeredPassNames().size() == 3);
+  auto dce = createPass("dce");
+  REQUIRE(dce.ok());
+  CHECK((*dce)->name() == "dce");
+  CHECK_FALSE(createPass("dce", {{"x", "1"}}).ok());
+  CHECK(registeredPassNames() == std::vector<std::string>{"autodiff", "canonicalize", "cse", "dce", "optimizer"});
+  auto entries = parsePipeline("autodiff{wrt=x:y},optimizer{kind=sgd,lr=0.5},dce");
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 3);
+  CHECK((*entries)[0].options.at("wrt") == "x:y");
+  CHECK((*entries)[1].options.at("lr") == "0.5");
+  CHECK_FALSE(parsePipeline("cse,,dce").ok());
+  CHECK_FALSE(parsePipeline("optimizer{lr=1").ok());
+  CHECK_FALSE(pm.addPipeline("optimizer{lr=fast}").ok());
 }
 
 TEST_CASE("pass manager reports timings and whether each pass changed the IR") {

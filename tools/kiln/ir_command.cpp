@@ -116,7 +116,9 @@ int irCommand(const std::vector<std::string>& argv) {
   opts.verifyEach = !args.has("no-verify-each");
   PassManager pm(opts);
   if (auto s = pm.addPipeline(args.get("passes")); !s) return fail(s.error());
-  std::set<std::string> inPipeline = splitNames({args.get("passes")});
+  std::set<std::string> inPipeline;
+  if (auto entries = parsePipeline(args.get("passes")))
+    for (const auto& e : *entries) inPipeline.insert(e.name);
   for (const auto* which : {&opts.printBefore, &opts.printAfter})
     for (const auto& n : *which)
       if (n != "all" && !inPipeline.count(n))

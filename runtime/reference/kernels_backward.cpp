@@ -1,0 +1,159 @@
+// Reference kernels for the backward ops of the composites. Each states the math it computes;
+// all are checked against central finite differences of the forward kernels (tests/unit).
+#include <cmath>
+#include <limits>
+
+#include "runtime/reference/kernels.h"
+
+namespace kiln::ref {
+
+// d/dx gelu: tanh form 0.5(1+t) + 0.5x(1-t^2)c(1+3*0.044715x^2) with t = tanh(c(x+0.044715x^3));
+// erf form Phi(x) + x phi(x).
+void geluGrad(const Tensor& x, const Tensor& g, bool tanhApprox, Tensor& dx) {
+  const double c = std::sqrt(2.0 / M_PI);
+  for (int64_t i = 0; i < x.size(); ++i) {
+    double v = x[i], d;
+    if (tanhApprox) {
+      double t = std::tanh(c * (v + 0.044715 * v * v * v));
+      d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v);
+    } else {
+      d = 0.5 * (1 + std::erf(v / std::sqrt(2.0))) + v * std::exp(-0.5 * v * v) / std::sqrt(2 * M_PI);
+    }
+    dx[i] = g[i] * d;
+  }
+}
+
+// softmax: dx = y * (g - sum(g * y)); log_softmax: dx = g - exp(y) * sum(g); sums along axis.
+void softmaxGrad(const Tensor& y, const Tensor& g, int axis, bool logarithm, Tensor& dx) {
+  const Shape& s = y.type.shape;
+  int64_t len = s[size_t(axis)], inner = 1;
+  for (size_t d = size_t(axis) + 1; d < s.size(); ++d) inner *= s[d];
+  int64_t outer = len * inner == 0 ? 0 : y.size() / (len * inner);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t in = 0; in < inner; ++in) {
+      int64_t base = o * len * inner + in;
+      double acc = 0;
+      for (int64_t j = 0; j < len; ++j) {
+        int64_t i = base + j * inner;
+        acc += logarithm ? g[i] : g[i] * y[i];
+      }
+      for (int64_t j = 0; j < len; ++j) {
+        int64_t i = base + j * inner;
+        dx[i] = logarithm ? g[i] - std::exp(y[i]) * acc : y[i] * (g[i] - acc);
+      }
+    }
+}
+
+// Per row with xhat = (x - mean) * rstd: dbias = sum g, dgain = sum g * xhat,
+// dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = g * gain.
+void layerNormGrad(const Tensor& x, const Tensor& gain, const Tensor& g, double eps, Tensor& dx, Tensor& dgain,
+                   Tensor& dbias) {
+  int64_t c = x.type.shape.back();
+  int64_t rows = c == 0 ? 0 : x.size() / c;
+  std::fill(dgain.data.begin(), dgain.data.end(), 0.0);
+  std::fill(dbias.data.begin(), dbias.data.end(), 0.0);
+  std::vector<double> xhat(static_cast<size_t>(c));
+  for (int64_t r = 0; r < rows; ++r) {
+    const double* row = x.data.data() + r * c;
+    const double* gr = g.data.data() + r * c;
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < c; ++j) mean += row[j];
+    mean /= double(c);
+    for (int64_t j = 0; j < c; ++j) var += (row[j] - mean) * (row[j] - mean);
+    var /= double(c);
+    double rstd = 1.0 / std::sqrt(var + eps);
+    double meanD = 0, meanDX = 0;
+    for (int64_t j = 0; j < c; ++j) {
+      xhat[size_t(j)] = (row[j] - mean) * rstd;
+      double d = gr[j] * gain[j];
+      meanD += d;
+      meanDX += d * xhat[size_t(j)];
+      dgain[j] += gr[j] * xhat[size_t(j)];
+      dbias[j] += gr[j];
+    }
+    meanD /= double(c);
+    meanDX /= double(c);
+    for (int64_t j = 0; j < c; ++j)
+      dx[r * c + j] = rstd * (gr[j] * gain[j] - meanD - xhat[size_t(j)] * meanDX);
+  }
+}
+
+// Per non-ignored row: (softmax(logits) - onehot(label)) * scale, where scale is g / count
+// (mean), g (sum) or g[row] (none). Ignored rows get 0.
+void crossEntropyGrad(const Tensor& logits, const Tensor& labels, const Tensor& g, int64_t ignoreIndex,
+                      const std::string& reduction, Tensor& dlogits) {
+  int64_t c = logits.type.shape.back();
+  int64_t rows = labels.size();
+  int64_t counted = 0;
+  for (int64_t r = 0; r < rows; ++r) counted += int64_t(labels[r]) != ignoreIndex;
+  std::fill(dlogits.data.begin(), dlogits.data.end(), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t label = int64_t(labels[r]);
+    if (label == ignoreIndex || label < 0 || label >= c) continue;
+    double scale = reduction == "none" ? g[r] : reduction == "sum" ? g[0] : g[0] / double(counted);
+    const double* row = logits.data.data() + r * c;
+    double mx = -std::numeric_limits<double>::infinity();
+    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
+    double sum = 0;
+    for (int64_t j = 0; j < c; ++j) sum += std::exp(row[j] - mx);
+    for (int64_t j = 0; j < c; ++j)
+      dlogits[r * c + j] = scale * (std::exp(row[j] - mx) / sum - (j == label ? 1.0 : 0.0));
+  }
+}
+
+// For each query row: p = softmax(s), s_j = scale q.k_j + mask (causal rows cut as forward);
+// dv_j += p_j g; dp_j = g.v_j; ds_j = p_j (dp_j - sum_i p_i dp_i); dq += scale ds_j k_j;
+// dk_j += scale ds_j q. The mask gets no gradient.
+void attentionGrad(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g, const Tensor* mask,
+                   bool causal, double scale, Tensor& dq, Tensor& dk, Tensor& dv) {
+  int64_t B = q.type.shape[0], H = q.type.shape[1], T = q.type.shape[2], D = q.type.shape[3];
+  int64_t S = k.type.shape[2], Dv = v.type.shape[3];
+  if (scale == 0) scale = 1.0 / std::sqrt(double(D));
+  std::vector<int64_t> maskSt;
+  if (mask) maskSt = broadcastStrides(mask->type.shape, {B, H, T, S});
+  for (Tensor* t : {&dq, &dk, &dv}) std::fill(t->data.begin(), t->data.end(), 0.0);
+  std::vector<double> p(static_cast<size_t>(S)), dp(static_cast<size_t>(S));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t t = 0; t < T; ++t) {
+        int64_t qrow = ((b * H + h) * T + t);
+        const double* qr = q.data.data() + qrow * D;
+        const double* gr = g.data.data() + qrow * Dv;
+        double mx = -std::numeric_limits<double>::infinity();
+        for (int64_t s = 0; s < S; ++s) {
+          double sc = -std::numeric_limits<double>::infinity();
+          if (!causal || s <= t + (S - T)) {
+            const double* kr = k.data.data() + ((b * H + h) * S + s) * D;
+            double dot = 0;
+            for (int64_t d = 0; d < D; ++d) dot += qr[d] * kr[d];
+            sc = dot * scale;
+            if (mask) sc += (*mask)[b * maskSt[0] + h * maskSt[1] + t * maskSt[2] + s * maskSt[3]];
+          }
+          p[size_t(s)] = sc;
+          mx = std::max(mx, sc);
+        }
+        if (std::isinf(mx) && mx < 0) continue;  // no visible key: the output was 0, so is the gradient
+        double sum = 0;
+        for (int64_t s = 0; s < S; ++s) sum += (p[size_t(s)] = std::exp(p[size_t(s)] - mx));
+        double pdp = 0;
+        for (int64_t s = 0; s < S; ++s) {
+          p[size_t(s)] /= sum;
+          const double* vr = v.data.data() + ((b * H + h) * S + s) * Dv;
+          double acc = 0;
+          for (int64_t d = 0; d < Dv; ++d) acc += gr[d] * vr[d];
+          dp[size_t(s)] = acc;
+          pdp += p[size_t(s)] * acc;
+        }
+        for (int64_t s = 0; s < S; ++s) {
+          int64_t krow = (b * H + h) * S + s;
+          double ds = p[size_t(s)] * (dp[size_t(s)] - pdp) * scale;
+          for (int64_t d = 0; d < Dv; ++d) dv[krow * Dv + d] += p[size_t(s)] * gr[d];
+          for (int64_t d = 0; d < D; ++d) {
+            dq[qrow * D + d] += ds * k[krow * D + d];
+            dk[krow * D + d] += ds * qr[d];
+          }
+        }
+      }
+}
+
+}  // namespace kiln::ref

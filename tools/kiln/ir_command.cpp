@@ -32,6 +32,8 @@ const std::vector<cli::OptionSpec> kOptions = {
     {"inputs", true, "read --run inputs from FILE ('%param = [values]' lines)"},
     {"seed", true, "draw --run inputs from this seed (default 0)"},
     {"int-range", true, "drawn integer inputs are uniform in [0, N) (default 2)"},
+    {"repeat", true, "--run the function N times on the same inputs, state carried over"},
+    {"print-state", false, "after --run, print the state the function assigns"},
     {"help", false, "show this help"},
 };
 
@@ -72,12 +74,19 @@ int runFunction(const Module& m, const cli::Args& args) {
     if (*range < 1) return fail(makeError({}, "--int-range must be at least 1"));
     inputs = drawRunInputs(*f, uint64_t(*seed), *range);
   }
+  auto repeat = cli::parseCount("repeat", args.get("repeat", "1"));
+  if (!repeat) return fail(repeat.error());
   auto state = ref::initialState(m);
   if (!state) return fail(state.error());
-  auto outs = ref::run(m, *f, inputs, *state);
-  if (!outs) return fail(outs.error());
-  for (size_t i = 0; i < outs->size(); ++i)
-    std::cout << f->outputNames[i] << ": " << (*outs)[i].type.str() << " = " << ref::formatTensor((*outs)[i]) << "\n";
+  for (long long r = 1; r <= *repeat; ++r) {
+    auto outs = ref::run(m, *f, inputs, *state);
+    if (!outs) return fail(outs.error());
+    std::string prefix = *repeat > 1 ? "[" + std::to_string(r) + "] " : "";
+    for (size_t i = 0; i < outs->size(); ++i)
+      std::cout << prefix << f->outputNames[i] << ": " << (*outs)[i].type.str() << " = "
+                << ref::formatTensor((*outs)[i]) << "\n";
+  }
+  if (!args.has("print-state")) return 0;
   for (const auto& op : f->ops)
     if (op->kind == OpKind::StateAssign) {
       const ref::Tensor& t = state->at(op->stateRef);

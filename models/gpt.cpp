@@ -1,0 +1,159 @@
+#include "models/gpt.h"
+
+#include <cmath>
+
+namespace kiln {
+
+namespace {
+
+std::string layerName(int64_t i, const std::string& rest) { return "h." + std::to_string(i) + "." + rest; }
+
+}  // namespace
+
+void addGptParameters(Module& m, const GptConfig& c) {
+  int64_t seed = c.seed * 1000;
+  auto normal = [&](double std) { return Initializer{InitKind::Normal, 0.0, std, ++seed}; };
+  auto add = [&](const std::string& name, Shape shape, Initializer init) {
+    m.addState(name, {c.dtype, std::move(shape)}, init, true);
+  };
+  const int64_t C = c.dModel;
+  // GPT-2 scales the residual projections by 1/sqrt(2 * layers).
+  double projStd = c.initStd / std::sqrt(2.0 * double(c.layers));
+  add("wte.weight", {c.vocab, C}, normal(c.initStd));
+  if (c.learnedPositions) add("wpe.weight", {c.context, C}, normal(c.initStd / 2));
+  for (int64_t i = 0; i < c.layers; ++i) {
+    add(layerName(i, "ln_1.weight"), {C}, Initializer{InitKind::Ones});
+    add(layerName(i, "ln_1.bias"), {C}, Initializer{InitKind::Zeros});
+    add(layerName(i, "attn.c_attn.weight"), {C, 3 * C}, normal(c.initStd));
+    add(layerName(i, "attn.c_attn.bias"), {3 * C}, Initializer{InitKind::Zeros});
+    add(layerName(i, "attn.c_proj.weight"), {C, C}, normal(projStd));
+    add(layerName(i, "attn.c_proj.bias"), {C}, Initializer{InitKind::Zeros});
+    add(layerName(i, "ln_2.weight"), {C}, Initializer{InitKind::Ones});
+    add(layerName(i, "ln_2.bias"), {C}, Initializer{InitKind::Zeros});
+    add(layerName(i, "mlp.c_fc.weight"), {C, c.dFF}, normal(c.initStd));
+    add(layerName(i, "mlp.c_fc.bias"), {c.dFF}, Initializer{InitKind::Zeros});
+    add(layerName(i, "mlp.c_proj.weight"), {c.dFF, C}, normal(projStd));
+    add(layerName(i, "mlp.c_proj.bias"), {C}, Initializer{InitKind::Zeros});
+  }
+  add("ln_f.weight", {C}, Initializer{InitKind::Ones});
+  add("ln_f.bias", {C}, Initializer{InitKind::Zeros});
+}
+
+namespace {
+
+// x [B, T, in] @ weight [in, out] + bias.
+Value* linear(Builder& b, Value* x, const std::string& prefix) {
+  return b.add(b.matmul(x, b.readState(prefix + ".weight")), b.readState(prefix + ".bias"));
+}
+
+Value* layerNorm(Builder& b, Value* x, const std::string& prefix, double eps) {
+  auto s = b.scope(prefix);
+  return b.layerNorm(x, b.readState(prefix + ".weight"), b.readState(prefix + ".bias"), eps);
+}
+
+// Causal multi-head self-attention: x [B, T, C] -> [B, T, C].
+Value* selfAttention(Builder& b, const GptConfig& c, Value* x, const std::string& prefix) {
+  const int64_t B = c.batch, T = x->type.shape[1], C = c.dModel, H = c.heads, D = C / H;
+  Value* qkv;
+  {
+    auto s = b.scope("c_attn");
+    qkv = linear(b, x, prefix + ".c_attn");                              // [B, T, 3C]
+    qkv = b.transpose(b.reshape(qkv, {B, T, 3, H, D}), {2, 0, 3, 1, 4});  // [3, B, H, T, D]
+  }
+  auto head = [&](int64_t i) {
+    return b.reshape(b.slice(qkv, {i, 0, 0, 0, 0}, {i + 1, B, H, T, D}), {B, H, T, D});
+  };
+  Value* y;
+  {
+    auto s = b.scope("core");
+    y = b.attention(head(0), head(1), head(2), nullptr, /*causal=*/true);  // [B, H, T, D]
+    y = b.reshape(b.transpose(y, {0, 2, 1, 3}), {B, T, C});
+  }
+  auto s = b.scope("c_proj");
+  return linear(b, y, prefix + ".c_proj");
+}
+
+Value* mlp(Builder& b, const GptConfig& c, Value* x, const std::string& prefix) {
+  Value* h;
+  {
+    auto s = b.scope("c_fc");
+    h = linear(b, x, prefix + ".c_fc");
+    h = c.activation == "relu" ? b.relu(h) : b.gelu(h, "tanh");
+  }
+  auto s = b.scope("c_proj");
+  return linear(b, h, prefix + ".c_proj");
+}
+
+// Fixed sinusoidal positions [T, C] (Vaswani et al.), computed at build time.
+Value* sinusoidalPositions(Builder& b, const GptConfig& c, int64_t T) {
+  std::vector<double> v(size_t(T * c.dModel));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < c.dModel; ++i) {
+      double freq = std::pow(10000.0, -double(2 * (i / 2)) / double(c.dModel));
+      v[size_t(t * c.dModel + i)] = i % 2 == 0 ? std::sin(double(t) * freq) : std::cos(double(t) * freq);
+    }
+  return b.constant(v, {c.dtype, {T, c.dModel}});
+}
+
+}  // namespace
+
+Value* gptLogits(Builder& b, const GptConfig& c, Value* ids) {
+  const int64_t T = ids->type.shape[1];
+  Value* x;
+  {
+    auto s = b.scope("wte");
+    x = b.gather(b.readState("wte.weight"), ids);  // [B, T, C]
+  }
+  {
+    auto s = b.scope("wpe");
+    Value* pos = c.learnedPositions
+                     ? b.slice(b.readState("wpe.weight"), {0, 0}, {T, c.dModel})
+                     : sinusoidalPositions(b, c, T);
+    x = b.add(x, pos);
+  }
+  for (int64_t i = 0; i < c.layers; ++i) {
+    std::string h = "h." + std::to_string(i);
+    auto layer = b.scope(h);
+    if (c.preNorm) {
+      Value* a;
+      {
+        auto s = b.scope("attn");
+        a = selfAttention(b, c, layerNorm(b, x, h + ".ln_1", c.layerNormEps), h + ".attn");
+      }
+      x = b.add(x, a);
+      auto s = b.scope("mlp");
+      x = b.add(x, mlp(b, c, layerNorm(b, x, h + ".ln_2", c.layerNormEps), h + ".mlp"));
+    } else {
+      Value* a;
+      {
+        auto s = b.scope("attn");
+        a = selfAttention(b, c, x, h + ".attn");
+      }
+      x = layerNorm(b, b.add(x, a), h + ".ln_1", c.layerNormEps);
+      Value* f;
+      {
+        auto s = b.scope("mlp");
+        f = mlp(b, c, x, h + ".mlp");
+      }
+      x = layerNorm(b, b.add(x, f), h + ".ln_2", c.layerNormEps);
+    }
+  }
+  if (c.preNorm) x = layerNorm(b, x, "ln_f", c.layerNormEps);
+  auto s = b.scope("lm_head");
+  return b.matmul(x, b.readState("wte.weight"), false, true);  // tied: [B, T, vocab]
+}
+
+Function& buildGptLoss(Module& m, const GptConfig& c, const std::string& name) {
+  addGptParameters(m, c);
+  Function& f = m.addFunction(name);
+  Builder b(m, f);
+  Value* tokens = b.param("tokens", {DType::I32, {c.batch, c.context + 1}});
+  Value* ids = b.slice(tokens, {0, 0}, {c.batch, c.context});
+  Value* targets = b.slice(tokens, {0, 1}, {c.batch, c.context + 1});
+  Value* logits = gptLogits(b, c, ids);
+  auto s = b.scope("loss");
+  b.output("loss", b.crossEntropy(logits, targets));
+  return f;
+}
+
+}  // namespace kiln

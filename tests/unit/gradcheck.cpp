@@ -1,0 +1,91 @@
+#include "gradcheck.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+
+#include "compiler/autodiff/autodiff.h"
+#include "ir/parser.h"
+#include "ir/printer.h"
+#include "ir/verifier.h"
+#include "runtime/reference/interpreter.h"
+#include "runtime/reference/random.h"
+
+namespace kiln::test {
+
+double relativeError(double a, double b, double floor) {
+  return std::fabs(a - b) / std::max({std::fabs(a), std::fabs(b), floor});
+}
+
+namespace {
+
+double runLoss(const Module& m, const std::vector<ref::Tensor>& inputs) {
+  ref::StateStore st;
+  auto outs = ref::run(m, *m.functions[0], inputs, st);
+  REQUIRE_MESSAGE(outs.ok(), (outs.ok() ? "" : outs.error().str()));
+  return (*outs)[0][0];
+}
+
+}  // namespace
+
+GradCheckResult checkGradients(const GradCase& c, double h, size_t maxElements) {
+  INFO("case " << c.label);
+  GradCheckResult result;
+  Module m;
+  Function& f = m.addFunction("f");
+  Builder b(m, f);
+  std::vector<Value*> params;
+  for (size_t i = 0; i < c.inputs.size(); ++i) params.push_back(b.param("x" + std::to_string(i), c.inputs[i].type));
+  Value* y = c.forward(b, params);
+  for (const auto& op : f.ops) result.forwardKinds.insert(op->kind);
+  uint64_t seed = std::hash<std::string>{}(c.label);
+  std::vector<double> w(size_t(y->type.numElements()));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.5 + counterUniform(seed, i);
+  std::vector<int64_t> all;
+  for (int i = 0; i < y->type.rank(); ++i) all.push_back(i);
+  Value* weighted = b.mul(y, b.constant(w, y->type));
+  b.output("loss", all.empty() ? weighted : b.reduceSum(weighted, all));
+  REQUIRE(verifyModule(m).empty());
+
+  // Differentiate a reparsed copy: the gradient IR also goes through print and parse.
+  auto copy = parseModule(printModule(m), "gradcheck.kir");
+  REQUIRE(copy.ok());
+  AutodiffOptions opts;
+  for (size_t i = 0; i < c.inputs.size(); ++i)
+    if (isFloat(c.inputs[i].type.dtype)) opts.wrtInputs.push_back("x" + std::to_string(i));
+  auto status = differentiate(*copy, *copy->functions[0], opts);
+  REQUIRE_MESSAGE(status.ok(), (status.ok() ? "" : status.error().str()));
+  auto diags = verifyModule(*copy);
+  REQUIRE_MESSAGE(diags.empty(), (diags.empty() ? "" : diags[0].str()));
+  ref::StateStore st;
+  auto outs = ref::run(*copy, *copy->functions[0], c.inputs, st);
+  REQUIRE_MESSAGE(outs.ok(), (outs.ok() ? "" : outs.error().str()));
+
+  size_t out = 1;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    if (!isFloat(c.inputs[i].type.dtype)) continue;
+    const ref::Tensor& grad = (*outs)[out++];
+    int64_t n = c.inputs[i].size();
+    int64_t stride = maxElements && size_t(n) > maxElements ? n / int64_t(maxElements) : 1;
+    for (int64_t j = 0; j < n; j += stride) {
+      double step = h * std::max(1.0, std::fabs(c.inputs[i][j]));
+      auto at = [&](double k) {
+        std::vector<ref::Tensor> moved = c.inputs;
+        moved[i][j] += k * step;
+        return runLoss(m, moved);
+      };
+      // Fourth-order central difference: truncation error O(h^4), so h can be large enough
+      // to keep rounding noise far below the tolerance.
+      double fd = (at(-2) - 8 * at(-1) + 8 * at(1) - at(2)) / (12 * step);
+      double err = relativeError(grad[j], fd);
+      result.worstRelativeError = std::max(result.worstRelativeError, err);
+      ++result.checkedElements;
+      CHECK_MESSAGE(err < 1e-6, "input " << i << " element " << j << ": autodiff " << grad[j]
+                                          << " vs finite difference " << fd);
+    }
+  }
+  return result;
+}
+
+}  // namespace kiln::test

@@ -26,6 +26,9 @@ class Pass {
 // Pass options as written in a pipeline: `optimizer{kind=sgd,lr=0.1}`.
 using PassOptions = std::map<std::string, std::string>;
 
+// Splits a list-valued option ("x:y:z").
+std::vector<std::string> splitOptionList(const std::string& value);
+
 // Creates a registered pass by name with its options; an unknown name or option is an error.
 Expected<std::unique_ptr<Pass>> createPass(const std::string& name, const PassOptions& options = {});
 std::vector<std::string> registeredPassNames();

@@ -45,6 +45,18 @@ Expected<std::unique_ptr<Pass>> createPass(const std::string& name, const PassOp
   return it->second(options);
 }
 
+std::vector<std::string> splitOptionList(const std::string& value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < value.size()) {
+    size_t end = value.find(':', start);
+    std::string item = value.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!item.empty()) out.push_back(item);
+    start = end == std::string::npos ? value.size() : end + 1;
+  }
+  return out;
+}
+
 std::vector<std::string> registeredPassNames() {
   std::vector<std::string> names;
   for (const auto& [n, f] : registry()) names.push_back(n);

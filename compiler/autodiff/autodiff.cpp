@@ -149,13 +149,7 @@ Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options) {
     if (key == "loss") {
       o.lossOutput = value;
     } else if (key == "wrt") {
-      size_t start = 0;
-      while (start < value.size()) {
-        size_t end = value.find(':', start);
-        std::string n = value.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        if (!n.empty()) o.wrtInputs.push_back(n[0] == '%' ? n.substr(1) : n);
-        start = end == std::string::npos ? value.size() : end + 1;
-      }
+      for (const auto& n : splitOptionList(value)) o.wrtInputs.push_back(n[0] == '%' ? n.substr(1) : n);
     } else {
       return makeError({}, "pass 'autodiff' has no option '" + key + "' (options: loss, wrt)");
     }

@@ -222,12 +222,7 @@ Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options) 
       continue;
     }
     if (key == "no_decay") {
-      size_t start = 0;
-      while (start < value.size()) {
-        size_t end = value.find(':', start);
-        c.noDecay.push_back(value.substr(start, end == std::string::npos ? std::string::npos : end - start));
-        start = end == std::string::npos ? value.size() : end + 1;
-      }
+      c.noDecay = splitOptionList(value);
       continue;
     }
     auto d = number(key, value);

@@ -61,6 +61,24 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* 
                double scale, Tensor& out);
 void dropout(const Tensor& x, uint64_t seed, double rate, Tensor& out);
 
+// The attention probabilities of one query row (b, h, t), shared by attention and its
+// gradient: p[s] = softmax_s(scale q.k_s + mask) over the visible keys, 0 elsewhere.
+// Returns false when no key is visible (p is then all 0).
+class AttentionRows {
+ public:
+  AttentionRows(const Tensor& q, const Tensor& k, const Tensor* mask, bool causal, double scale);
+  bool probabilities(int64_t b, int64_t h, int64_t t, std::vector<double>& p) const;
+  double scale() const { return scale_; }
+
+ private:
+  const Tensor& q_;
+  const Tensor& k_;
+  const Tensor* mask_;
+  bool causal_;
+  double scale_;
+  std::vector<int64_t> maskStrides_;
+};
+
 // Backward kernels: g is the gradient of the loss with respect to the forward op's result.
 void geluGrad(const Tensor& x, const Tensor& g, bool tanhApprox, Tensor& dx);
 // y is the forward result (softmax or log_softmax).

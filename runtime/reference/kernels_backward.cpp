@@ -106,38 +106,20 @@ void crossEntropyGrad(const Tensor& logits, const Tensor& labels, const Tensor& 
 // dk_j += scale ds_j q. The mask gets no gradient.
 void attentionGrad(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g, const Tensor* mask,
                    bool causal, double scale, Tensor& dq, Tensor& dk, Tensor& dv) {
-  int64_t B = q.type.shape[0], H = q.type.shape[1], T = q.type.shape[2], D = q.type.shape[3];
-  int64_t S = k.type.shape[2], Dv = v.type.shape[3];
-  if (scale == 0) scale = 1.0 / std::sqrt(double(D));
-  std::vector<int64_t> maskSt;
-  if (mask) maskSt = broadcastStrides(mask->type.shape, {B, H, T, S});
+  const int64_t B = q.type.shape[0], H = q.type.shape[1], T = q.type.shape[2], D = q.type.shape[3];
+  const int64_t S = k.type.shape[2], Dv = v.type.shape[3];
+  AttentionRows rows(q, k, mask, causal, scale);
   for (Tensor* t : {&dq, &dk, &dv}) std::fill(t->data.begin(), t->data.end(), 0.0);
-  std::vector<double> p(static_cast<size_t>(S)), dp(static_cast<size_t>(S));
+  std::vector<double> p, dp(static_cast<size_t>(S));
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h)
       for (int64_t t = 0; t < T; ++t) {
-        int64_t qrow = ((b * H + h) * T + t);
+        if (!rows.probabilities(b, h, t, p)) continue;  // no visible key: the output was 0, so is the gradient
+        int64_t qrow = (b * H + h) * T + t;
         const double* qr = q.data.data() + qrow * D;
         const double* gr = g.data.data() + qrow * Dv;
-        double mx = -std::numeric_limits<double>::infinity();
-        for (int64_t s = 0; s < S; ++s) {
-          double sc = -std::numeric_limits<double>::infinity();
-          if (!causal || s <= t + (S - T)) {
-            const double* kr = k.data.data() + ((b * H + h) * S + s) * D;
-            double dot = 0;
-            for (int64_t d = 0; d < D; ++d) dot += qr[d] * kr[d];
-            sc = dot * scale;
-            if (mask) sc += (*mask)[b * maskSt[0] + h * maskSt[1] + t * maskSt[2] + s * maskSt[3]];
-          }
-          p[size_t(s)] = sc;
-          mx = std::max(mx, sc);
-        }
-        if (std::isinf(mx) && mx < 0) continue;  // no visible key: the output was 0, so is the gradient
-        double sum = 0;
-        for (int64_t s = 0; s < S; ++s) sum += (p[size_t(s)] = std::exp(p[size_t(s)] - mx));
         double pdp = 0;
         for (int64_t s = 0; s < S; ++s) {
-          p[size_t(s)] /= sum;
           const double* vr = v.data.data() + ((b * H + h) * S + s) * Dv;
           double acc = 0;
           for (int64_t d = 0; d < Dv; ++d) acc += gr[d] * vr[d];
@@ -146,7 +128,7 @@ void attentionGrad(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
         }
         for (int64_t s = 0; s < S; ++s) {
           int64_t krow = (b * H + h) * S + s;
-          double ds = p[size_t(s)] * (dp[size_t(s)] - pdp) * scale;
+          double ds = p[size_t(s)] * (dp[size_t(s)] - pdp) * rows.scale();
           for (int64_t d = 0; d < Dv; ++d) dv[krow * Dv + d] += p[size_t(s)] * gr[d];
           for (int64_t d = 0; d < D; ++d) {
             dq[qrow * D + d] += ds * k[krow * D + d];

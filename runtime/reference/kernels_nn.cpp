@@ -100,41 +100,58 @@ std::string crossEntropy(const Tensor& logits, const Tensor& labels, int64_t ign
   return {};
 }
 
+AttentionRows::AttentionRows(const Tensor& q, const Tensor& k, const Tensor* mask, bool causal, double scale)
+    : q_(q), k_(k), mask_(mask), causal_(causal), scale_(scale) {
+  if (scale_ == 0) scale_ = 1.0 / std::sqrt(double(q.type.shape[3]));
+  if (mask)
+    maskStrides_ = broadcastStrides(mask->type.shape, {q.type.shape[0], q.type.shape[1], q.type.shape[2], k.type.shape[2]});
+}
+
+bool AttentionRows::probabilities(int64_t b, int64_t h, int64_t t, std::vector<double>& p) const {
+  const int64_t H = q_.type.shape[1], T = q_.type.shape[2], D = q_.type.shape[3], S = k_.type.shape[2];
+  const double* qr = q_.data.data() + ((b * H + h) * T + t) * D;
+  p.assign(static_cast<size_t>(S), 0.0);
+  double mx = -std::numeric_limits<double>::infinity();
+  for (int64_t s = 0; s < S; ++s) {
+    double sc = -std::numeric_limits<double>::infinity();
+    if (!causal_ || s <= t + (S - T)) {
+      const double* kr = k_.data.data() + ((b * H + h) * S + s) * D;
+      double dot = 0;
+      for (int64_t d = 0; d < D; ++d) dot += qr[d] * kr[d];
+      sc = dot * scale_;
+      if (mask_) {
+        const auto& st = maskStrides_;
+        sc += (*mask_)[b * st[0] + h * st[1] + t * st[2] + s * st[3]];
+      }
+    }
+    p[size_t(s)] = sc;
+    mx = std::max(mx, sc);
+  }
+  if (std::isinf(mx) && mx < 0) {
+    std::fill(p.begin(), p.end(), 0.0);
+    return false;
+  }
+  double sum = 0;
+  for (double& x : p) sum += (x = std::exp(x - mx));
+  for (double& x : p) x /= sum;
+  return true;
+}
+
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, bool causal,
                double scale, Tensor& out) {
-  int64_t B = q.type.shape[0], H = q.type.shape[1], T = q.type.shape[2], D = q.type.shape[3];
-  int64_t S = k.type.shape[2], Dv = v.type.shape[3];
-  if (scale == 0) scale = 1.0 / std::sqrt(double(D));
-  Shape scoresShape{B, H, T, S};
-  std::vector<int64_t> maskSt;
-  if (mask) maskSt = broadcastStrides(mask->type.shape, scoresShape);
-  std::vector<double> p(static_cast<size_t>(S));
+  const int64_t B = q.type.shape[0], H = q.type.shape[1], T = q.type.shape[2];
+  const int64_t S = k.type.shape[2], Dv = v.type.shape[3];
+  AttentionRows rows(q, k, mask, causal, scale);
+  std::vector<double> p;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h)
       for (int64_t t = 0; t < T; ++t) {
-        const double* qr = q.data.data() + ((b * H + h) * T + t) * D;
-        double mx = -std::numeric_limits<double>::infinity();
-        for (int64_t s = 0; s < S; ++s) {
-          double sc = -std::numeric_limits<double>::infinity();
-          if (!causal || s <= t + (S - T)) {
-            const double* kr = k.data.data() + ((b * H + h) * S + s) * D;
-            double dot = 0;
-            for (int64_t d = 0; d < D; ++d) dot += qr[d] * kr[d];
-            sc = dot * scale;
-            if (mask) sc += (*mask)[b * maskSt[0] + h * maskSt[1] + t * maskSt[2] + s * maskSt[3]];
-          }
-          p[size_t(s)] = sc;
-          mx = std::max(mx, sc);
-        }
         double* o = out.data.data() + ((b * H + h) * T + t) * Dv;
-        for (int64_t d = 0; d < Dv; ++d) o[d] = 0;
-        if (std::isinf(mx) && mx < 0) continue;
-        double sum = 0;
-        for (int64_t s = 0; s < S; ++s) sum += (p[size_t(s)] = std::exp(p[size_t(s)] - mx));
+        std::fill(o, o + Dv, 0.0);
+        if (!rows.probabilities(b, h, t, p)) continue;  // no visible key: 0
         for (int64_t s = 0; s < S; ++s) {
           const double* vr = v.data.data() + ((b * H + h) * S + s) * Dv;
-          double w = p[size_t(s)] / sum;
-          for (int64_t d = 0; d < Dv; ++d) o[d] += w * vr[d];
+          for (int64_t d = 0; d < Dv; ++d) o[d] += p[size_t(s)] * vr[d];
         }
       }
 }

@@ -1,0 +1,253 @@
+#include "frontends/spec/spec.h"
+
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <functional>
+#include <sstream>
+
+#include "ir/parser.h"
+#include "ir/suggest.h"
+
+namespace kiln {
+
+Location Spec::locationOf(const std::string& key) const {
+  auto it = locations.find(key);
+  return it == locations.end() ? Location{path, 0, 0} : it->second;
+}
+
+namespace {
+
+enum class KeyType { Int, Number, Bool, String, StringList };
+
+// One spec key: its type, allowed range or choices, and where it goes.
+struct KeySpec {
+  const char* section;
+  const char* key;
+  KeyType type;
+  double min = -INFINITY, max = INFINITY;
+  std::vector<std::string> choices = {};
+  std::function<void(Spec&, const toml::node&)> apply = {};
+};
+
+int64_t asInt(const toml::node& n) { return n.value<int64_t>().value(); }
+double asNumber(const toml::node& n) { return n.value<double>().value(); }
+std::string asString(const toml::node& n) { return n.value<std::string>().value(); }
+
+const std::vector<KeySpec>& schema() {
+  static const std::vector<KeySpec> keys = {
+      {"model", "kind", KeyType::String, 0, 0, {"gpt"}, [](Spec& s, const toml::node& n) { s.modelKind = asString(n); }},
+      {"model", "vocab_size", KeyType::Int, 257, 1 << 20, {}, [](Spec& s, const toml::node& n) { s.model.vocab = asInt(n); }},
+      {"model", "context", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.model.context = asInt(n); }},
+      {"model", "layers", KeyType::Int, 1, 1024, {}, [](Spec& s, const toml::node& n) { s.model.layers = asInt(n); }},
+      {"model", "heads", KeyType::Int, 1, 1024, {}, [](Spec& s, const toml::node& n) { s.model.heads = asInt(n); }},
+      {"model", "d_model", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.model.dModel = asInt(n); }},
+      {"model", "d_ff", KeyType::Int, 1, 1 << 18, {}, [](Spec& s, const toml::node& n) { s.model.dFF = asInt(n); }},
+      {"model", "activation", KeyType::String, 0, 0, {"gelu", "relu"},
+       [](Spec& s, const toml::node& n) { s.model.activation = asString(n); }},
+      {"model", "norm", KeyType::String, 0, 0, {"pre", "post"},
+       [](Spec& s, const toml::node& n) { s.model.preNorm = asString(n) == "pre"; }},
+      {"model", "positions", KeyType::String, 0, 0, {"learned", "sinusoidal"},
+       [](Spec& s, const toml::node& n) { s.model.learnedPositions = asString(n) == "learned"; }},
+      {"model", "init_std", KeyType::Number, 0, 10, {}, [](Spec& s, const toml::node& n) { s.model.initStd = asNumber(n); }},
+      {"model", "layer_norm_eps", KeyType::Number, 0, 1, {},
+       [](Spec& s, const toml::node& n) { s.model.layerNormEps = asNumber(n); }},
+      {"model", "dtype", KeyType::String, 0, 0, {"f32", "f64"},
+       [](Spec& s, const toml::node& n) { s.model.dtype = *parseDType(asString(n)); }},
+      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
+      {"optimizer", "kind", KeyType::String, 0, 0, {"adamw", "sgd"}, [](Spec& s, const toml::node& n) { s.optimizer.kind = asString(n); }},
+      {"optimizer", "lr", KeyType::Number, 1e-12, 100, {}, [](Spec& s, const toml::node& n) { s.optimizer.lr = asNumber(n); }},
+      {"optimizer", "beta1", KeyType::Number, 0, 0.999999, {}, [](Spec& s, const toml::node& n) { s.optimizer.beta1 = asNumber(n); }},
+      {"optimizer", "beta2", KeyType::Number, 0, 0.999999, {}, [](Spec& s, const toml::node& n) { s.optimizer.beta2 = asNumber(n); }},
+      {"optimizer", "eps", KeyType::Number, 1e-30, 1, {}, [](Spec& s, const toml::node& n) { s.optimizer.eps = asNumber(n); }},
+      {"optimizer", "weight_decay", KeyType::Number, 0, 10, {},
+       [](Spec& s, const toml::node& n) { s.optimizer.weightDecay = asNumber(n); }},
+      {"optimizer", "momentum", KeyType::Number, 0, 0.999999, {},
+       [](Spec& s, const toml::node& n) { s.optimizer.momentum = asNumber(n); }},
+      {"optimizer", "nesterov", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.optimizer.nesterov = n.value<bool>().value(); }},
+      {"optimizer", "clip_norm", KeyType::Number, 0, 1e6, {}, [](Spec& s, const toml::node& n) { s.optimizer.clipNorm = asNumber(n); }},
+      {"optimizer", "schedule", KeyType::String, 0, 0, {"constant", "cosine", "linear"},
+       [](Spec& s, const toml::node& n) { s.optimizer.schedule = asString(n); }},
+      {"optimizer", "warmup", KeyType::Int, 0, 1e9, {}, [](Spec& s, const toml::node& n) { s.optimizer.warmupSteps = asInt(n); }},
+      {"optimizer", "min_lr", KeyType::Number, 0, 100, {}, [](Spec& s, const toml::node& n) { s.optimizer.minLr = asNumber(n); }},
+      {"optimizer", "no_decay", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
+         s.optimizer.noDecay.clear();
+         for (const auto& e : *n.as_array()) s.optimizer.noDecay.push_back(asString(e));
+       }},
+      {"train", "steps", KeyType::Int, 1, 1e9, {}, [](Spec& s, const toml::node& n) { s.train.steps = asInt(n); }},
+      {"train", "batch", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.model.batch = asInt(n); }},
+      {"train", "seed", KeyType::Int, 0, 9e15, {}, [](Spec& s, const toml::node& n) {
+         s.train.seed = asInt(n);
+         s.model.seed = asInt(n);
+       }},
+      {"train", "eval_every", KeyType::Int, 0, 1e9, {}, [](Spec& s, const toml::node& n) { s.train.evalEvery = asInt(n); }},
+      {"train", "eval_batches", KeyType::Int, 1, 1e6, {}, [](Spec& s, const toml::node& n) { s.train.evalBatches = asInt(n); }},
+      {"train", "checkpoint_every", KeyType::Int, 0, 1e9, {},
+       [](Spec& s, const toml::node& n) { s.train.checkpointEvery = asInt(n); }},
+      {"train", "log_every", KeyType::Int, 1, 1e9, {}, [](Spec& s, const toml::node& n) { s.train.logEvery = asInt(n); }},
+      {"train", "checkpoint", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.train.checkpoint = asString(n); }},
+      {"train", "metrics", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.train.metrics = asString(n); }},
+      {"data", "files", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
+         s.data.files.clear();
+         for (const auto& e : *n.as_array()) s.data.files.push_back(asString(e));
+       }},
+      {"data", "exclude", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
+         s.data.exclude.clear();
+         for (const auto& e : *n.as_array()) s.data.exclude.push_back(asString(e));
+       }},
+      {"data", "separator", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.data.separator = asString(n); }},
+      {"data", "val_fraction", KeyType::Number, 0, 0.9, {}, [](Spec& s, const toml::node& n) { s.data.valFraction = asNumber(n); }},
+      {"data", "tokenizer", KeyType::String, 0, 0, {"train", "byte"},
+       [](Spec& s, const toml::node& n) { s.data.tokenizer = asString(n); }},
+  };
+  return keys;
+}
+
+const char* typeName(KeyType t) {
+  switch (t) {
+    case KeyType::Int: return "an integer";
+    case KeyType::Number: return "a number";
+    case KeyType::Bool: return "true or false";
+    case KeyType::String: return "a string";
+    case KeyType::StringList: return "an array of strings";
+  }
+  return "?";
+}
+
+struct SpecError {
+  Diagnostic diag;
+};
+
+class SpecReader {
+ public:
+  explicit SpecReader(std::string path) : path_(std::move(path)) {}
+
+  Spec read(const toml::table& root) {
+    Spec spec;
+    spec.path = path_;
+    spec.model.dFF = 0;  // 0 until set: 4 * d_model
+    std::vector<std::string> sections;
+    for (const auto& k : schema())
+      if (std::find(sections.begin(), sections.end(), k.section) == sections.end()) sections.push_back(k.section);
+    for (const auto& [sectionKey, node] : root) {
+      std::string section(sectionKey.str());
+      if (std::find(sections.begin(), sections.end(), section) == sections.end())
+        fail(node, "unknown section [" + section + "]" + hint(section, sections) + "; sections are [model], [objective], [optimizer], [train], [data]");
+      const toml::table* table = node.as_table();
+      if (!table) fail(node, "'" + section + "' must be a section ([" + section + "])");
+      for (const auto& [key, value] : *table) readKey(spec, section, std::string(key.str()), value);
+    }
+    validate(spec);
+    return spec;
+  }
+
+ private:
+  Location loc(const toml::node& n) const {
+    const auto& src = n.source();
+    return Location{path_, int(src.begin.line), int(src.begin.column)};
+  }
+  [[noreturn]] void fail(const toml::node& n, const std::string& msg) const { throw SpecError{makeError(loc(n), msg)}; }
+  [[noreturn]] void failAt(const Spec& s, const std::string& key, const std::string& msg) const {
+    throw SpecError{makeError(s.locationOf(key), msg)};
+  }
+  static std::string hint(const std::string& word, const std::vector<std::string>& names) {
+    std::string n = nearestName(word, names);
+    return n.empty() ? "" : " (did you mean '" + n + "'?)";
+  }
+
+  void readKey(Spec& spec, const std::string& section, const std::string& key, const toml::node& value) {
+    const KeySpec* ks = nullptr;
+    std::vector<std::string> known;
+    for (const auto& k : schema())
+      if (section == k.section) {
+        known.push_back(k.key);
+        if (key == k.key) ks = &k;
+      }
+    if (!ks) fail(value, "unknown key '" + key + "' in [" + section + "]" + hint(key, known));
+    std::string full = section + "." + key;
+    bool typeOk = false;
+    switch (ks->type) {
+      case KeyType::Int: typeOk = value.is_integer(); break;
+      case KeyType::Number: typeOk = value.is_number(); break;
+      case KeyType::Bool: typeOk = value.is_boolean(); break;
+      case KeyType::String: typeOk = value.is_string(); break;
+      case KeyType::StringList:
+        typeOk = value.is_array() && value.as_array()->is_homogeneous(toml::node_type::string);
+        break;
+    }
+    if (!typeOk) fail(value, full + " must be " + typeName(ks->type));
+    if (ks->type == KeyType::Int || ks->type == KeyType::Number) {
+      double v = ks->type == KeyType::Int ? double(asInt(value)) : asNumber(value);
+      if (!(v >= ks->min && v <= ks->max)) {
+        std::ostringstream range;
+        range << full << " must be between " << ks->min << " and " << ks->max << ", got " << v;
+        fail(value, range.str());
+      }
+    }
+    if (!ks->choices.empty()) {
+      std::string v = asString(value);
+      if (std::find(ks->choices.begin(), ks->choices.end(), v) == ks->choices.end()) {
+        std::string list;
+        for (const auto& c : ks->choices) list += (list.empty() ? "\"" : ", \"") + c + "\"";
+        fail(value, full + " must be one of " + list + ", got \"" + v + "\"" + hint(v, ks->choices));
+      }
+    }
+    spec.locations[full] = loc(value);
+    ks->apply(spec, value);
+  }
+
+  void validate(Spec& s) const {
+    GptConfig& m = s.model;
+    if (m.dFF == 0) m.dFF = 4 * m.dModel;
+    if (m.dModel % m.heads != 0)
+      failAt(s, s.locations.count("model.heads") ? "model.heads" : "model.d_model",
+             "model.heads (" + std::to_string(m.heads) + ") must divide model.d_model (" + std::to_string(m.dModel) + ")");
+    if (s.data.files.empty()) failAt(s, "data.files", "[data] files must list at least one file or glob");
+    if (s.optimizer.schedule != "constant") {
+      s.optimizer.totalSteps = s.train.steps;
+      if (s.optimizer.warmupSteps >= s.train.steps)
+        failAt(s, "optimizer.warmup", "optimizer.warmup (" + std::to_string(s.optimizer.warmupSteps) +
+                                          ") must be smaller than train.steps (" + std::to_string(s.train.steps) + ")");
+    }
+    if (s.optimizer.nesterov && s.optimizer.momentum == 0)
+      failAt(s, "optimizer.nesterov", "optimizer.nesterov needs optimizer.momentum > 0");
+    if (s.optimizer.minLr > s.optimizer.lr) failAt(s, "optimizer.min_lr", "optimizer.min_lr must not exceed optimizer.lr");
+    if (s.data.tokenizer == "byte" && m.vocab < 256)
+      failAt(s, "model.vocab_size", "a byte tokenizer needs model.vocab_size >= 256");
+    if (s.data.separator.find('\n') != std::string::npos)
+      failAt(s, "data.separator", "data.separator must be a single line");
+  }
+
+  std::string path_;
+};
+
+}  // namespace
+
+Expected<Spec> parseSpec(const std::string& text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    const auto& src = e.source();
+    return makeError(Location{path, int(src.begin.line), int(src.begin.column)}, std::string(e.description()));
+  }
+  try {
+    return SpecReader(path).read(root);
+  } catch (const SpecError& e) {
+    return e.diag;
+  }
+}
+
+Expected<Spec> loadSpec(const std::string& path) {
+  auto text = readFile(path);
+  if (!text) return text.error();
+  return parseSpec(*text, path);
+}
+
+std::vector<std::string> specKeys() {
+  std::vector<std::string> out;
+  for (const auto& k : schema()) out.push_back(std::string(k.section) + "." + k.key);
+  return out;
+}
+
+}  // namespace kiln

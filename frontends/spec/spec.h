@@ -1,0 +1,55 @@
+// Training specs: a TOML file with [model], [objective], [optimizer], [train] and [data]
+// sections (reference: docs/spec.md). Every key is checked for name, type and range; errors
+// carry the spec's file:line:col, the key, what is allowed, and the nearest valid key for a typo.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "compiler/optimizer/optimizer.h"
+#include "ir/diagnostics.h"
+#include "models/gpt.h"
+
+namespace kiln {
+
+struct TrainConfig {
+  int64_t steps = 1000;
+  int64_t seed = 1;
+  int64_t evalEvery = 100;      // 0: only at the end
+  int64_t evalBatches = 8;
+  int64_t checkpointEvery = 0;  // 0: only at the end
+  int64_t logEvery = 10;
+  std::string checkpoint = "checkpoint.safetensors";
+  std::string metrics = "metrics.jsonl";
+};
+
+struct DataConfig {
+  std::vector<std::string> files;  // paths or globs, relative to the spec's folder
+  std::vector<std::string> exclude;  // globs over file names to leave out
+  std::string separator = "%";     // a line holding only this separates documents
+  double valFraction = 0.1;
+  std::string tokenizer = "train";  // "train" (byte-level BPE on the corpus) or "byte"
+};
+
+struct Spec {
+  std::string path;       // the spec file
+  std::string modelKind = "gpt";
+  GptConfig model;
+  std::string objective = "causal_lm";
+  OptimizerConfig optimizer;
+  TrainConfig train;
+  DataConfig data;
+  // Where each key was set ("model.layers" -> spec.toml:4:1); ops built from a setting carry it.
+  std::map<std::string, Location> locations;
+
+  Location locationOf(const std::string& key) const;
+};
+
+Expected<Spec> parseSpec(const std::string& text, const std::string& path);
+Expected<Spec> loadSpec(const std::string& path);
+
+// Every key the spec format knows, "section.key", in documentation order.
+std::vector<std::string> specKeys();
+
+}  // namespace kiln

@@ -40,7 +40,7 @@ class ValueNames {
 };
 
 void printLoc(const Location& loc, std::ostream& os) {
-  if (!loc.known()) return;
+  if (!loc.known() || loc.line < 1) return;  // a file without a position says nothing useful
   os << " loc(" << quoteString(loc.file) << ":" << loc.line << ":" << loc.col << ")";
 }
 

@@ -1,6 +1,7 @@
 #include "models/gpt.h"
 
 #include <cmath>
+#include <functional>
 
 namespace kiln {
 
@@ -51,9 +52,14 @@ Value* layerNorm(Builder& b, Value* x, const std::string& prefix, double eps) {
   return b.layerNorm(x, b.readState(prefix + ".weight"), b.readState(prefix + ".bias"), eps);
 }
 
-// Causal multi-head self-attention: x [B, T, C] -> [B, T, C].
-Value* selfAttention(Builder& b, const GptConfig& c, Value* x, const std::string& prefix) {
-  const int64_t B = c.batch, T = x->type.shape[1], C = c.dModel, H = c.heads, D = C / H;
+// The attention core: q [B,H,T,D], k, v -> [B,H,T,D]. Training attends causally within the
+// window; sampling attends over the KV cache.
+using AttentionCore = std::function<Value*(Builder&, Value* q, Value* k, Value* v, int64_t layer)>;
+
+// Multi-head self-attention: x [B, T, C] -> [B, T, C].
+Value* selfAttention(Builder& b, const GptConfig& c, Value* x, const std::string& prefix, int64_t layer,
+                     const AttentionCore& core) {
+  const int64_t B = x->type.shape[0], T = x->type.shape[1], C = c.dModel, H = c.heads, D = C / H;
   Value* qkv;
   {
     auto s = b.scope("c_attn");
@@ -66,7 +72,9 @@ Value* selfAttention(Builder& b, const GptConfig& c, Value* x, const std::string
   Value* y;
   {
     auto s = b.scope("core");
-    y = b.attention(head(0), head(1), head(2), nullptr, /*causal=*/true);  // [B, H, T, D]
+    b.setLocation(c.source("attention"));
+    y = core(b, head(0), head(1), head(2), layer);  // [B, H, T, D]
+    b.setLocation(c.source("layers"));
     y = b.reshape(b.transpose(y, {0, 2, 1, 3}), {B, T, C});
   }
   auto s = b.scope("c_proj");
@@ -74,6 +82,7 @@ Value* selfAttention(Builder& b, const GptConfig& c, Value* x, const std::string
 }
 
 Value* mlp(Builder& b, const GptConfig& c, Value* x, const std::string& prefix) {
+  b.setLocation(c.source("mlp"));
   Value* h;
   {
     auto s = b.scope("c_fc");
@@ -95,30 +104,17 @@ Value* sinusoidalPositions(Builder& b, const GptConfig& c, int64_t T) {
   return b.constant(v, {c.dtype, {T, c.dModel}});
 }
 
-}  // namespace
-
-Value* gptLogits(Builder& b, const GptConfig& c, Value* ids) {
-  const int64_t T = ids->type.shape[1];
-  Value* x;
-  {
-    auto s = b.scope("wte");
-    x = b.gather(b.readState("wte.weight"), ids);  // [B, T, C]
-  }
-  {
-    auto s = b.scope("wpe");
-    Value* pos = c.learnedPositions
-                     ? b.slice(b.readState("wpe.weight"), {0, 0}, {T, c.dModel})
-                     : sinusoidalPositions(b, c, T);
-    x = b.add(x, pos);
-  }
+// The Transformer body from embedded inputs x [B, T, C] to logits [B, T, vocab].
+Value* gptBody(Builder& b, const GptConfig& c, Value* x, const AttentionCore& core) {
   for (int64_t i = 0; i < c.layers; ++i) {
     std::string h = "h." + std::to_string(i);
     auto layer = b.scope(h);
+    b.setLocation(c.source("layers"));
     if (c.preNorm) {
       Value* a;
       {
         auto s = b.scope("attn");
-        a = selfAttention(b, c, layerNorm(b, x, h + ".ln_1", c.layerNormEps), h + ".attn");
+        a = selfAttention(b, c, layerNorm(b, x, h + ".ln_1", c.layerNormEps), h + ".attn", i, core);
       }
       x = b.add(x, a);
       auto s = b.scope("mlp");
@@ -127,7 +123,7 @@ Value* gptLogits(Builder& b, const GptConfig& c, Value* ids) {
       Value* a;
       {
         auto s = b.scope("attn");
-        a = selfAttention(b, c, x, h + ".attn");
+        a = selfAttention(b, c, x, h + ".attn", i, core);
       }
       x = layerNorm(b, b.add(x, a), h + ".ln_1", c.layerNormEps);
       Value* f;
@@ -138,9 +134,70 @@ Value* gptLogits(Builder& b, const GptConfig& c, Value* ids) {
       x = layerNorm(b, b.add(x, f), h + ".ln_2", c.layerNormEps);
     }
   }
+  b.setLocation(c.source("lm_head"));
   if (c.preNorm) x = layerNorm(b, x, "ln_f", c.layerNormEps);
   auto s = b.scope("lm_head");
   return b.matmul(x, b.readState("wte.weight"), false, true);  // tied: [B, T, vocab]
+}
+
+}  // namespace
+
+Value* gptLogits(Builder& b, const GptConfig& c, Value* ids) {
+  const int64_t T = ids->type.shape[1];
+  Value* x;
+  b.setLocation(c.source("embedding"));
+  {
+    auto s = b.scope("wte");
+    x = b.gather(b.readState("wte.weight"), ids);  // [B, T, C]
+  }
+  {
+    auto s = b.scope("wpe");
+    Value* pos = c.learnedPositions ? b.slice(b.readState("wpe.weight"), {0, 0}, {T, c.dModel})
+                                    : sinusoidalPositions(b, c, T);
+    x = b.add(x, pos);
+  }
+  return gptBody(b, c, x, [](Builder& b, Value* q, Value* k, Value* v, int64_t) {
+    return b.attention(q, k, v, nullptr, /*causal=*/true);
+  });
+}
+
+Function& buildGptSampleStep(Module& m, const GptConfig& c) {
+  const int64_t H = c.heads, D = c.dModel / c.heads, S = c.context;
+  const TensorType cacheType{c.dtype, {1, H, S, D}};
+  for (int64_t i = 0; i < c.layers; ++i)
+    for (const char* kv : {"k", "v"})
+      m.addState(std::string(kKvCachePrefix) + "h." + std::to_string(i) + "." + kv, cacheType, Initializer{InitKind::Zeros},
+                 false);
+  Function& f = m.addFunction("sample_step");
+  Builder b(m, f);
+  Value* token = b.param("token", {DType::I32, {1}});
+  Value* pos = b.param("pos", {DType::I32, {}});
+  b.setLocation(c.source("embedding"));
+  Value* x;
+  {
+    auto s = b.scope("wte");
+    x = b.reshape(b.gather(b.readState("wte.weight"), token), {1, 1, c.dModel});
+  }
+  {
+    auto s = b.scope("wpe");
+    Value* table = c.learnedPositions ? b.readState("wpe.weight") : sinusoidalPositions(b, c, S);
+    x = b.add(x, b.reshape(b.gather(table, b.reshape(pos, {1})), {1, 1, c.dModel}));
+  }
+  // Cache slot `pos` takes this token's key and value; later slots are masked out.
+  Value* slot = b.iota({DType::I32, {1, 1, S, 1}}, 2);
+  Value* here = b.compare(OpKind::Eq, slot, pos);
+  Value* visible = b.compare(OpKind::Le, b.iota({DType::I32, {1, 1, 1, S}}, 3), pos);
+  Value* mask = b.select(visible, b.scalar(0.0, c.dtype), b.scalar(-INFINITY, c.dtype));
+  Value* logits = gptBody(b, c, x, [&](Builder& b, Value* q, Value* k, Value* v, int64_t layer) {
+    std::string prefix = std::string(kKvCachePrefix) + "h." + std::to_string(layer) + ".";
+    Value* kc = b.select(here, k, b.readState(prefix + "k"));
+    Value* vc = b.select(here, v, b.readState(prefix + "v"));
+    b.assignState(prefix + "k", kc);
+    b.assignState(prefix + "v", vc);
+    return b.attention(q, kc, vc, mask, /*causal=*/false);
+  });
+  b.output("logits", b.reshape(logits, {c.vocab}));
+  return f;
 }
 
 Function& buildGptLoss(Module& m, const GptConfig& c, const std::string& name) {

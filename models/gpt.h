@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "ir/builder.h"
@@ -24,6 +25,13 @@ struct GptConfig {
   double layerNormEps = 1e-5;
   DType dtype = DType::F32;
   int64_t seed = 0;  // initializer seeds derive from it and the parameter's index
+  // Where the settings behind each part came from (spec locations), stamped on its ops:
+  // "embedding", "layers", "attention", "mlp", "lm_head". Missing entries leave ops unlocated.
+  std::map<std::string, Location> sources;
+  Location source(const std::string& part) const {
+    auto it = sources.find(part);
+    return it == sources.end() ? Location{} : it->second;
+  }
 };
 
 // Adds the parameters to `m` and a function `name`(%tokens: i32[batch, context + 1]) ->
@@ -34,5 +42,13 @@ Function& buildGptLoss(Module& m, const GptConfig& c, const std::string& name = 
 Value* gptLogits(Builder& b, const GptConfig& c, Value* ids);
 
 void addGptParameters(Module& m, const GptConfig& c);
+
+// Adds `sample_step`(%token: i32[1], %pos: i32[]) -> (logits: [vocab]): one token of
+// autoregressive generation at position `pos`, with keys and values of earlier positions kept
+// in per-layer state (kv_cache.h.N.k / .v, [1, heads, context, d_head]), so generating n tokens
+// costs O(n) steps of O(context) attention each, not a quadratic recomputation.
+Function& buildGptSampleStep(Module& m, const GptConfig& c);
+
+inline const char* kKvCachePrefix = "kv_cache.";
 
 }  // namespace kiln

@@ -119,6 +119,7 @@ Status lowerOptimizer(Module& m, Function& f, const OptimizerConfig& config) {
 
   Builder b(m, f);
   b.setName("optimizer");
+  b.setLocation(c.source);
   auto k = [&](double v) { return b.scalar(v, dt); };
   Value* t = b.add(b.readState(kStepState), k(1.0));
   b.assignState(kStepState, t);
@@ -208,6 +209,10 @@ Expected<double> number(const std::string& key, const std::string& v) {
 }
 
 }  // namespace
+
+std::unique_ptr<Pass> createOptimizerPass(const OptimizerConfig& config) {
+  return std::make_unique<OptimizerPass>(config);
+}
 
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options) {
   OptimizerConfig c;

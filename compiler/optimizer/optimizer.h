@@ -2,6 +2,7 @@
 // `train_step`, which also updates the parameters and optimizer state in place.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct OptimizerConfig {
   // Parameters excluded from weight decay: glob patterns over state names ('*' any run).
   // Empty: every parameter of rank < 2 (biases, norm gains) is excluded.
   std::vector<std::string> noDecay;
+  Location source;  // where the optimizer was configured (stamped on the update ops)
 };
 
 // Names of the state the lowering adds.
@@ -39,5 +41,8 @@ bool excludedFromDecay(const OptimizerConfig& c, const StateVar& param);
 // Rewrites `f` (outputs: loss, grad.<param>...) into `train_step`: gradient outputs are
 // replaced by `lr` and `grad_norm` outputs and by state updates.
 Status lowerOptimizer(Module& m, Function& f, const OptimizerConfig& config);
+
+class Pass;
+std::unique_ptr<Pass> createOptimizerPass(const OptimizerConfig& config);
 
 }  // namespace kiln

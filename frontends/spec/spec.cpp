@@ -6,6 +6,7 @@
 #include <functional>
 #include <sstream>
 
+#include "ir/attributes.h"
 #include "ir/parser.h"
 #include "ir/suggest.h"
 
@@ -132,10 +133,10 @@ class SpecReader {
     for (const auto& [sectionKey, node] : root) {
       std::string section(sectionKey.str());
       if (std::find(sections.begin(), sections.end(), section) == sections.end())
-        fail(node, "unknown section [" + section + "]" + hint(section, sections) + "; sections are [model], [objective], [optimizer], [train], [data]");
+        failKey(sectionKey, "unknown section [" + section + "]" + hint(section, sections) + "; sections are [model], [objective], [optimizer], [train], [data]");
       const toml::table* table = node.as_table();
       if (!table) fail(node, "'" + section + "' must be a section ([" + section + "])");
-      for (const auto& [key, value] : *table) readKey(spec, section, std::string(key.str()), value);
+      for (const auto& [key, value] : *table) readKey(spec, section, key, value);
     }
     validate(spec);
     return spec;
@@ -147,15 +148,26 @@ class SpecReader {
     return Location{path_, int(src.begin.line), int(src.begin.column)};
   }
   [[noreturn]] void fail(const toml::node& n, const std::string& msg) const { throw SpecError{makeError(loc(n), msg)}; }
+  [[noreturn]] void failKey(const toml::key& k, const std::string& msg) const {
+    const auto& src = k.source();
+    throw SpecError{makeError(Location{path_, int(src.begin.line), int(src.begin.column)}, msg)};
+  }
   [[noreturn]] void failAt(const Spec& s, const std::string& key, const std::string& msg) const {
     throw SpecError{makeError(s.locationOf(key), msg)};
+  }
+  // Integers as integers, other numbers in their shortest exact form.
+  static std::string number(double v) {
+    if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(int64_t(v));
+    std::string s = formatDouble(v);
+    return s;
   }
   static std::string hint(const std::string& word, const std::vector<std::string>& names) {
     std::string n = nearestName(word, names);
     return n.empty() ? "" : " (did you mean '" + n + "'?)";
   }
 
-  void readKey(Spec& spec, const std::string& section, const std::string& key, const toml::node& value) {
+  void readKey(Spec& spec, const std::string& section, const toml::key& tomlKey, const toml::node& value) {
+    std::string key(tomlKey.str());
     const KeySpec* ks = nullptr;
     std::vector<std::string> known;
     for (const auto& k : schema())
@@ -163,7 +175,11 @@ class SpecReader {
         known.push_back(k.key);
         if (key == k.key) ks = &k;
       }
-    if (!ks) fail(value, "unknown key '" + key + "' in [" + section + "]" + hint(key, known));
+    if (!ks) {
+      const auto& src = tomlKey.source();
+      throw SpecError{makeError(Location{path_, int(src.begin.line), int(src.begin.column)},
+                                "unknown key '" + key + "' in [" + section + "]" + hint(key, known))};
+    }
     std::string full = section + "." + key;
     bool typeOk = false;
     switch (ks->type) {
@@ -172,17 +188,14 @@ class SpecReader {
       case KeyType::Bool: typeOk = value.is_boolean(); break;
       case KeyType::String: typeOk = value.is_string(); break;
       case KeyType::StringList:
-        typeOk = value.is_array() && value.as_array()->is_homogeneous(toml::node_type::string);
+        typeOk = value.is_array() && (value.as_array()->empty() || value.as_array()->is_homogeneous(toml::node_type::string));
         break;
     }
     if (!typeOk) fail(value, full + " must be " + typeName(ks->type));
     if (ks->type == KeyType::Int || ks->type == KeyType::Number) {
       double v = ks->type == KeyType::Int ? double(asInt(value)) : asNumber(value);
-      if (!(v >= ks->min && v <= ks->max)) {
-        std::ostringstream range;
-        range << full << " must be between " << ks->min << " and " << ks->max << ", got " << v;
-        fail(value, range.str());
-      }
+      if (!(v >= ks->min && v <= ks->max))
+        fail(value, full + " must be between " + number(ks->min) + " and " + number(ks->max) + ", got " + number(v));
     }
     if (!ks->choices.empty()) {
       std::string v = asString(value);

@@ -4,7 +4,7 @@ from lit.llvm import llvm_config
 
 config.name = "kiln"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".kir", ".test"]
+config.suffixes = [".kir", ".test", ".toml"]
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py.in", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)  # FileCheck, not
@@ -12,5 +12,7 @@ llvm_config.use_default_substitutions()
 config.substitutions.append(("%kiln", config.kiln_exe))
 config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), "Inputs")))
 config.substitutions.append(("%examples", config.examples_dir))
+config.substitutions.append(("%models", config.models_dir))
+config.substitutions.append(("%python", "/usr/bin/python3"))
 if config.have_dot:
     config.available_features.add("dot")

@@ -8,5 +8,9 @@
 namespace kiln {
 
 int irCommand(const std::vector<std::string>& args);
+int compileCommand(const std::vector<std::string>& args);
+int runCommand(const std::vector<std::string>& args);
+int infoCommand(const std::vector<std::string>& args);
+int checkCommand(const std::vector<std::string>& args);
 
 }  // namespace kiln

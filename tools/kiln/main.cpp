@@ -12,8 +12,12 @@ constexpr const char* kUsage =
     "usage: kiln <command> [args]\n"
     "\n"
     "commands:\n"
-    "  ir FILE     read, verify, transform, print or evaluate an IR file (kiln ir --help)\n"
-    "  help        show this help\n";
+    "  compile SPEC -o TRAINER   compile a training spec to a standalone trainer executable\n"
+    "  run SPEC -- CMD ...       compile in-process and run a trainer command (train, eval, sample, info)\n"
+    "  info SPEC                 parameters, FLOPs per step and planned memory of a spec\n"
+    "  check SPEC                validate a spec\n"
+    "  ir FILE                   read, verify, transform, print or evaluate an IR file (kiln ir --help)\n"
+    "  help                      show this help\n";
 
 }  // namespace
 
@@ -26,6 +30,10 @@ int main(int argc, char** argv) {
   std::string cmd = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (cmd == "ir") return kiln::irCommand(rest);
+  if (cmd == "compile") return kiln::compileCommand(rest);
+  if (cmd == "run") return kiln::runCommand(rest);
+  if (cmd == "info") return kiln::infoCommand(rest);
+  if (cmd == "check") return kiln::checkCommand(rest);
   std::cerr << "error: unknown command '" << cmd << "'\n" << kUsage;
   return 1;
 }

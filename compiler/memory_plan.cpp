@@ -1,0 +1,90 @@
+// Memory planning.
+//
+// Algorithm: every op result gets an interval [its op's index, the index of its last use]
+// (function outputs live to the end). Walking the ops in order, values whose interval ended are
+// freed and each new value takes the first free gap that fits (first fit over a sorted list of
+// live blocks), else the end of the arena. Offsets are 64-byte aligned. The arena size is the
+// highest end any block reached; per category, the same walk measures the peak bytes of values
+// that are gradients (made by autodiff: names ending ".grad") versus other activations.
+#include "compiler/memory_plan.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <unordered_map>
+
+namespace kiln {
+
+int64_t typeBytes(const TensorType& t) { return t.numElements() * dtypeBytes(t.dtype); }
+
+int64_t MemoryPlan::totalBytes() const {
+  int64_t total = arenaBytes;
+  for (const auto& [k, v] : categories)
+    if (k == "parameters" || k == "optimizer state" || k == "other state") total += v;
+  return total;
+}
+
+std::string MemoryPlan::summary() const {
+  std::string out;
+  auto line = [&](const std::string& name, int64_t bytes) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "  %-18s %12.2f MiB\n", name.c_str(), double(bytes) / (1 << 20));
+    out += buf;
+  };
+  for (const char* k : {"parameters", "optimizer state", "other state"})
+    if (categories.count(k)) line(k, categories.at(k));
+  line("activation arena", arenaBytes);
+  for (const char* k : {"activations (peak)", "gradients (peak)"})
+    if (categories.count(k)) line(std::string("  of which ") + k, categories.at(k));
+  line("total planned", totalBytes());
+  return out;
+}
+
+MemoryPlan planMemory(const Module& m, const Function& f) {
+  MemoryPlan plan;
+  for (const StateVar& s : m.states) {
+    std::string cat = s.trainable ? "parameters" : s.name.rfind("optimizer.", 0) == 0 ? "optimizer state" : "other state";
+    plan.categories[cat] += typeBytes(s.type);
+  }
+  std::unordered_map<const Value*, size_t> lastUse;
+  for (size_t i = 0; i < f.ops.size(); ++i)
+    for (const Value* v : f.ops[i]->operands) lastUse[v] = i;
+  for (const Value* v : f.outputs) lastUse[v] = f.ops.size();
+  struct Block {
+    int64_t offset, size;
+    const Value* value;
+    bool gradient;
+  };
+  std::vector<Block> live;  // sorted by offset
+  int64_t gradBytes = 0, actBytes = 0, peakGrad = 0, peakAct = 0;
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    const Op& op = *f.ops[i];
+    bool gradient = op.name.size() >= 5 && op.name.compare(op.name.size() - 5, 5, ".grad") == 0;
+    for (const auto& r : op.results) {
+      int64_t size = (typeBytes(r->type) + 63) / 64 * 64;
+      int64_t at = 0;
+      auto pos = live.begin();
+      for (; pos != live.end(); ++pos) {
+        if (pos->offset - at >= size) break;
+        at = std::max(at, pos->offset + pos->size);
+      }
+      live.insert(pos, Block{at, size, r.get(), gradient});
+      plan.offsets[r.get()] = at;
+      plan.arenaBytes = std::max(plan.arenaBytes, at + size);
+      (gradient ? gradBytes : actBytes) += size;
+    }
+    peakGrad = std::max(peakGrad, gradBytes);
+    peakAct = std::max(peakAct, actBytes);
+    // Free what dies here (values used last by this op, and results nobody uses).
+    std::erase_if(live, [&](const Block& b) {
+      auto it = lastUse.find(b.value);
+      bool dead = it == lastUse.end() ? b.value->def == &op : it->second == i;
+      if (dead) (b.gradient ? gradBytes : actBytes) -= b.size;
+      return dead;
+    });
+  }
+  plan.categories["activations (peak)"] = peakAct;
+  plan.categories["gradients (peak)"] = peakGrad;
+  return plan;
+}
+
+}  // namespace kiln

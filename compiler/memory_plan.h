@@ -1,0 +1,27 @@
+// Memory planning for one function: liveness intervals over the op order and offsets in one
+// arena, reusing the space of values that are dead. State lives outside the arena and is
+// counted by category. (The reference device does not run from the arena; the CPU backend will.)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ir/module.h"
+
+namespace kiln {
+
+struct MemoryPlan {
+  int64_t arenaBytes = 0;  // peak of the value arena (activations, gradients, temporaries)
+  std::map<const Value*, int64_t> offsets;
+  // Bytes by category: parameters, optimizer state, other state, activations, gradients.
+  std::map<std::string, int64_t> categories;
+  int64_t totalBytes() const;
+  std::string summary() const;  // one line per category
+};
+
+MemoryPlan planMemory(const Module& m, const Function& f);
+int64_t typeBytes(const TensorType& t);
+
+}  // namespace kiln

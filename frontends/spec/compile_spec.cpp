@@ -1,0 +1,166 @@
+#include "frontends/spec/compile_spec.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "ir/parser.h"
+#include "ir/printer.h"
+#include "ir/verifier.h"
+#include "models/gpt.h"
+#include "runtime/data/corpus.h"
+
+namespace kiln {
+
+std::vector<std::string> standardPipeline() {
+  return {
+      "autodiff",      // append d loss / d parameters to the loss function
+      "optimizer",     // fold the update into it: train_step
+      "canonicalize",  // fold constants (schedule scalars), drop identities
+      "cse",           // merge repeated state reads and index math
+      "dce",           // drop what reaches no output or state
+  };
+}
+
+double countFlops(const Function& f) {
+  double flops = 0;
+  for (const auto& op : f.ops) {
+    if (op->kind == OpKind::Matmul) {
+      const auto& a = op->operands[0]->type.shape;
+      int64_t k = a[a.size() - (op->attrs.getBool("transpose_a") ? 2 : 1)];
+      flops += 2.0 * double(op->result()->type.numElements()) * double(k);
+    } else if (op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) {
+      const auto& q = op->operands[0]->type.shape;
+      double s = double(op->operands[1]->type.shape[2]);
+      double dv = double(op->operands[2]->type.shape[3]);
+      double forward = 2.0 * double(q[0] * q[1] * q[2]) * s * (double(q[3]) + dv);
+      flops += op->kind == OpKind::Attention ? forward : 2 * forward;
+    }
+  }
+  return flops;
+}
+
+int64_t countParameters(const Module& m) {
+  int64_t n = 0;
+  for (const auto& s : m.states)
+    if (s.trainable) n += s.type.numElements();
+  return n;
+}
+
+namespace {
+
+std::string absolute(const std::string& path, const std::string& base) {
+  if (path.empty() || path[0] == '/') return path;
+  return std::filesystem::absolute(std::filesystem::path(base) / path).lexically_normal().string();
+}
+
+std::string joinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : "\x1f") + s;  // unit separator: any path is safe
+  return out;
+}
+
+// eval_step(%tokens) -> (val_loss): the loss without gradients or updates.
+void buildEvalStep(Module& m, const GptConfig& c, Location where) {
+  Function& f = m.addFunction("eval_step");
+  Builder b(m, f);
+  Value* tokens = b.param("tokens", {DType::I32, {c.batch, c.context + 1}});
+  Value* logits = gptLogits(b, c, b.slice(tokens, {0, 0}, {c.batch, c.context}));
+  b.setLocation(where);
+  auto s = b.scope("loss");
+  b.output("val_loss", b.crossEntropy(logits, b.slice(tokens, {0, 1}, {c.batch, c.context + 1})));
+}
+
+}  // namespace
+
+Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& passOptions, std::ostream& irOut,
+                                   std::ostream& timingOut) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::string base = std::filesystem::path(spec.path).parent_path().string();
+  if (base.empty()) base = ".";
+  CorpusSource src;
+  src.files = spec.data.files;
+  src.exclude = spec.data.exclude;
+  src.baseDir = base;
+  src.separator = spec.data.separator;
+  src.valFraction = spec.data.valFraction;
+  src.seed = uint64_t(spec.train.seed);
+  auto docs = readDocuments(src);
+  if (!docs) {
+    const Diagnostic& d = docs.error();
+    return makeError(spec.locationOf("data.files"), (d.loc.known() ? d.loc.file + ": " : "") + d.message);
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  BpeTokenizer tok = spec.data.tokenizer == "byte" ? BpeTokenizer::bytes() : BpeTokenizer::train(*docs, spec.model.vocab);
+  double tokSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+
+  GptConfig c = spec.model;
+  c.vocab = tok.vocabSize();
+  c.sources = {{"embedding", spec.locationOf("model.vocab_size")}, {"layers", spec.locationOf("model.layers")},
+               {"attention", spec.locationOf("model.heads")}, {"mlp", spec.locationOf("model.d_ff")},
+               {"lm_head", spec.locationOf("model.kind")}};
+  Module m;
+  Function& loss = buildGptLoss(m, c, "loss");
+  for (const auto& op : loss.ops)
+    if (op->name == "loss") op->loc = spec.locationOf("objective.kind");
+  buildEvalStep(m, c, spec.locationOf("objective.kind"));
+  buildGptSampleStep(m, c);
+
+  OptimizerConfig opt = spec.optimizer;
+  opt.source = spec.locationOf("optimizer.kind");
+  PassManager pm(passOptions);
+  for (const auto& name : standardPipeline()) {
+    if (name == "optimizer") {
+      pm.add(createOptimizerPass(opt));
+      continue;
+    }
+    if (auto s = pm.add(name); !s) return s.error();
+  }
+  if (auto s = pm.run(m, irOut, timingOut); !s) return s.error();
+  if (auto diags = verifyModule(m); !diags.empty()) return makeError({}, "internal error: " + diags[0].str());
+
+  CompiledSpec out;
+  const Function* step = m.findFunction("train_step");
+  out.parameters = countParameters(m);
+  out.flopsPerStep = countFlops(*step);
+  out.plan = planMemory(m, *step);
+  out.tokenizerSeconds = tokSeconds;
+
+  std::vector<std::string> files;
+  for (const auto& f : spec.data.files) files.push_back(absolute(f, base));
+  std::map<std::string, std::string> cfg = {
+      {"spec", std::filesystem::absolute(spec.path).string()},
+      {"objective", spec.objective},
+      {"model.vocab", std::to_string(c.vocab)},
+      {"model.context", std::to_string(c.context)},
+      {"model.batch", std::to_string(c.batch)},
+      {"model.layers", std::to_string(c.layers)},
+      {"model.d_model", std::to_string(c.dModel)},
+      {"model.parameters", std::to_string(out.parameters)},
+      {"model.flops_per_step", std::to_string(out.flopsPerStep)},
+      {"train.steps", std::to_string(spec.train.steps)},
+      {"train.seed", std::to_string(spec.train.seed)},
+      {"train.eval_every", std::to_string(spec.train.evalEvery)},
+      {"train.eval_batches", std::to_string(spec.train.evalBatches)},
+      {"train.checkpoint_every", std::to_string(spec.train.checkpointEvery)},
+      {"train.log_every", std::to_string(spec.train.logEvery)},
+      // Outputs are relative to where the trainer runs, inputs to the spec's folder.
+      {"train.checkpoint", spec.train.checkpoint},
+      {"train.metrics", spec.train.metrics},
+      {"data.files", joinList(files)},
+      {"data.exclude", joinList(spec.data.exclude)},
+      {"data.separator", spec.data.separator},
+      {"data.val_fraction", formatDouble(spec.data.valFraction)},
+      {"plan.arena_bytes", std::to_string(out.plan.arenaBytes)},
+      {"plan.total_bytes", std::to_string(out.plan.totalBytes())},
+  };
+  out.exe.sections["module"] = printModule(m);
+  out.exe.sections["config"] = formatConfig(cfg);
+  out.exe.sections["vocab.json"] = tok.vocabJson();
+  out.exe.sections["merges.txt"] = tok.mergesTxt();
+  out.exe.sections["plan"] = out.plan.summary();
+  if (auto text = readFile(spec.path)) out.exe.sections["spec"] = *text;
+  out.compileSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace kiln

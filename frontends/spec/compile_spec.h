@@ -1,0 +1,33 @@
+// From a spec to an Executable: read the corpus, train (or pick) the tokenizer, build the model
+// and objective functions, run the compiler pipeline, plan memory.
+#pragma once
+
+#include <ostream>
+
+#include "compiler/memory_plan.h"
+#include "compiler/pass_manager.h"
+#include "frontends/spec/spec.h"
+#include "runtime/trainer/executable.h"
+
+namespace kiln {
+
+struct CompiledSpec {
+  Executable exe;
+  int64_t parameters = 0;
+  double flopsPerStep = 0;  // counted from the matmul and attention ops of train_step
+  MemoryPlan plan;
+  double compileSeconds = 0;
+  double tokenizerSeconds = 0;
+};
+
+// The pipeline `kiln compile` runs, with a one-line reason per entry (see compile_spec.cpp).
+std::vector<std::string> standardPipeline();
+
+Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& passOptions, std::ostream& irOut,
+                                   std::ostream& timingOut);
+
+// FLOPs of one call of `f`: 2MNK per matmul (batch included) and the attention matmuls.
+double countFlops(const Function& f);
+int64_t countParameters(const Module& m);
+
+}  // namespace kiln

@@ -1,0 +1,158 @@
+#include "runtime/data/corpus.h"
+
+#include <fnmatch.h>
+#include <glob.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ir/parser.h"
+#include "runtime/checkpoint/safetensors.h"
+#include "runtime/reference/random.h"
+
+namespace kiln {
+
+uint64_t fnv1a(const std::string& bytes, uint64_t h) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+namespace {
+
+bool excluded(const std::string& path, const std::vector<std::string>& exclude) {
+  std::string name = std::filesystem::path(path).filename().string();
+  for (const auto& e : exclude)
+    if (::fnmatch(e.c_str(), name.c_str(), 0) == 0) return true;
+  return false;
+}
+
+Expected<std::vector<std::string>> expandFiles(const CorpusSource& src) {
+  std::vector<std::string> out;
+  for (const auto& f : src.files) {
+    std::string pattern = (f.empty() || f[0] == '/') ? f : src.baseDir + "/" + f;
+    bool isGlob = pattern.find_first_of("*?[") != std::string::npos;
+    if (!isGlob) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(pattern, ec))
+        return makeError(Location{pattern, 0, 0}, "data file does not exist or is not a regular file");
+      if (!excluded(pattern, src.exclude)) out.push_back(pattern);
+      continue;
+    }
+    glob_t g;
+    int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+    if (rc != 0) {
+      if (rc == GLOB_NOMATCH) ::globfree(&g);
+      return makeError(Location{pattern, 0, 0}, "data glob matches no file");
+    }
+    for (size_t i = 0; i < g.gl_pathc; ++i) {
+      std::string p = g.gl_pathv[i];
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(p, ec) && !excluded(p, src.exclude)) out.push_back(p);
+    }
+    ::globfree(&g);
+  }
+  return out;
+}
+
+}  // namespace
+
+Expected<std::vector<std::string>> readDocuments(const CorpusSource& src) {
+  auto files = expandFiles(src);
+  if (!files) return files.error();
+  std::vector<std::string> docs;
+  for (const auto& path : *files) {
+    auto text = readFile(path);
+    if (!text) return text.error();
+    std::istringstream in(*text);
+    std::string line, doc;
+    auto flush = [&] {
+      if (doc.find_first_not_of(" \t\n") != std::string::npos) docs.push_back(doc);
+      doc.clear();
+    };
+    while (std::getline(in, line)) {
+      if (line == src.separator) flush();
+      else doc += line + "\n";
+    }
+    flush();
+  }
+  if (docs.empty()) {
+    std::string list;
+    for (const auto& f : src.files) list += (list.empty() ? "" : ", ") + f;
+    return makeError(Location{}, "the corpus (" + list + ") holds no documents");
+  }
+  return docs;
+}
+
+Expected<Corpus> buildCorpus(const std::vector<std::string>& documents, const BpeTokenizer& tok,
+                             const CorpusSource& src, const std::string& cacheDir) {
+  uint64_t key = fnv1a(tok.vocabJson() + tok.mergesTxt());
+  key = fnv1a(std::to_string(src.seed) + "/" + std::to_string(src.valFraction), key);
+  for (const auto& d : documents) key = fnv1a(d, key) * 31 + d.size();
+  std::string cachePath;
+  if (!cacheDir.empty()) {
+    char name[64];
+    std::snprintf(name, sizeof name, "corpus-%016llx.safetensors", static_cast<unsigned long long>(key));
+    cachePath = cacheDir + "/" + name;
+    std::error_code ec;
+    if (std::filesystem::exists(cachePath, ec)) {
+      auto cached = readSafetensors(cachePath);
+      if (cached && cached->tensors.count("train") && cached->tensors.count("val")) {
+        Corpus c;
+        for (double v : cached->tensors["train"].data) c.train.push_back(int32_t(v));
+        for (double v : cached->tensors["val"].data) c.val.push_back(int32_t(v));
+        c.trainDocuments = std::stoll(cached->metadata["train_documents"]);
+        c.valDocuments = std::stoll(cached->metadata["val_documents"]);
+        return c;
+      }
+    }
+  }
+  Corpus c;
+  for (const auto& d : documents) {
+    bool toVal = counterUniform(src.seed ^ 0x5eedULL, fnv1a(d)) < src.valFraction;
+    auto& stream = toVal ? c.val : c.train;
+    auto ids = tok.encode(d);
+    stream.insert(stream.end(), ids.begin(), ids.end());
+    stream.push_back(tok.endOfText());
+    ++(toVal ? c.valDocuments : c.trainDocuments);
+  }
+  if (c.trainDocuments == 0 || (src.valFraction > 0 && c.valDocuments == 0))
+    return makeError(Location{}, "the corpus has too few documents (" + std::to_string(documents.size()) +
+                                     ") for a train/validation split");
+  if (!cachePath.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(cacheDir, ec);
+    SafetensorsFile f;
+    auto toTensor = [](const std::vector<int32_t>& s) {
+      ref::Tensor t({DType::I32, {int64_t(s.size())}});
+      for (size_t i = 0; i < s.size(); ++i) t[int64_t(i)] = s[i];
+      return t;
+    };
+    f.tensors["train"] = toTensor(c.train);
+    f.tensors["val"] = toTensor(c.val);
+    f.metadata["train_documents"] = std::to_string(c.trainDocuments);
+    f.metadata["val_documents"] = std::to_string(c.valDocuments);
+    (void)writeSafetensors(cachePath, f);  // a cache that cannot be written only costs time
+  }
+  return c;
+}
+
+Expected<ref::Tensor> sampleBatch(const std::vector<int32_t>& stream, int64_t batch, int64_t length, uint64_t seed,
+                                  uint64_t step) {
+  if (int64_t(stream.size()) < length + 1)
+    return makeError(Location{}, "the token stream (" + std::to_string(stream.size()) + " tokens) is shorter than one window of " +
+                                     std::to_string(length) + " tokens");
+  ref::Tensor t({DType::I32, {batch, length}});
+  uint64_t span = uint64_t(int64_t(stream.size()) - length + 1);
+  for (int64_t b = 0; b < batch; ++b) {
+    uint64_t start = uint64_t(counterUniform(seed, step * uint64_t(batch) + uint64_t(b)) * double(span));
+    for (int64_t i = 0; i < length; ++i) t[b * length + i] = stream[size_t(start) + size_t(i)];
+  }
+  return t;
+}
+
+}  // namespace kiln

@@ -1,0 +1,37 @@
+// The Executable: everything a compiled trainer needs, serialized. A trainer binary is the
+// kiln-trainer runtime with an Executable appended:
+//   runtime binary | payload | u64 payload size | u64 FNV-1a of payload | "KILNEXE1"
+// payload = "KILNPAY1" u32 version, then sections (u32 name length, name, u64 size, bytes).
+// Loading checks the magic, version, sizes and checksum, so a damaged file is an error.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "ir/diagnostics.h"
+
+namespace kiln {
+
+struct Executable {
+  static constexpr uint32_t kVersion = 1;
+  // Sections: "module" (IR text of train_step, eval_step, sample_step after every pass),
+  // "config" (key = value lines: training and data settings), "vocab.json", "merges.txt",
+  // "plan" (the memory plan summary), "spec" (the source spec text, for reference).
+  std::map<std::string, std::string> sections;
+
+  std::string serialize() const;
+  static Expected<Executable> deserialize(const std::string& payload, const std::string& origin);
+
+  // config accessors
+  std::string config(const std::string& key, const std::string& fallback = "") const;
+  std::map<std::string, std::string> configMap() const;
+};
+
+std::string formatConfig(const std::map<std::string, std::string>& kv);
+
+// Writes `runtimeBinary` + the executable to `outPath` (mode 0755), atomically.
+Status writeTrainerBinary(const std::string& runtimeBinary, const Executable& exe, const std::string& outPath);
+// Reads the executable appended to the binary at `path` (a trainer reads its own /proc/self/exe).
+Expected<Executable> readAppendedExecutable(const std::string& path);
+
+}  // namespace kiln

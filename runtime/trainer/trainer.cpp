@@ -1,0 +1,423 @@
+#include "runtime/trainer/trainer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "ir/parser.h"
+#include "ir/verifier.h"
+#include "runtime/checkpoint/safetensors.h"
+#include "runtime/data/corpus.h"
+#include "runtime/reference/interpreter.h"
+#include "runtime/reference/random.h"
+
+namespace kiln {
+
+namespace {
+
+volatile std::sig_atomic_t gInterrupted = 0;
+void onInterrupt(int) { gInterrupted = 1; }
+
+constexpr const char* kKvCache = "kv_cache.";
+
+int fail(const Diagnostic& d) {
+  std::cerr << d.str() << "\n";
+  return 1;
+}
+
+// Command-line options: --name value or --name=value; flags without values.
+struct Options {
+  std::map<std::string, std::string> values;
+  std::vector<std::string> flags;
+  bool has(const std::string& k) const {
+    return values.count(k) || std::find(flags.begin(), flags.end(), k) != flags.end();
+  }
+  std::string get(const std::string& k, const std::string& d) const {
+    auto it = values.find(k);
+    return it == values.end() ? d : it->second;
+  }
+};
+
+Expected<Options> parseOptions(const std::vector<std::string>& args, const std::vector<std::string>& valued,
+                               const std::vector<std::string>& flagNames) {
+  Options o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a.rfind("--", 0) != 0) return makeError({}, "unexpected argument '" + a + "'");
+    std::string name = a.substr(2), value;
+    bool hasValue = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      hasValue = true;
+    }
+    if (std::find(flagNames.begin(), flagNames.end(), name) != flagNames.end()) {
+      if (hasValue) return makeError({}, "option --" + name + " takes no value");
+      o.flags.push_back(name);
+      continue;
+    }
+    if (std::find(valued.begin(), valued.end(), name) == valued.end()) return makeError({}, "unknown option '" + a + "'");
+    if (!hasValue) {
+      if (i + 1 >= args.size()) return makeError({}, "option --" + name + " needs a value");
+      value = args[++i];
+    }
+    o.values[name] = value;
+  }
+  return o;
+}
+
+std::string plainNumber(double v) {
+  return v == std::floor(v) && std::fabs(v) < 1e15 ? std::to_string(int64_t(v)) : formatDouble(v);
+}
+
+Expected<double> numberOption(const Options& o, const std::string& key, double fallback, double lo, double hi) {
+  if (!o.values.count(key)) return fallback;
+  const std::string& s = o.values.at(key);
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !(v >= lo && v <= hi))
+    return makeError({}, "--" + key + " must be a number in [" + plainNumber(lo) + ", " + plainNumber(hi) + "], got '" + s + "'");
+  return v;
+}
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t end = s.find('\x1f', start);
+    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    start = end == std::string::npos ? s.size() : end + 1;
+  }
+  return out;
+}
+
+std::string formatDuration(double seconds) {
+  int s = int(seconds + 0.5);
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+  else std::snprintf(buf, sizeof buf, "%d:%02d", s / 60, s % 60);
+  return buf;
+}
+
+class Trainer {
+ public:
+  Trainer(const Executable& exe, Module m, BpeTokenizer tok)
+      : exe_(exe), cfg_(exe.configMap()), m_(std::move(m)), tok_(std::move(tok)) {}
+
+  int64_t cfgInt(const std::string& k) const { return std::stoll(cfg_.at(k)); }
+  std::string cfg(const std::string& k) const { return cfg_.count(k) ? cfg_.at(k) : ""; }
+
+  int info() {
+    std::cout << "model: GPT, " << cfg("model.layers") << " layers, d_model " << cfg("model.d_model") << ", vocab "
+              << cfg("model.vocab") << ", context " << cfg("model.context") << ", batch " << cfg("model.batch") << "\n"
+              << "parameters: " << cfg("model.parameters") << "\n"
+              << "FLOPs per train step: " << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP\n"
+              << "planned memory (train_step):\n"
+              << exe_.sections.at("plan") << "device: reference (f64 arithmetic, results rounded to each dtype)\n"
+              << "spec: " << cfg("spec") << "\n";
+    return 0;
+  }
+
+  // ---- state and checkpoints ----
+  Expected<ref::StateStore> freshState() const { return ref::initialState(m_); }
+
+  Status saveCheckpoint(const ref::StateStore& st, int64_t step, const std::string& path) const {
+    SafetensorsFile f;
+    for (const auto& [name, t] : st)
+      if (name.rfind(kKvCache, 0) != 0) f.tensors[name] = t;
+    f.metadata["format"] = "kiln-checkpoint-1";
+    f.metadata["kiln.step"] = std::to_string(step);
+    f.metadata["kiln.seed"] = cfg("train.seed");
+    f.metadata["kiln.data_position"] = std::to_string(step);  // batches are a function of the step
+    return writeSafetensors(path, f);
+  }
+
+  // Loads a checkpoint into `st`; with `full`, every saved state (optimizer too) must be there.
+  Expected<int64_t> loadCheckpoint(ref::StateStore& st, const std::string& path, bool full) const {
+    auto f = readSafetensors(path);
+    if (!f) return f.error();
+    for (const auto& [name, t] : f->tensors) {
+      auto it = st.find(name);
+      if (it == st.end()) return makeError(Location{path, 0, 0}, "tensor '" + name + "' does not belong to this model");
+      if (it->second.type != t.type)
+        return makeError(Location{path, 0, 0}, "tensor '" + name + "' is " + t.type.str() + ", the model needs " +
+                                                   it->second.type.str());
+      it->second = t;
+    }
+    for (const auto& s : m_.states) {
+      bool needed = s.trainable || (full && s.name.rfind(kKvCache, 0) != 0);
+      if (needed && !f->tensors.count(s.name))
+        return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
+    }
+    auto step = f->metadata.find("kiln.step");
+    if (full && step == f->metadata.end()) return makeError(Location{path, 0, 0}, "checkpoint lacks its step (kiln.step)");
+    return step == f->metadata.end() ? int64_t(0) : std::stoll(step->second);
+  }
+
+  // ---- data ----
+  Expected<Corpus> corpus() const {
+    CorpusSource src;
+    src.files = splitList(cfg("data.files"));
+    src.exclude = splitList(cfg("data.exclude"));
+    src.separator = cfg("data.separator");
+    src.valFraction = std::stod(cfg("data.val_fraction"));
+    src.seed = uint64_t(cfgInt("train.seed"));
+    auto docs = readDocuments(src);
+    if (!docs) return docs.error();
+    const char* env = std::getenv("KILN_CACHE_DIR");
+    const char* home = std::getenv("HOME");
+    std::string cacheDir = env ? env : home ? std::string(home) + "/.cache/kiln" : "";
+    return buildCorpus(*docs, tok_, src, cacheDir);
+  }
+
+  double unigramBaseline(const Corpus& c) const {
+    std::vector<double> counts(size_t(tok_.vocabSize()), 1.0);  // add-one smoothing
+    for (int32_t t : c.train) counts[size_t(t)] += 1;
+    double total = 0;
+    for (double x : counts) total += x;
+    double nll = 0;
+    for (int32_t t : c.val) nll -= std::log(counts[size_t(t)] / total);
+    return c.val.empty() ? 0 : nll / double(c.val.size());
+  }
+
+  Expected<double> evaluate(const Corpus& c, ref::StateStore& st, int64_t batches) const {
+    const Function* f = m_.findFunction("eval_step");
+    double sum = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+      auto batch = sampleBatch(c.val, cfgInt("model.batch"), cfgInt("model.context") + 1,
+                               uint64_t(cfgInt("train.seed")) ^ 0xE7A1ULL, uint64_t(b));
+      if (!batch) return batch.error();
+      auto outs = ref::run(m_, *f, {*batch}, st);
+      if (!outs) return outs.error();
+      sum += (*outs)[0][0];
+    }
+    return sum / double(batches);
+  }
+
+  // ---- train ----
+  int train(const Options& o) {
+    auto steps = numberOption(o, "steps", double(cfgInt("train.steps")), 1, 1e9);
+    if (!steps) return fail(steps.error());
+    auto evalEvery = numberOption(o, "eval-every", double(cfgInt("train.eval_every")), 0, 1e9);
+    if (!evalEvery) return fail(evalEvery.error());
+    auto ckptEvery = numberOption(o, "checkpoint-every", double(cfgInt("train.checkpoint_every")), 0, 1e9);
+    if (!ckptEvery) return fail(ckptEvery.error());
+    auto logEvery = numberOption(o, "log-every", double(cfgInt("train.log_every")), 1, 1e9);
+    if (!logEvery) return fail(logEvery.error());
+    std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
+    std::string metricsPath = o.get("metrics", cfg("train.metrics"));
+    const int64_t totalSteps = int64_t(*steps), B = cfgInt("model.batch"), T = cfgInt("model.context");
+    const uint64_t seed = uint64_t(cfgInt("train.seed"));
+
+    auto st = freshState();
+    if (!st) return fail(st.error());
+    int64_t step = 0;
+    if (o.has("resume")) {
+      auto loaded = loadCheckpoint(*st, ckpt, /*full=*/true);
+      if (!loaded) return fail(loaded.error());
+      step = *loaded;
+      std::cerr << "resumed from " << ckpt << " at step " << step << "\n";
+      if (step >= totalSteps) {
+        std::cerr << "nothing to do: the checkpoint is at step " << step << " of " << totalSteps << "\n";
+        return 0;
+      }
+    }
+    auto data = corpus();
+    if (!data) return fail(data.error());
+    std::ofstream metrics(metricsPath, o.has("resume") ? std::ios::app : std::ios::trunc);
+    if (!metrics) return fail(makeError(Location{metricsPath, 0, 0}, "cannot write the metrics log"));
+    double baseline = unigramBaseline(*data);
+    std::cerr << "corpus: " << data->trainDocuments << " train / " << data->valDocuments << " validation documents, "
+              << data->train.size() << " / " << data->val.size() << " tokens; unigram baseline val loss "
+              << baseline << "\n"
+              << "model: " << cfg("model.parameters") << " parameters, "
+              << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP per step, " << B * T << " tokens per step\n";
+
+    gInterrupted = 0;
+    auto oldHandler = std::signal(SIGINT, onInterrupt);
+    const Function* f = m_.findFunction("train_step");
+    const bool tty = ::isatty(STDERR_FILENO);
+    auto start = std::chrono::steady_clock::now();
+    int64_t firstStep = step;
+    double loss = 0;
+    int rc = 0;
+    while (step < totalSteps) {
+      ++step;
+      auto batch = sampleBatch(data->train, B, T + 1, seed, uint64_t(step));
+      if (!batch) return fail(batch.error());
+      auto outs = ref::run(m_, *f, {*batch}, *st);
+      if (!outs) return fail(outs.error());
+      loss = (*outs)[0][0];
+      double lr = (*outs)[1][0], gnorm = (*outs)[2][0];
+      if (!std::isfinite(loss)) {
+        std::cerr << "\nerror: the loss is " << loss << " at step " << step
+                  << "; not saving this state (the last checkpoint is kept)\n";
+        rc = 1;
+        break;
+      }
+      double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      double tokPerSec = double((step - firstStep) * B * T) / std::max(elapsed, 1e-9);
+      double eta = elapsed / double(step - firstStep) * double(totalSteps - step);
+      metrics << "{\"step\": " << step << ", \"loss\": " << formatDouble(loss) << ", \"lr\": " << formatDouble(lr)
+              << ", \"grad_norm\": " << formatDouble(gnorm) << ", \"tokens_per_s\": " << formatDouble(tokPerSec) << "}\n";
+      if (tty) {
+        int width = 24, filled = int(double(width) * double(step) / double(totalSteps));
+        std::fprintf(stderr, "\rstep %lld/%lld [%s%s] loss %.4f | %.0f tok/s | ETA %s   ", (long long)step,
+                     (long long)totalSteps, std::string(size_t(filled), '#').c_str(),
+                     std::string(size_t(width - filled), '.').c_str(), loss, tokPerSec, formatDuration(eta).c_str());
+      }
+      if (!tty && (step % int64_t(*logEvery) == 0 || step == totalSteps))
+        std::fprintf(stderr, "step %lld/%lld loss %.4f lr %.3g grad_norm %.3f tok/s %.0f eta %s\n", (long long)step,
+                     (long long)totalSteps, loss, lr, gnorm, tokPerSec, formatDuration(eta).c_str());
+      bool evalNow = (*evalEvery > 0 && step % int64_t(*evalEvery) == 0) || step == totalSteps;
+      if (evalNow) {
+        auto v = evaluate(*data, *st, cfgInt("train.eval_batches"));
+        if (!v) return fail(v.error());
+        metrics << "{\"step\": " << step << ", \"val_loss\": " << formatDouble(*v) << "}\n";
+        std::fprintf(stderr, "%sstep %lld: val loss %.4f (unigram baseline %.4f)\n", tty ? "\n" : "", (long long)step, *v,
+                     baseline);
+      }
+      bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || gInterrupted;
+      if (saveNow) {
+        if (auto s = saveCheckpoint(*st, step, ckpt); !s) return fail(s.error());
+        if (gInterrupted || step != totalSteps) std::fprintf(stderr, "%ssaved %s at step %lld\n", tty ? "\n" : "", ckpt.c_str(), (long long)step);
+      }
+      if (gInterrupted) {
+        std::fprintf(stderr, "interrupted: checkpoint saved at step %lld\n", (long long)step);
+        rc = 130;
+        break;
+      }
+    }
+    std::signal(SIGINT, oldHandler);
+    if (rc == 0) std::fprintf(stderr, "%sdone: %lld steps, final loss %.4f, checkpoint %s\n", tty ? "\n" : "", (long long)step, loss, ckpt.c_str());
+    return rc;
+  }
+
+  int eval(const Options& o) {
+    auto st = freshState();
+    if (!st) return fail(st.error());
+    std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
+    auto loaded = loadCheckpoint(*st, ckpt, false);
+    if (!loaded) return fail(loaded.error());
+    auto batches = numberOption(o, "batches", double(cfgInt("train.eval_batches")), 1, 1e6);
+    if (!batches) return fail(batches.error());
+    auto data = corpus();
+    if (!data) return fail(data.error());
+    auto v = evaluate(*data, *st, int64_t(*batches));
+    if (!v) return fail(v.error());
+    std::cout << "val loss " << *v << " (unigram baseline " << unigramBaseline(*data) << ") at step " << *loaded << "\n";
+    return 0;
+  }
+
+  int sample(const Options& o) {
+    auto st = freshState();
+    if (!st) return fail(st.error());
+    std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
+    auto loaded = loadCheckpoint(*st, ckpt, false);
+    if (!loaded) return fail(loaded.error());
+    auto maxTokens = numberOption(o, "max-tokens", 100, 1, 1e6);
+    auto temperature = numberOption(o, "temperature", 0.8, 0, 100);
+    auto topK = numberOption(o, "top-k", 40, 0, 1e9);
+    auto seed = numberOption(o, "seed", 0, 0, 9e15);
+    for (const auto* e : {&maxTokens, &temperature, &topK, &seed})
+      if (!*e) return fail(e->error());
+    std::string prompt = o.get("prompt", "");
+    std::vector<int32_t> ids = tok_.encode(prompt);
+    ids.insert(ids.begin(), tok_.endOfText());  // generation starts at a document boundary
+    const int64_t context = cfgInt("model.context"), vocab = cfgInt("model.vocab");
+    if (int64_t(ids.size()) >= context)
+      return fail(makeError({}, "the prompt has " + std::to_string(ids.size() - 1) + " tokens; the context holds " +
+                                    std::to_string(context - 1)));
+    const Function* f = m_.findFunction("sample_step");
+    std::vector<int32_t> generated;
+    ref::Tensor logits;
+    for (int64_t pos = 0; pos < context; ++pos) {
+      bool feeding = pos < int64_t(ids.size());
+      int32_t token = feeding ? ids[size_t(pos)] : generated.back();
+      auto outs = ref::run(m_, *f, {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos)})}, *st);
+      if (!outs) return fail(outs.error());
+      logits = (*outs)[0];
+      if (pos + 1 < int64_t(ids.size())) continue;
+      int32_t next = pick(logits, vocab, *temperature, int64_t(*topK), uint64_t(*seed), uint64_t(pos));
+      if (next == tok_.endOfText() || int64_t(generated.size()) >= int64_t(*maxTokens)) break;
+      generated.push_back(next);
+    }
+    std::cout << prompt << tok_.decode(generated) << "\n";
+    return 0;
+  }
+
+ private:
+  static int32_t pick(const ref::Tensor& logits, int64_t vocab, double temperature, int64_t topK, uint64_t seed, uint64_t n) {
+    std::vector<std::pair<double, int32_t>> scored;
+    for (int64_t i = 0; i < vocab; ++i) scored.emplace_back(logits[i], int32_t(i));
+    std::sort(scored.begin(), scored.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    if (temperature == 0) return scored[0].second;  // greedy
+    if (topK > 0 && topK < int64_t(scored.size())) scored.resize(size_t(topK));
+    double mx = scored[0].first, total = 0;
+    for (auto& [l, id] : scored) total += (l = std::exp((l - mx) / temperature));
+    double r = counterUniform(seed, n) * total;
+    for (auto& [p, id] : scored)
+      if ((r -= p) <= 0) return id;
+    return scored.back().second;
+  }
+
+  const Executable& exe_;
+  std::map<std::string, std::string> cfg_;
+  Module m_;
+  BpeTokenizer tok_;
+};
+
+constexpr const char* kUsage =
+    "usage: %s <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  train   [--steps N] [--resume] [--checkpoint PATH] [--metrics PATH] [--eval-every N]\n"
+    "          [--checkpoint-every N] [--log-every N]\n"
+    "  eval    [--checkpoint PATH] [--batches N]\n"
+    "  sample  [--checkpoint PATH] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--seed N]\n"
+    "  info\n";
+
+}  // namespace
+
+int runTrainer(const Executable& exe, const std::vector<std::string>& args, const std::string& programName) {
+  if (args.empty() || args[0] == "help" || args[0] == "--help") {
+    std::fprintf(args.empty() ? stderr : stdout, kUsage, programName.c_str());
+    return args.empty() ? 1 : 0;
+  }
+  auto module = parseModule(exe.sections.at("module"), "<executable module>");
+  if (!module) return fail(module.error());
+  if (auto diags = verifyModule(*module); !diags.empty()) return fail(diags[0]);
+  for (const char* fn : {"train_step", "eval_step", "sample_step"})
+    if (!module->findFunction(fn)) return fail(makeError({}, std::string("damaged executable: no @") + fn));
+  auto tok = BpeTokenizer::fromStrings(exe.sections.count("vocab.json") ? exe.sections.at("vocab.json") : "",
+                                       exe.sections.count("merges.txt") ? exe.sections.at("merges.txt") : "", "<executable>");
+  if (!tok) return fail(tok.error());
+  Trainer trainer(exe, module.take(), tok.take());
+  std::string cmd = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  std::vector<std::string> valued, flags;
+  if (cmd == "train") valued = {"steps", "checkpoint", "metrics", "eval-every", "checkpoint-every", "log-every"}, flags = {"resume"};
+  else if (cmd == "eval") valued = {"checkpoint", "batches"};
+  else if (cmd == "sample") valued = {"checkpoint", "prompt", "max-tokens", "temperature", "top-k", "seed"};
+  else if (cmd != "info") {
+    std::fprintf(stderr, "error: unknown command '%s'\n", cmd.c_str());
+    std::fprintf(stderr, kUsage, programName.c_str());
+    return 1;
+  }
+  auto opts = parseOptions(rest, valued, flags);
+  if (!opts) return fail(opts.error());
+  if (cmd == "train") return trainer.train(*opts);
+  if (cmd == "eval") return trainer.eval(*opts);
+  if (cmd == "sample") return trainer.sample(*opts);
+  return trainer.info();
+}
+
+}  // namespace kiln

@@ -1,0 +1,14 @@
+// kiln-trainer: the runtime every compiled trainer is made of. It reads the Executable appended
+// to its own file (see executable.h) and runs the trainer on it.
+#include <iostream>
+
+#include "runtime/trainer/trainer.h"
+
+int main(int argc, char** argv) {
+  auto exe = kiln::readAppendedExecutable("/proc/self/exe");
+  if (!exe) {
+    std::cerr << exe.error().str() << "\n";
+    return 1;
+  }
+  return kiln::runTrainer(*exe, std::vector<std::string>(argv + 1, argv + argc), argv[0]);
+}

@@ -1,0 +1,120 @@
+// `kiln compile | run | info | check SPEC`: from a training spec to a standalone trainer.
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "frontends/spec/compile_spec.h"
+#include "runtime/trainer/trainer.h"
+#include "tools/kiln/cli_args.h"
+#include "tools/kiln/commands.h"
+
+namespace kiln {
+namespace {
+
+const std::vector<cli::OptionSpec> kCompileOptions = {
+    {"o", true, "write the trainer executable to FILE"},
+    {"target", true, "device the trainer runs on: reference (the only one so far)"},
+    {"print-ir-before", true, "print the IR before PASS (or 'all')"},
+    {"print-ir-after", true, "print the IR after PASS (or 'all')"},
+    {"stop-after", true, "stop the pipeline after PASS (no trainer is written)"},
+    {"dump-dir", true, "write the IR after each pass to DIR/NN-pass.kir"},
+    {"time-passes", false, "report the time each pass took"},
+    {"help", false, "show this help"},
+};
+
+int fail(const Diagnostic& d) {
+  std::cerr << d.str() << "\n";
+  return 1;
+}
+
+std::string trainerRuntime() {
+  if (const char* env = std::getenv("KILN_TRAINER_RUNTIME")) return env;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "kiln-trainer").string();
+}
+
+std::string megabytes(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / (1 << 20));
+  return buf;
+}
+
+// Loads the spec and compiles it with the pass options of `args`.
+Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
+  if (args.positional.size() != 1) return makeError({}, "expected exactly one spec file");
+  std::string target = args.get("target", "reference");
+  if (target != "reference") return makeError({}, "--target must be 'reference' (the CPU and CUDA backends are not built yet), got '" + target + "'");
+  auto spec = loadSpec(args.positional[0]);
+  if (!spec) return spec.error();
+  PassManagerOptions opts;
+  for (const auto& v : args.all("print-ir-before")) opts.printBefore.insert(v);
+  for (const auto& v : args.all("print-ir-after")) opts.printAfter.insert(v);
+  opts.stopAfter = args.get("stop-after");
+  opts.dumpDir = args.get("dump-dir");
+  opts.timePasses = args.has("time-passes");
+  auto compiled = compileSpec(*spec, opts, std::cout, std::cerr);
+  if (!compiled) return compiled.error();
+  if (!quiet) {
+    std::cerr << "compiled " << args.positional[0] << ": " << compiled->parameters << " parameters, "
+              << compiled->flopsPerStep / 1e9 << " GFLOP per step, planned peak "
+              << megabytes(compiled->plan.totalBytes()) << "\n"
+              << compiled->plan.summary() << "compile time " << compiled->compileSeconds << " s (tokenizer "
+              << compiled->tokenizerSeconds << " s)\n";
+  }
+  return compiled;
+}
+
+}  // namespace
+
+int compileCommand(const std::vector<std::string>& argv) {
+  auto args = cli::parseArgs(argv, kCompileOptions);
+  if (!args) return fail(args.error());
+  if (args->has("help")) {
+    std::cout << "usage: kiln compile SPEC -o TRAINER [options]\n\n" << cli::usageLines(kCompileOptions);
+    return 0;
+  }
+  if (!args->has("o") && !args->has("stop-after")) return fail(makeError({}, "kiln compile needs -o TRAINER"));
+  auto compiled = compileFromArgs(*args, false);
+  if (!compiled) return fail(compiled.error());
+  if (args->has("stop-after")) return 0;
+  std::string out = args->get("o");
+  if (auto s = writeTrainerBinary(trainerRuntime(), compiled->exe, out); !s) return fail(s.error());
+  std::cerr << "wrote " << out << " (links dynamically only against the C and C++ runtime libraries)\n";
+  return 0;
+}
+
+int runCommand(const std::vector<std::string>& argv) {
+  auto split = std::find(argv.begin(), argv.end(), "--");
+  std::vector<std::string> mine(argv.begin(), split);
+  std::vector<std::string> trainerArgs(split == argv.end() ? split : split + 1, argv.end());
+  auto args = cli::parseArgs(mine, kCompileOptions);
+  if (!args) return fail(args.error());
+  if (args->has("help") || trainerArgs.empty()) {
+    std::cout << "usage: kiln run SPEC [compile options] -- <train|eval|sample|info> [trainer options]\n";
+    return args->has("help") ? 0 : 1;
+  }
+  auto compiled = compileFromArgs(*args, true);
+  if (!compiled) return fail(compiled.error());
+  return runTrainer(compiled->exe, trainerArgs, "kiln run " + args->positional[0] + " --");
+}
+
+int infoCommand(const std::vector<std::string>& argv) {
+  auto args = cli::parseArgs(argv, kCompileOptions);
+  if (!args) return fail(args.error());
+  auto compiled = compileFromArgs(*args, true);
+  if (!compiled) return fail(compiled.error());
+  return runTrainer(compiled->exe, {"info"}, "kiln info");
+}
+
+int checkCommand(const std::vector<std::string>& argv) {
+  if (argv.size() != 1) return fail(makeError({}, "usage: kiln check SPEC"));
+  auto spec = loadSpec(argv[0]);
+  if (!spec) return fail(spec.error());
+  std::cout << argv[0] << ": ok\n";
+  return 0;
+}
+
+}  // namespace kiln

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# The main job on the bundled default: set up and build, then read the example IR, run the
-# simplification pipeline printing the IR after each pass with pass timings, and evaluate the
-# result on the reference device.
+# The main job on the bundled default: set up and build, compile the demo spec
+# (models/gpt-tiny.toml) to a standalone trainer, train it on the fortunes corpus with visible
+# progress, and sample a few lines. Outputs go to demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+mkdir -p demo
 echo
-echo "== kiln ir examples/mlp.kir --passes=canonicalize,cse,dce --print-ir-after=all --time-passes --run=loss"
-build/tools/kiln ir examples/mlp.kir --passes=canonicalize,cse,dce --print-ir-after=all --time-passes \
-  --emit=none --run=loss --seed=1 --int-range=3
+echo "== kiln compile models/gpt-tiny.toml -o demo/gpt-tiny-trainer"
+build/tools/kiln compile models/gpt-tiny.toml -o demo/gpt-tiny-trainer
+cd demo
+echo
+echo "== ./gpt-tiny-trainer train"
+./gpt-tiny-trainer train
+echo
+echo "== ./gpt-tiny-trainer sample"
+for prompt in "The " "A computer " "Love "; do
+  ./gpt-tiny-trainer sample --prompt "$prompt" --max-tokens 40 --seed 7
+  echo "--"
+done

@@ -104,3 +104,43 @@ TEST_CASE("2-layer Transformer overfits a fixed batch with AdamW in 200 steps") 
 }
 
 }  // namespace kiln
+
+namespace kiln {
+
+TEST_CASE("sample_step with its KV cache gives the full forward pass's logits, position by position") {
+  GptConfig c;
+  c.vocab = 13;
+  c.context = 5;
+  c.layers = 2;
+  c.heads = 2;
+  c.dModel = 8;
+  c.dFF = 16;
+  c.batch = 1;
+  c.dtype = DType::F64;
+  c.initStd = 0.3;
+  Module m;
+  addGptParameters(m, c);
+  Function& full = m.addFunction("full");
+  {
+    Builder b(m, full);
+    Value* ids = b.param("ids", {DType::I32, {1, c.context}});
+    b.output("logits", gptLogits(b, c, ids));
+  }
+  buildGptSampleStep(m, c);
+  REQUIRE(verifyModule(m).empty());
+  auto st = ref::initialState(m);
+  REQUIRE(st.ok());
+  std::vector<double> tokens = {3, 1, 4, 1, 5};
+  auto fullOut = ref::run(m, full, {ref::Tensor({DType::I32, {1, c.context}}, tokens)}, *st);
+  REQUIRE(fullOut.ok());
+  for (int64_t pos = 0; pos < c.context; ++pos) {
+    auto step = ref::run(m, *m.findFunction("sample_step"),
+                         {ref::Tensor({DType::I32, {1}}, {tokens[size_t(pos)]}), ref::Tensor({DType::I32, {}}, {double(pos)})},
+                         *st);
+    REQUIRE(step.ok());
+    for (int64_t v = 0; v < c.vocab; ++v)
+      CHECK((*step)[0][v] == doctest::Approx((*fullOut)[0][pos * c.vocab + v]).epsilon(1e-12));
+  }
+}
+
+}  // namespace kiln

@@ -19,16 +19,24 @@ void matmul(const Tensor& a, const Tensor& b, bool transposeA, bool transposeB, 
   IndexWalker w(batch, {aSt, bSt});
   int64_t batches = out.size() / std::max<int64_t>(m * n, 1);
   if (m * n == 0) return;
+  std::fill(out.data.begin(), out.data.end(), 0.0);
+  std::vector<double> bRows(static_cast<size_t>(k * n));  // op(b) as row-major [k, n]
   for (int64_t bi = 0; bi < batches; ++bi, w.next()) {
     const double* A = a.data.data() + w.offset(0) * m * k;
     const double* B = b.data.data() + w.offset(1) * k * n;
+    if (transposeB) {
+      for (int64_t p = 0; p < k; ++p)
+        for (int64_t j = 0; j < n; ++j) bRows[size_t(p * n + j)] = B[j * k + p];
+      B = bRows.data();
+    }
     double* C = out.data.data() + bi * m * n;
+    // i-p-j order: the inner loop runs along contiguous rows of op(b) and c.
     for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        double acc = 0;
-        for (int64_t p = 0; p < k; ++p)
-          acc += A[transposeA ? p * m + i : i * k + p] * B[transposeB ? j * k + p : p * n + j];
-        C[i * n + j] = acc;
+      for (int64_t p = 0; p < k; ++p) {
+        double aip = A[transposeA ? p * m + i : i * k + p];
+        const double* brow = B + p * n;
+        double* crow = C + i * n;
+        for (int64_t j = 0; j < n; ++j) crow[j] += aip * brow[j];
       }
   }
 }

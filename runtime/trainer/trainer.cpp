@@ -140,11 +140,30 @@ class Trainer {
     return writeSafetensors(path, f);
   }
 
-  // Loads a checkpoint into `st`; with `full`, every saved state (optimizer too) must be there.
-  Expected<int64_t> loadCheckpoint(ref::StateStore& st, const std::string& path, bool full) const {
+  // Hugging Face GPT-2 files may prefix names with "transformer." and carry buffers that are
+  // not parameters (the causal mask "h.N.attn.bias", "h.N.attn.masked_bias") and a tied
+  // "lm_head.weight"; the first is stripped, the rest skipped. Returns "" for skipped tensors.
+  static std::string modelName(const std::string& stored) {
+    std::string n = stored.rfind("transformer.", 0) == 0 ? stored.substr(12) : stored;
+    auto endsWith = [&](const char* suffix) {
+      std::string sfx(suffix);
+      return n.size() >= sfx.size() && n.compare(n.size() - sfx.size(), sfx.size(), sfx) == 0;
+    };
+    if (n == "lm_head.weight" || endsWith(".attn.bias") || endsWith(".attn.masked_bias")) return "";
+    return n;
+  }
+
+  // Loads a checkpoint into `st`; with `full`, every saved state (optimizer too) must be there;
+  // with `parametersOnly`, only trainable state is taken (initialization from another model).
+  Expected<int64_t> loadCheckpoint(ref::StateStore& st, const std::string& path, bool full,
+                                   bool parametersOnly = false) const {
     auto f = readSafetensors(path);
     if (!f) return f.error();
-    for (const auto& [name, t] : f->tensors) {
+    for (const auto& [stored, t] : f->tensors) {
+      std::string name = modelName(stored);
+      if (name.empty()) continue;
+      const StateVar* var = m_.findState(name);
+      if (parametersOnly && var && !var->trainable) continue;
       auto it = st.find(name);
       if (it == st.end()) return makeError(Location{path, 0, 0}, "tensor '" + name + "' does not belong to this model");
       if (it->second.type != t.type)
@@ -154,9 +173,10 @@ class Trainer {
     }
     for (const auto& s : m_.states) {
       bool needed = s.trainable || (full && s.name.rfind(kKvCache, 0) != 0);
-      if (needed && !f->tensors.count(s.name))
+      if (needed && !f->tensors.count(s.name) && !f->tensors.count("transformer." + s.name))
         return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
     }
+    if (parametersOnly) return int64_t(0);
     auto step = f->metadata.find("kiln.step");
     if (full && step == f->metadata.end()) return makeError(Location{path, 0, 0}, "checkpoint lacks its step (kiln.step)");
     return step == f->metadata.end() ? int64_t(0) : std::stoll(step->second);
@@ -220,6 +240,12 @@ class Trainer {
     auto st = freshState();
     if (!st) return fail(st.error());
     int64_t step = 0;
+    if (o.has("init-from")) {
+      if (o.has("resume")) return fail(makeError({}, "--init-from and --resume exclude each other"));
+      auto loaded = loadCheckpoint(*st, o.get("init-from", ""), false, /*parametersOnly=*/true);
+      if (!loaded) return fail(loaded.error());
+      std::cerr << "parameters initialized from " << o.get("init-from", "") << "\n";
+    }
     if (o.has("resume")) {
       auto loaded = loadCheckpoint(*st, ckpt, /*full=*/true);
       if (!loaded) return fail(loaded.error());
@@ -379,8 +405,8 @@ constexpr const char* kUsage =
     "usage: %s <command> [options]\n"
     "\n"
     "commands:\n"
-    "  train   [--steps N] [--resume] [--checkpoint PATH] [--metrics PATH] [--eval-every N]\n"
-    "          [--checkpoint-every N] [--log-every N]\n"
+    "  train   [--steps N] [--resume] [--init-from SAFETENSORS] [--checkpoint PATH] [--metrics PATH]\n"
+    "          [--eval-every N] [--checkpoint-every N] [--log-every N]\n"
     "  eval    [--checkpoint PATH] [--batches N]\n"
     "  sample  [--checkpoint PATH] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--seed N]\n"
     "  info\n";
@@ -404,7 +430,8 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   std::string cmd = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   std::vector<std::string> valued, flags;
-  if (cmd == "train") valued = {"steps", "checkpoint", "metrics", "eval-every", "checkpoint-every", "log-every"}, flags = {"resume"};
+  if (cmd == "train")
+    valued = {"steps", "checkpoint", "metrics", "eval-every", "checkpoint-every", "log-every", "init-from"}, flags = {"resume"};
   else if (cmd == "eval") valued = {"checkpoint", "batches"};
   else if (cmd == "sample") valued = {"checkpoint", "prompt", "max-tokens", "temperature", "top-k", "seed"};
   else if (cmd != "info") {

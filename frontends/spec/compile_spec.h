@@ -26,8 +26,4 @@ std::vector<std::string> standardPipeline();
 Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& passOptions, std::ostream& irOut,
                                    std::ostream& timingOut);
 
-// FLOPs of one call of `f`: 2MNK per matmul (batch included) and the attention matmuls.
-double countFlops(const Function& f);
-int64_t countParameters(const Module& m);
-
 }  // namespace kiln

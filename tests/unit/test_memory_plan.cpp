@@ -1,0 +1,61 @@
+// The memory plan is correct: values alive at the same time never share bytes, and the arena
+// holds every value.
+#include <unordered_map>
+
+#include "compiler/autodiff/autodiff.h"
+#include "compiler/cost_model.h"
+#include "compiler/memory_plan.h"
+#include "compiler/optimizer/optimizer.h"
+#include "models/gpt.h"
+#include "test_helpers.h"
+
+namespace kiln {
+
+TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse of dead ones") {
+  GptConfig c;
+  c.vocab = 50;
+  c.context = 8;
+  c.layers = 2;
+  c.heads = 2;
+  c.dModel = 16;
+  c.dFF = 32;
+  c.batch = 2;
+  Module m;
+  Function& f = buildGptLoss(m, c);
+  REQUIRE(differentiate(m, f).ok());
+  REQUIRE(lowerOptimizer(m, f, {}).ok());
+  MemoryPlan plan = planMemory(m, f);
+  // Live interval of each value: [defining op, last use] (outputs to the end).
+  std::unordered_map<const Value*, std::pair<size_t, size_t>> life;
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    for (const auto& r : f.ops[i]->results) life[r.get()] = {i, i};
+    for (const Value* v : f.ops[i]->operands)
+      if (life.count(v)) life[v].second = i;
+  }
+  for (const Value* v : f.outputs) life[v].second = f.ops.size();
+  std::vector<const Value*> values;
+  int64_t sum = 0;
+  for (const auto& [v, l] : life) {
+    REQUIRE(plan.offsets.count(v));
+    CHECK(plan.offsets.at(v) % 64 == 0);
+    CHECK(plan.offsets.at(v) + typeBytes(v->type) <= plan.arenaBytes);
+    values.push_back(v);
+    sum += typeBytes(v->type);
+  }
+  size_t overlaps = 0;
+  for (size_t i = 0; i < values.size(); ++i)
+    for (size_t j = i + 1; j < values.size(); ++j) {
+      auto [a0, a1] = life[values[i]];
+      auto [b0, b1] = life[values[j]];
+      if (a1 < b0 || b1 < a0) continue;  // never alive together
+      int64_t oa = plan.offsets.at(values[i]), ob = plan.offsets.at(values[j]);
+      bool disjoint = oa + typeBytes(values[i]->type) <= ob || ob + typeBytes(values[j]->type) <= oa;
+      overlaps += !disjoint;
+    }
+  CHECK(overlaps == 0);
+  CHECK(plan.arenaBytes < sum / 2);  // reuse makes the arena far smaller than all values together
+  CHECK(plan.categories.at("parameters") == countParameters(m) * 4);
+  MESSAGE("arena " << plan.arenaBytes << " bytes for " << sum << " bytes of values");
+}
+
+}  // namespace kiln

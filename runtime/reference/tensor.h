@@ -9,8 +9,11 @@
 #include <vector>
 
 #include "ir/types.h"
+#include "runtime/kernels/view.h"
 
 namespace kiln::ref {
+
+using kernels::rowMajorStrides;
 
 struct Tensor {
   TensorType type;
@@ -24,33 +27,13 @@ struct Tensor {
   double& operator[](int64_t i) { return data[size_t(i)]; }
   double operator[](int64_t i) const { return data[size_t(i)]; }
   void roundToType();
+  kernels::View<double> view() { return {type, data.data()}; }
+  kernels::View<const double> view() const { return {type, data.data()}; }
   bool operator==(const Tensor&) const = default;
 };
 
 // The largest tensor the reference device will allocate (2^28 elements = 2 GiB of doubles).
 inline constexpr int64_t kMaxReferenceElements = int64_t(1) << 28;
-
-std::vector<int64_t> rowMajorStrides(const Shape& s);
-
-// Strides that read a tensor of shape `in` as if broadcast to `out` (0 along broadcast dims),
-// aligned to out's rank.
-std::vector<int64_t> broadcastStrides(const Shape& in, const Shape& out);
-
-// Iterates the multi-indices of `shape` in row-major order while tracking the flat offsets of
-// several operands given their strides. Used by every strided kernel.
-class IndexWalker {
- public:
-  IndexWalker(const Shape& shape, std::vector<std::vector<int64_t>> strides);
-  const std::vector<int64_t>& index() const { return idx_; }
-  int64_t offset(size_t operand) const { return off_[operand]; }
-  void next();
-
- private:
-  Shape shape_;
-  std::vector<std::vector<int64_t>> strides_;
-  std::vector<int64_t> idx_;
-  std::vector<int64_t> off_;
-};
 
 // Formats a tensor as nested lists with the shortest exact text per element for its dtype.
 std::string formatTensor(const Tensor& t);

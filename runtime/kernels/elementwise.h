@@ -1,9 +1,12 @@
+// Definitions of the templates declared in kernels.h; included by dispatch.cpp only.
+#pragma once
+
 #include <cmath>
 #include <limits>
 
-#include "runtime/reference/kernels.h"
+#include "runtime/kernels/kernels.h"
 
-namespace kiln::ref {
+namespace kiln::kernels {
 
 double geluTanh(double x) {
   const double c = std::sqrt(2.0 / M_PI);
@@ -12,7 +15,8 @@ double geluTanh(double x) {
 
 double geluErf(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
 
-void select(const Tensor& c, const Tensor& a, const Tensor& b, Tensor& out) {
+template <class T>
+void select(View<const T> c, View<const T> a, View<const T> b, View<T> out) {
   const Shape& s = out.type.shape;
   IndexWalker w(s, {broadcastStrides(c.type.shape, s), broadcastStrides(a.type.shape, s),
                     broadcastStrides(b.type.shape, s)});
@@ -20,7 +24,8 @@ void select(const Tensor& c, const Tensor& a, const Tensor& b, Tensor& out) {
     out[i] = c[w.offset(0)] != 0 ? a[w.offset(1)] : b[w.offset(2)];
 }
 
-std::string divide(const Tensor& a, const Tensor& b, Tensor& out) {
+template <class T>
+std::string divide(View<const T> a, View<const T> b, View<T> out) {
   if (isFloat(out.type.dtype)) {
     binaryMap(a, b, out, [](double x, double y) { return x / y; });
     return {};
@@ -36,7 +41,8 @@ std::string divide(const Tensor& a, const Tensor& b, Tensor& out) {
   return byZero ? "integer division by zero" : "";
 }
 
-void reduce(const Tensor& x, const std::vector<int64_t>& axes, ReduceKind kind, Tensor& out) {
+template <class T>
+void reduce(View<const T> x, const std::vector<int64_t>& axes, ReduceKind kind, View<T> out) {
   int r = x.type.rank();
   std::vector<bool> reduced(size_t(r), false);
   for (int64_t a : axes) reduced[size_t(a < 0 ? a + r : a)] = true;
@@ -47,20 +53,20 @@ void reduce(const Tensor& x, const std::vector<int64_t>& axes, ReduceKind kind, 
   for (int d = 0; d < r; ++d)
     if (reduced[size_t(d)]) outStrides[size_t(d)] = 0;
   double init = kind == ReduceKind::Max ? -std::numeric_limits<double>::infinity() : 0.0;
-  std::fill(out.data.begin(), out.data.end(), init);
+  std::fill(out.data, out.data + out.size(), T(init));
   IndexWalker w(x.type.shape, {outStrides});
   for (int64_t i = 0; i < x.size(); ++i, w.next()) {
-    double& o = out[w.offset(0)];
-    if (kind == ReduceKind::Max) o = (x[i] > o || std::isnan(x[i])) ? x[i] : o;
+    T& o = out[w.offset(0)];
+    if (kind == ReduceKind::Max) o = (x[i] > o || std::isnan(double(x[i]))) ? x[i] : o;
     else o += x[i];
   }
   if (kind == ReduceKind::Mean) {
     int64_t count = out.size() == 0 ? 0 : x.size() / std::max<int64_t>(out.size(), 1);
-    for (double& v : out.data) v = count ? v / double(count) : std::nan("");
+    for (int64_t i = 0; i < out.size(); ++i) out[i] = count ? T(double(out[i]) / double(count)) : T(std::nan(""));
   }
   if (kind == ReduceKind::Max && isInteger(out.type.dtype))
-    for (double& v : out.data)
-      if (std::isinf(v)) v = out.type.dtype == DType::I32 ? -2147483648.0 : -9.2e18;
+    for (int64_t i = 0; i < out.size(); ++i)
+      if (std::isinf(double(out[i]))) out[i] = T(out.type.dtype == DType::I32 ? -2147483648.0 : -9.2e18);
 }
 
-}  // namespace kiln::ref
+}  // namespace kiln::kernels

@@ -1,8 +1,14 @@
-#include "runtime/reference/kernels.h"
+// Definitions of the templates declared in kernels.h; included by dispatch.cpp only.
+#pragma once
 
-namespace kiln::ref {
+#include <algorithm>
 
-void transpose(const Tensor& x, const std::vector<int64_t>& perm, Tensor& out) {
+#include "runtime/kernels/kernels.h"
+
+namespace kiln::kernels {
+
+template <class T>
+void transpose(View<const T> x, const std::vector<int64_t>& perm, View<T> out) {
   std::vector<int64_t> inStrides = rowMajorStrides(x.type.shape);
   std::vector<int64_t> st(perm.size());
   for (size_t d = 0; d < perm.size(); ++d) st[d] = inStrides[size_t(perm[d])];
@@ -10,13 +16,15 @@ void transpose(const Tensor& x, const std::vector<int64_t>& perm, Tensor& out) {
   for (int64_t i = 0; i < out.size(); ++i, w.next()) out[i] = x[w.offset(0)];
 }
 
-void broadcastTo(const Tensor& x, Tensor& out) {
+template <class T>
+void broadcastTo(View<const T> x, View<T> out) {
   IndexWalker w(out.type.shape, {broadcastStrides(x.type.shape, out.type.shape)});
   for (int64_t i = 0; i < out.size(); ++i, w.next()) out[i] = x[w.offset(0)];
 }
 
-void slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& stride,
-           Tensor& out) {
+template <class T>
+void slice(View<const T> x, const std::vector<int64_t>& start, const std::vector<int64_t>& stride,
+           View<T> out) {
   std::vector<int64_t> inStrides = rowMajorStrides(x.type.shape);
   int64_t base = 0;
   std::vector<int64_t> st(inStrides.size());
@@ -28,10 +36,12 @@ void slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector
   for (int64_t i = 0; i < out.size(); ++i, w.next()) out[i] = x[base + w.offset(0)];
 }
 
-void concat(const std::vector<const Tensor*>& xs, int axis, Tensor& out) {
+template <class T>
+void concat(const std::vector<View<const T>>& xs, int axis, View<T> out) {
   std::vector<int64_t> outStrides = rowMajorStrides(out.type.shape);
   int64_t offsetAlongAxis = 0;
-  for (const Tensor* x : xs) {
+  for (const View<const T>& xv : xs) {
+    const View<const T>* x = &xv;
     IndexWalker w(x->type.shape, {outStrides});
     int64_t base = offsetAlongAxis * outStrides[size_t(axis)];
     for (int64_t i = 0; i < x->size(); ++i, w.next()) out[base + w.offset(0)] = (*x)[i];
@@ -39,9 +49,10 @@ void concat(const std::vector<const Tensor*>& xs, int axis, Tensor& out) {
   }
 }
 
-void pad(const Tensor& x, const std::vector<int64_t>& low, const std::vector<int64_t>& interior, double value,
-         Tensor& out) {
-  std::fill(out.data.begin(), out.data.end(), value);
+template <class T>
+void pad(View<const T> x, const std::vector<int64_t>& low, const std::vector<int64_t>& interior, double value,
+         View<T> out) {
+  std::fill(out.data, out.data + out.size(), T(value));
   std::vector<int64_t> outStrides = rowMajorStrides(out.type.shape);
   int64_t base = 0;
   for (size_t d = 0; d < low.size(); ++d) base += low[d] * outStrides[d];
@@ -56,7 +67,8 @@ namespace {
 // table viewed as [outer, D, inner]; indices flattened to [J].
 struct IndexedView {
   int64_t outer = 1, dim = 0, inner = 1, count = 0;
-  IndexedView(const Tensor& table, const Tensor& indices, int axis) {
+  template <class T>
+  IndexedView(View<const T> table, View<const T> indices, int axis) {
     const Shape& s = table.type.shape;
     for (int d = 0; d < axis; ++d) outer *= s[size_t(d)];
     dim = s[size_t(axis)];
@@ -65,7 +77,8 @@ struct IndexedView {
   }
 };
 
-std::string checkIndices(const Tensor& indices, int64_t dim) {
+template <class T>
+std::string checkIndices(View<const T> indices, int64_t dim) {
   for (int64_t j = 0; j < indices.size(); ++j)
     if (indices[j] < 0 || indices[j] >= double(dim))
       return "index " + std::to_string(int64_t(indices[j])) + " at position " + std::to_string(j) +
@@ -75,7 +88,8 @@ std::string checkIndices(const Tensor& indices, int64_t dim) {
 
 }  // namespace
 
-std::string gather(const Tensor& table, const Tensor& indices, int axis, Tensor& out) {
+template <class T>
+std::string gather(View<const T> table, View<const T> indices, int axis, View<T> out) {
   IndexedView v(table, indices, axis);
   if (auto e = checkIndices(indices, v.dim); !e.empty()) return e;
   for (int64_t o = 0; o < v.outer; ++o)
@@ -87,11 +101,12 @@ std::string gather(const Tensor& table, const Tensor& indices, int axis, Tensor&
   return {};
 }
 
-std::string scatterAdd(const Tensor& target, const Tensor& indices, const Tensor& updates, int axis,
-                       Tensor& out) {
+template <class T>
+std::string scatterAdd(View<const T> target, View<const T> indices, View<const T> updates, int axis,
+                       View<T> out) {
   IndexedView v(target, indices, axis);
   if (auto e = checkIndices(indices, v.dim); !e.empty()) return e;
-  out.data = target.data;
+  std::copy(target.data, target.data + target.size(), out.data);
   for (int64_t o = 0; o < v.outer; ++o)
     for (int64_t j = 0; j < v.count; ++j) {
       int64_t dst = (o * v.dim + int64_t(indices[j])) * v.inner;
@@ -101,4 +116,4 @@ std::string scatterAdd(const Tensor& target, const Tensor& indices, const Tensor
   return {};
 }
 
-}  // namespace kiln::ref
+}  // namespace kiln::kernels

@@ -1,15 +1,19 @@
+// Definitions of the templates declared in kernels.h; included by dispatch.cpp only.
+#pragma once
+
 // Reference kernels for the backward ops of the composites. Each states the math it computes;
 // all are checked against central finite differences of the forward kernels (tests/unit).
 #include <cmath>
 #include <limits>
 
-#include "runtime/reference/kernels.h"
+#include "runtime/kernels/kernels.h"
 
-namespace kiln::ref {
+namespace kiln::kernels {
 
 // d/dx gelu: tanh form 0.5(1+t) + 0.5x(1-t^2)c(1+3*0.044715x^2) with t = tanh(c(x+0.044715x^3));
 // erf form Phi(x) + x phi(x).
-void geluGrad(const Tensor& x, const Tensor& g, bool tanhApprox, Tensor& dx) {
+template <class T>
+void geluGrad(View<const T> x, View<const T> g, bool tanhApprox, View<T> dx) {
   const double c = std::sqrt(2.0 / M_PI);
   for (int64_t i = 0; i < x.size(); ++i) {
     double v = x[i], d;
@@ -24,7 +28,8 @@ void geluGrad(const Tensor& x, const Tensor& g, bool tanhApprox, Tensor& dx) {
 }
 
 // softmax: dx = y * (g - sum(g * y)); log_softmax: dx = g - exp(y) * sum(g); sums along axis.
-void softmaxGrad(const Tensor& y, const Tensor& g, int axis, bool logarithm, Tensor& dx) {
+template <class T>
+void softmaxGrad(View<const T> y, View<const T> g, int axis, bool logarithm, View<T> dx) {
   const Shape& s = y.type.shape;
   int64_t len = s[size_t(axis)], inner = 1;
   for (size_t d = size_t(axis) + 1; d < s.size(); ++d) inner *= s[d];
@@ -46,16 +51,17 @@ void softmaxGrad(const Tensor& y, const Tensor& g, int axis, bool logarithm, Ten
 
 // Per row with xhat = (x - mean) * rstd: dbias = sum g, dgain = sum g * xhat,
 // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = g * gain.
-void layerNormGrad(const Tensor& x, const Tensor& gain, const Tensor& g, double eps, Tensor& dx, Tensor& dgain,
-                   Tensor& dbias) {
+template <class T>
+void layerNormGrad(View<const T> x, View<const T> gain, View<const T> g, double eps, View<T> dx, View<T> dgain,
+                   View<T> dbias) {
   int64_t c = x.type.shape.back();
   int64_t rows = c == 0 ? 0 : x.size() / c;
-  std::fill(dgain.data.begin(), dgain.data.end(), 0.0);
-  std::fill(dbias.data.begin(), dbias.data.end(), 0.0);
+  std::fill(dgain.data, dgain.data + dgain.size(), T(0));
+  std::fill(dbias.data, dbias.data + dbias.size(), T(0));
   std::vector<double> xhat(static_cast<size_t>(c));
   for (int64_t r = 0; r < rows; ++r) {
-    const double* row = x.data.data() + r * c;
-    const double* gr = g.data.data() + r * c;
+    const T* row = x.data + r * c;
+    const T* gr = g.data + r * c;
     double mean = 0, var = 0;
     for (int64_t j = 0; j < c; ++j) mean += row[j];
     mean /= double(c);
@@ -80,20 +86,21 @@ void layerNormGrad(const Tensor& x, const Tensor& gain, const Tensor& g, double 
 
 // Per non-ignored row: (softmax(logits) - onehot(label)) * scale, where scale is g / count
 // (mean), g (sum) or g[row] (none). Ignored rows get 0.
-void crossEntropyGrad(const Tensor& logits, const Tensor& labels, const Tensor& g, int64_t ignoreIndex,
-                      const std::string& reduction, Tensor& dlogits) {
+template <class T>
+void crossEntropyGrad(View<const T> logits, View<const T> labels, View<const T> g, int64_t ignoreIndex,
+                      const std::string& reduction, View<T> dlogits) {
   int64_t c = logits.type.shape.back();
   int64_t rows = labels.size();
   int64_t counted = 0;
   for (int64_t r = 0; r < rows; ++r) counted += int64_t(labels[r]) != ignoreIndex;
-  std::fill(dlogits.data.begin(), dlogits.data.end(), 0.0);
+  std::fill(dlogits.data, dlogits.data + dlogits.size(), T(0));
   for (int64_t r = 0; r < rows; ++r) {
     int64_t label = int64_t(labels[r]);
     if (label == ignoreIndex || label < 0 || label >= c) continue;
     double scale = reduction == "none" ? g[r] : reduction == "sum" ? g[0] : g[0] / double(counted);
-    const double* row = logits.data.data() + r * c;
+    const T* row = logits.data + r * c;
     double mx = -std::numeric_limits<double>::infinity();
-    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
+    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, double(row[j]));
     double sum = 0;
     for (int64_t j = 0; j < c; ++j) sum += std::exp(row[j] - mx);
     for (int64_t j = 0; j < c; ++j)
@@ -104,23 +111,24 @@ void crossEntropyGrad(const Tensor& logits, const Tensor& labels, const Tensor& 
 // For each query row: p = softmax(s), s_j = scale q.k_j + mask (causal rows cut as forward);
 // dv_j += p_j g; dp_j = g.v_j; ds_j = p_j (dp_j - sum_i p_i dp_i); dq += scale ds_j k_j;
 // dk_j += scale ds_j q. The mask gets no gradient.
-void attentionGrad(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g, const Tensor* mask,
-                   bool causal, double scale, Tensor& dq, Tensor& dk, Tensor& dv) {
-  const int64_t B = q.type.shape[0], H = q.type.shape[1], T = q.type.shape[2], D = q.type.shape[3];
+template <class T>
+void attentionGrad(View<const T> q, View<const T> k, View<const T> v, View<const T> g, const View<const T>* mask,
+                   bool causal, double scale, View<T> dq, View<T> dk, View<T> dv) {
+  const int64_t B = q.type.shape[0], H = q.type.shape[1], Tq = q.type.shape[2], D = q.type.shape[3];
   const int64_t S = k.type.shape[2], Dv = v.type.shape[3];
-  AttentionRows rows(q, k, mask, causal, scale);
-  for (Tensor* t : {&dq, &dk, &dv}) std::fill(t->data.begin(), t->data.end(), 0.0);
+  AttentionRows<T> rows(q, k, mask, causal, scale);
+  for (View<T>* t : {&dq, &dk, &dv}) std::fill(t->data, t->data + t->size(), T(0));
   std::vector<double> p, dp(static_cast<size_t>(S));
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h)
-      for (int64_t t = 0; t < T; ++t) {
+      for (int64_t t = 0; t < Tq; ++t) {
         if (!rows.probabilities(b, h, t, p)) continue;  // no visible key: the output was 0, so is the gradient
-        int64_t qrow = (b * H + h) * T + t;
-        const double* qr = q.data.data() + qrow * D;
-        const double* gr = g.data.data() + qrow * Dv;
+        int64_t qrow = (b * H + h) * Tq + t;
+        const T* qr = q.data + qrow * D;
+        const T* gr = g.data + qrow * Dv;
         double pdp = 0;
         for (int64_t s = 0; s < S; ++s) {
-          const double* vr = v.data.data() + ((b * H + h) * S + s) * Dv;
+          const T* vr = v.data + ((b * H + h) * S + s) * Dv;
           double acc = 0;
           for (int64_t d = 0; d < Dv; ++d) acc += gr[d] * vr[d];
           dp[size_t(s)] = acc;
@@ -138,4 +146,4 @@ void attentionGrad(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
       }
 }
 
-}  // namespace kiln::ref
+}  // namespace kiln::kernels

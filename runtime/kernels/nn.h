@@ -1,12 +1,16 @@
+// Definitions of the templates declared in kernels.h; included by dispatch.cpp only.
+#pragma once
+
 #include <cmath>
 #include <limits>
 
-#include "runtime/reference/kernels.h"
+#include "runtime/kernels/kernels.h"
 #include "runtime/reference/random.h"
 
-namespace kiln::ref {
+namespace kiln::kernels {
 
-void matmul(const Tensor& a, const Tensor& b, bool transposeA, bool transposeB, Tensor& out) {
+template <class T>
+void matmul(View<const T> a, View<const T> b, bool transposeA, bool transposeB, View<T> out) {
   const Shape& os = out.type.shape;
   int r = int(os.size());
   int64_t m = os[size_t(r - 2)], n = os[size_t(r - 1)];
@@ -19,29 +23,30 @@ void matmul(const Tensor& a, const Tensor& b, bool transposeA, bool transposeB, 
   IndexWalker w(batch, {aSt, bSt});
   int64_t batches = out.size() / std::max<int64_t>(m * n, 1);
   if (m * n == 0) return;
-  std::fill(out.data.begin(), out.data.end(), 0.0);
-  std::vector<double> bRows(static_cast<size_t>(k * n));  // op(b) as row-major [k, n]
+  std::fill(out.data, out.data + out.size(), T(0));
+  std::vector<T> bRows(static_cast<size_t>(k * n));  // op(b) as row-major [k, n]
   for (int64_t bi = 0; bi < batches; ++bi, w.next()) {
-    const double* A = a.data.data() + w.offset(0) * m * k;
-    const double* B = b.data.data() + w.offset(1) * k * n;
+    const T* A = a.data + w.offset(0) * m * k;
+    const T* B = b.data + w.offset(1) * k * n;
     if (transposeB) {
       for (int64_t p = 0; p < k; ++p)
         for (int64_t j = 0; j < n; ++j) bRows[size_t(p * n + j)] = B[j * k + p];
       B = bRows.data();
     }
-    double* C = out.data.data() + bi * m * n;
+    T* C = out.data + bi * m * n;
     // i-p-j order: the inner loop runs along contiguous rows of op(b) and c.
     for (int64_t i = 0; i < m; ++i)
       for (int64_t p = 0; p < k; ++p) {
         double aip = A[transposeA ? p * m + i : i * k + p];
-        const double* brow = B + p * n;
-        double* crow = C + i * n;
+        const T* brow = B + p * n;
+        T* crow = C + i * n;
         for (int64_t j = 0; j < n; ++j) crow[j] += aip * brow[j];
       }
   }
 }
 
-void softmax(const Tensor& x, int axis, bool logarithm, Tensor& out) {
+template <class T>
+void softmax(View<const T> x, int axis, bool logarithm, View<T> out) {
   const Shape& s = x.type.shape;
   int64_t len = s[size_t(axis)];
   int64_t inner = 1;
@@ -51,7 +56,7 @@ void softmax(const Tensor& x, int axis, bool logarithm, Tensor& out) {
     for (int64_t in = 0; in < inner; ++in) {
       int64_t base = o * len * inner + in;
       double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < len; ++j) mx = std::max(mx, x[base + j * inner]);
+      for (int64_t j = 0; j < len; ++j) mx = std::max(mx, double(x[base + j * inner]));
       double sum = 0;
       for (int64_t j = 0; j < len; ++j) sum += std::exp(x[base + j * inner] - mx);
       for (int64_t j = 0; j < len; ++j) {
@@ -61,11 +66,12 @@ void softmax(const Tensor& x, int axis, bool logarithm, Tensor& out) {
     }
 }
 
-void layerNorm(const Tensor& x, const Tensor& gain, const Tensor& bias, double eps, Tensor& out) {
+template <class T>
+void layerNorm(View<const T> x, View<const T> gain, View<const T> bias, double eps, View<T> out) {
   int64_t c = x.type.shape.back();
   int64_t rows = c == 0 ? 0 : x.size() / c;
   for (int64_t r = 0; r < rows; ++r) {
-    const double* row = x.data.data() + r * c;
+    const T* row = x.data + r * c;
     double mean = 0;
     for (int64_t j = 0; j < c; ++j) mean += row[j];
     mean /= double(c);
@@ -77,8 +83,9 @@ void layerNorm(const Tensor& x, const Tensor& gain, const Tensor& bias, double e
   }
 }
 
-std::string crossEntropy(const Tensor& logits, const Tensor& labels, int64_t ignoreIndex,
-                         const std::string& reduction, Tensor& out) {
+template <class T>
+std::string crossEntropy(View<const T> logits, View<const T> labels, int64_t ignoreIndex,
+                         const std::string& reduction, View<T> out) {
   int64_t c = logits.type.shape.back();
   int64_t rows = labels.size();
   double total = 0;
@@ -91,9 +98,9 @@ std::string crossEntropy(const Tensor& logits, const Tensor& labels, int64_t ign
         return "label " + std::to_string(label) + " at position " + std::to_string(r) +
                " is out of range [0, " + std::to_string(c) + ") and is not the ignore_index " +
                std::to_string(ignoreIndex);
-      const double* row = logits.data.data() + r * c;
+      const T* row = logits.data + r * c;
       double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
+      for (int64_t j = 0; j < c; ++j) mx = std::max(mx, double(row[j]));
       double sum = 0;
       for (int64_t j = 0; j < c; ++j) sum += std::exp(row[j] - mx);
       loss = mx + std::log(sum) - row[label];
@@ -108,22 +115,24 @@ std::string crossEntropy(const Tensor& logits, const Tensor& labels, int64_t ign
   return {};
 }
 
-AttentionRows::AttentionRows(const Tensor& q, const Tensor& k, const Tensor* mask, bool causal, double scale)
+template <class T>
+AttentionRows<T>::AttentionRows(View<const T> q, View<const T> k, const View<const T>* mask, bool causal, double scale)
     : q_(q), k_(k), mask_(mask), causal_(causal), scale_(scale) {
   if (scale_ == 0) scale_ = 1.0 / std::sqrt(double(q.type.shape[3]));
   if (mask)
     maskStrides_ = broadcastStrides(mask->type.shape, {q.type.shape[0], q.type.shape[1], q.type.shape[2], k.type.shape[2]});
 }
 
-bool AttentionRows::probabilities(int64_t b, int64_t h, int64_t t, std::vector<double>& p) const {
-  const int64_t H = q_.type.shape[1], T = q_.type.shape[2], D = q_.type.shape[3], S = k_.type.shape[2];
-  const double* qr = q_.data.data() + ((b * H + h) * T + t) * D;
+template <class T>
+bool AttentionRows<T>::probabilities(int64_t b, int64_t h, int64_t t, std::vector<double>& p) const {
+  const int64_t H = q_.type.shape[1], Tq = q_.type.shape[2], D = q_.type.shape[3], S = k_.type.shape[2];
+  const T* qr = q_.data + ((b * H + h) * Tq + t) * D;
   p.assign(static_cast<size_t>(S), 0.0);
   double mx = -std::numeric_limits<double>::infinity();
   for (int64_t s = 0; s < S; ++s) {
     double sc = -std::numeric_limits<double>::infinity();
-    if (!causal_ || s <= t + (S - T)) {
-      const double* kr = k_.data.data() + ((b * H + h) * S + s) * D;
+    if (!causal_ || s <= t + (S - Tq)) {
+      const T* kr = k_.data + ((b * H + h) * S + s) * D;
       double dot = 0;
       for (int64_t d = 0; d < D; ++d) dot += qr[d] * kr[d];
       sc = dot * scale_;
@@ -145,29 +154,31 @@ bool AttentionRows::probabilities(int64_t b, int64_t h, int64_t t, std::vector<d
   return true;
 }
 
-void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, bool causal,
-               double scale, Tensor& out) {
-  const int64_t B = q.type.shape[0], H = q.type.shape[1], T = q.type.shape[2];
+template <class T>
+void attention(View<const T> q, View<const T> k, View<const T> v, const View<const T>* mask, bool causal,
+               double scale, View<T> out) {
+  const int64_t B = q.type.shape[0], H = q.type.shape[1], Tq = q.type.shape[2];
   const int64_t S = k.type.shape[2], Dv = v.type.shape[3];
-  AttentionRows rows(q, k, mask, causal, scale);
+  AttentionRows<T> rows(q, k, mask, causal, scale);
   std::vector<double> p;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h)
-      for (int64_t t = 0; t < T; ++t) {
-        double* o = out.data.data() + ((b * H + h) * T + t) * Dv;
-        std::fill(o, o + Dv, 0.0);
+      for (int64_t t = 0; t < Tq; ++t) {
+        T* o = out.data + ((b * H + h) * Tq + t) * Dv;
+        std::fill(o, o + Dv, T(0));
         if (!rows.probabilities(b, h, t, p)) continue;  // no visible key: 0
         for (int64_t s = 0; s < S; ++s) {
-          const double* vr = v.data.data() + ((b * H + h) * S + s) * Dv;
+          const T* vr = v.data + ((b * H + h) * S + s) * Dv;
           for (int64_t d = 0; d < Dv; ++d) o[d] += p[size_t(s)] * vr[d];
         }
       }
 }
 
-void dropout(const Tensor& x, uint64_t seed, double rate, Tensor& out) {
+template <class T>
+void dropout(View<const T> x, uint64_t seed, double rate, View<T> out) {
   double keepScale = 1.0 / (1.0 - rate);
   for (int64_t i = 0; i < x.size(); ++i)
     out[i] = counterUniform(seed, uint64_t(i)) >= rate ? x[i] * keepScale : 0.0;
 }
 
-}  // namespace kiln::ref
+}  // namespace kiln::kernels

@@ -1,0 +1,119 @@
+// Kernels for every op, written once over the element type T: the reference device runs them
+// in f64 (results then rounded to each dtype), the cpu device in f32. Plain loops, one function
+// per op family; accumulations are in f64. `out` arrives allocated with the op's result type;
+// kernels that can fail on data (an index out of range) return a message, empty on success.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runtime/kernels/view.h"
+
+namespace kiln::kernels {
+
+// out[i] = f(x[i]); x and out have the same shape.
+template <class T, class F>
+void unaryMap(View<const T> x, View<T> out, F f) {
+  for (int64_t i = 0; i < out.size(); ++i) out[i] = f(x[i]);
+}
+
+// out = f(a, b) with numpy broadcasting of a and b to out's shape.
+template <class T, class F>
+void binaryMap(View<const T> a, View<const T> b, View<T> out, F f) {
+  const Shape& s = out.type.shape;
+  IndexWalker w(s, {broadcastStrides(a.type.shape, s), broadcastStrides(b.type.shape, s)});
+  for (int64_t i = 0; i < out.size(); ++i, w.next()) out[i] = f(a[w.offset(0)], b[w.offset(1)]);
+}
+
+template <class T>
+void select(View<const T> c, View<const T> a, View<const T> b, View<T> out);
+template <class T>
+std::string divide(View<const T> a, View<const T> b, View<T> out);  // integer division by 0 fails
+
+enum class ReduceKind { Sum, Max, Mean };
+template <class T>
+void reduce(View<const T> x, const std::vector<int64_t>& axes, ReduceKind kind, View<T> out);
+
+// Shape ops.
+template <class T>
+void transpose(View<const T> x, const std::vector<int64_t>& perm, View<T> out);
+template <class T>
+void broadcastTo(View<const T> x, View<T> out);
+template <class T>
+void slice(View<const T> x, const std::vector<int64_t>& start, const std::vector<int64_t>& stride,
+           View<T> out);
+template <class T>
+void concat(const std::vector<View<const T>>& xs, int axis, View<T> out);
+// interior: elements inserted between neighbours along each dim (empty: none).
+template <class T>
+void pad(View<const T> x, const std::vector<int64_t>& low, const std::vector<int64_t>& interior, double value,
+         View<T> out);
+
+// table [pre..., D, post...], indices [I...] -> out [pre..., I..., post...]
+template <class T>
+std::string gather(View<const T> table, View<const T> indices, int axis, View<T> out);
+// out = target, then out[pre, indices[j], post] += updates[pre, j, post]
+template <class T>
+std::string scatterAdd(View<const T> target, View<const T> indices, View<const T> updates, int axis,
+                       View<T> out);
+
+// a [batch..., M, K] (or [..., K, M] transposed) x b [batch..., K, N] -> out [batch..., M, N]
+template <class T>
+void matmul(View<const T> a, View<const T> b, bool transposeA, bool transposeB, View<T> out);
+
+template <class T>
+void softmax(View<const T> x, int axis, bool logarithm, View<T> out);
+// x [..., C], gain [C], bias [C]; normalizes over the last axis with the biased variance.
+template <class T>
+void layerNorm(View<const T> x, View<const T> gain, View<const T> bias, double eps, View<T> out);
+// logits [N..., C], labels [N...]; mean (over non-ignored), sum, or per-position ("none").
+template <class T>
+std::string crossEntropy(View<const T> logits, View<const T> labels, int64_t ignoreIndex,
+                         const std::string& reduction, View<T> out);
+// q [B,H,T,D], k [B,H,S,D], v [B,H,S,Dv], mask broadcastable to [B,H,T,S] (or null).
+// Causal: query t sees keys s <= t + (S - T). A row with no visible key yields zeros.
+template <class T>
+void attention(View<const T> q, View<const T> k, View<const T> v, const View<const T>* mask, bool causal,
+               double scale, View<T> out);
+template <class T>
+void dropout(View<const T> x, uint64_t seed, double rate, View<T> out);
+
+// The attention probabilities of one query row (b, h, t), shared by attention and its
+// gradient: p[s] = softmax_s(scale q.k_s + mask) over the visible keys, 0 elsewhere.
+// Returns false when no key is visible (p is then all 0).
+template <class T>
+class AttentionRows {
+ public:
+  AttentionRows(View<const T> q, View<const T> k, const View<const T>* mask, bool causal, double scale);
+  bool probabilities(int64_t b, int64_t h, int64_t t, std::vector<double>& p) const;
+  double scale() const { return scale_; }
+
+ private:
+  View<const T> q_;
+  View<const T> k_;
+  const View<const T>* mask_;
+  bool causal_;
+  double scale_;
+  std::vector<int64_t> maskStrides_;
+};
+
+// Backward kernels: g is the gradient of the loss with respect to the forward op's result.
+template <class T>
+void geluGrad(View<const T> x, View<const T> g, bool tanhApprox, View<T> dx);
+// y is the forward result (softmax or log_softmax).
+template <class T>
+void softmaxGrad(View<const T> y, View<const T> g, int axis, bool logarithm, View<T> dx);
+template <class T>
+void layerNormGrad(View<const T> x, View<const T> gain, View<const T> g, double eps, View<T> dx, View<T> dgain,
+                   View<T> dbias);
+template <class T>
+void crossEntropyGrad(View<const T> logits, View<const T> labels, View<const T> g, int64_t ignoreIndex,
+                      const std::string& reduction, View<T> dlogits);
+template <class T>
+void attentionGrad(View<const T> q, View<const T> k, View<const T> v, View<const T> g, const View<const T>* mask,
+                   bool causal, double scale, View<T> dq, View<T> dk, View<T> dv);
+
+double geluTanh(double x);
+double geluErf(double x);
+
+}  // namespace kiln::kernels

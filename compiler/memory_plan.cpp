@@ -1,7 +1,7 @@
 // Memory planning.
 //
 // Algorithm: every op result gets an interval [its op's index, the index of its last use]
-// (function outputs live to the end). Walking the ops in order, values whose interval ended are
+// (function outputs and values assigned to state live to the end). Walking the ops in order, values whose interval ended are
 // freed and each new value takes the first free gap that fits (first fit over a sorted list of
 // live blocks), else the end of the arena. Offsets are 64-byte aligned. The arena size is the
 // highest end any block reached; per category, the same walk measures the peak bytes of values
@@ -39,16 +39,21 @@ std::string MemoryPlan::summary() const {
   return out;
 }
 
-MemoryPlan planMemory(const Module& m, const Function& f) {
+MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
+  auto bytesOf = [&](const TensorType& t) { return elementBytes > 0 ? t.numElements() * elementBytes : typeBytes(t); };
   MemoryPlan plan;
   for (const StateVar& s : m.states) {
     std::string cat = s.trainable ? "parameters" : s.name.rfind("optimizer.", 0) == 0 ? "optimizer state" : "other state";
-    plan.categories[cat] += typeBytes(s.type);
+    plan.categories[cat] += bytesOf(s.type);
   }
   std::unordered_map<const Value*, size_t> lastUse;
   for (size_t i = 0; i < f.ops.size(); ++i)
     for (const Value* v : f.ops[i]->operands) lastUse[v] = i;
+  // Outputs, and values committed to state (state_assign takes effect when the call returns),
+  // live to the end.
   for (const Value* v : f.outputs) lastUse[v] = f.ops.size();
+  for (const auto& op : f.ops)
+    if (op->kind == OpKind::StateAssign) lastUse[op->operands[0]] = f.ops.size();
   struct Block {
     int64_t offset, size;
     const Value* value;
@@ -60,7 +65,7 @@ MemoryPlan planMemory(const Module& m, const Function& f) {
     const Op& op = *f.ops[i];
     bool gradient = op.name.size() >= 5 && op.name.compare(op.name.size() - 5, 5, ".grad") == 0;
     for (const auto& r : op.results) {
-      int64_t size = (typeBytes(r->type) + 63) / 64 * 64;
+      int64_t size = (bytesOf(r->type) + 63) / 64 * 64;
       int64_t at = 0;
       auto pos = live.begin();
       for (; pos != live.end(); ++pos) {

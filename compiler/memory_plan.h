@@ -21,7 +21,8 @@ struct MemoryPlan {
   std::string summary() const;  // one line per category
 };
 
-MemoryPlan planMemory(const Module& m, const Function& f);
+// `elementBytes` > 0 sizes every element that wide (a device storing all values as f32 uses 4).
+MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes = 0);
 int64_t typeBytes(const TensorType& t);
 
 }  // namespace kiln

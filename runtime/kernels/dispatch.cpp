@@ -63,7 +63,11 @@ std::string runKernel(const Op& op, const std::vector<View<const T>>& in, std::v
       if (a.getStr("approx") == "tanh") unaryMap(x(0), *out, [](auto v) { return T(geluTanh(double(v))); });
       else unaryMap(x(0), *out, [](auto v) { return T(geluErf(double(v))); });
       return {};
-    case OpKind::Cast: unaryMap(x(0), *out, [](auto v) { return v; }); return {};
+    case OpKind::Cast: {  // rounding is the cast's meaning (f32 -> i32 truncates), on every device
+      DType to = out->type.dtype;
+      unaryMap(x(0), *out, [to](auto v) { return T(roundToDType(double(v), to)); });
+      return {};
+    }
     case OpKind::Add: binaryMap(x(0), x(1), *out, [](auto p, auto q) { return p + q; }); return {};
     case OpKind::Sub: binaryMap(x(0), x(1), *out, [](auto p, auto q) { return p - q; }); return {};
     case OpKind::Mul: binaryMap(x(0), x(1), *out, [](auto p, auto q) { return p * q; }); return {};

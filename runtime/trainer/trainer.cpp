@@ -16,6 +16,7 @@
 #include "ir/verifier.h"
 #include "runtime/checkpoint/safetensors.h"
 #include "runtime/data/corpus.h"
+#include "runtime/engine/engine.h"
 #include "runtime/reference/interpreter.h"
 #include "runtime/reference/random.h"
 
@@ -121,17 +122,18 @@ class Trainer {
               << "parameters: " << cfg("model.parameters") << "\n"
               << "FLOPs per train step: " << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP\n"
               << "planned memory (train_step):\n"
-              << exe_.sections.at("plan") << "device: reference (f64 arithmetic, results rounded to each dtype)\n"
+              << exe_.sections.at("plan") << "device: " << device_ << "\n"
               << "spec: " << cfg("spec") << "\n";
     return 0;
   }
 
   // ---- state and checkpoints ----
-  Expected<ref::StateStore> freshState() const { return ref::initialState(m_); }
+  void setDevice(std::string d) { device_ = std::move(d); }
+  Expected<std::unique_ptr<Engine>> freshEngine() const { return makeEngine(device_, m_); }
 
-  Status saveCheckpoint(const ref::StateStore& st, int64_t step, const std::string& path) const {
+  Status saveCheckpoint(const Engine& engine, int64_t step, const std::string& path) const {
     SafetensorsFile f;
-    for (const auto& [name, t] : st)
+    for (const auto& [name, t] : engine.snapshot())
       if (name.rfind(kKvCache, 0) != 0) f.tensors[name] = t;
     f.metadata["format"] = "kiln-checkpoint-1";
     f.metadata["kiln.step"] = std::to_string(step);
@@ -155,10 +157,11 @@ class Trainer {
 
   // Loads a checkpoint into `st`; with `full`, every saved state (optimizer too) must be there;
   // with `parametersOnly`, only trainable state is taken (initialization from another model).
-  Expected<int64_t> loadCheckpoint(ref::StateStore& st, const std::string& path, bool full,
+  Expected<int64_t> loadCheckpoint(Engine& engine, const std::string& path, bool full,
                                    bool parametersOnly = false) const {
     auto f = readSafetensors(path);
     if (!f) return f.error();
+    ref::StateStore st = engine.snapshot();
     for (const auto& [stored, t] : f->tensors) {
       std::string name = modelName(stored);
       if (name.empty()) continue;
@@ -176,6 +179,7 @@ class Trainer {
       if (needed && !f->tensors.count(s.name) && !f->tensors.count("transformer." + s.name))
         return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
     }
+    if (auto s = engine.restore(st); !s) return s.error();
     if (parametersOnly) return int64_t(0);
     auto step = f->metadata.find("kiln.step");
     if (full && step == f->metadata.end()) return makeError(Location{path, 0, 0}, "checkpoint lacks its step (kiln.step)");
@@ -208,14 +212,13 @@ class Trainer {
     return c.val.empty() ? 0 : nll / double(c.val.size());
   }
 
-  Expected<double> evaluate(const Corpus& c, ref::StateStore& st, int64_t batches) const {
-    const Function* f = m_.findFunction("eval_step");
+  Expected<double> evaluate(const Corpus& c, Engine& engine, int64_t batches) const {
     double sum = 0;
     for (int64_t b = 0; b < batches; ++b) {
       auto batch = sampleBatch(c.val, cfgInt("model.batch"), cfgInt("model.context") + 1,
                                uint64_t(cfgInt("train.seed")) ^ 0xE7A1ULL, uint64_t(b));
       if (!batch) return batch.error();
-      auto outs = ref::run(m_, *f, {*batch}, st);
+      auto outs = engine.call("eval_step", {*batch});
       if (!outs) return outs.error();
       sum += (*outs)[0][0];
     }
@@ -237,17 +240,18 @@ class Trainer {
     const int64_t totalSteps = int64_t(*steps), B = cfgInt("model.batch"), T = cfgInt("model.context");
     const uint64_t seed = uint64_t(cfgInt("train.seed"));
 
-    auto st = freshState();
-    if (!st) return fail(st.error());
+    auto engine = freshEngine();
+    if (!engine) return fail(engine.error());
+    Engine& st = **engine;
     int64_t step = 0;
     if (o.has("init-from")) {
       if (o.has("resume")) return fail(makeError({}, "--init-from and --resume exclude each other"));
-      auto loaded = loadCheckpoint(*st, o.get("init-from", ""), false, /*parametersOnly=*/true);
+      auto loaded = loadCheckpoint(st, o.get("init-from", ""), false, /*parametersOnly=*/true);
       if (!loaded) return fail(loaded.error());
       std::cerr << "parameters initialized from " << o.get("init-from", "") << "\n";
     }
     if (o.has("resume")) {
-      auto loaded = loadCheckpoint(*st, ckpt, /*full=*/true);
+      auto loaded = loadCheckpoint(st, ckpt, /*full=*/true);
       if (!loaded) return fail(loaded.error());
       step = *loaded;
       std::cerr << "resumed from " << ckpt << " at step " << step << "\n";
@@ -269,7 +273,6 @@ class Trainer {
 
     gInterrupted = 0;
     auto oldHandler = std::signal(SIGINT, onInterrupt);
-    const Function* f = m_.findFunction("train_step");
     const bool tty = ::isatty(STDERR_FILENO);
     auto start = std::chrono::steady_clock::now();
     int64_t firstStep = step;
@@ -279,7 +282,7 @@ class Trainer {
       ++step;
       auto batch = sampleBatch(data->train, B, T + 1, seed, uint64_t(step));
       if (!batch) return fail(batch.error());
-      auto outs = ref::run(m_, *f, {*batch}, *st);
+      auto outs = st.call("train_step", {*batch});
       if (!outs) return fail(outs.error());
       loss = (*outs)[0][0];
       double lr = (*outs)[1][0], gnorm = (*outs)[2][0];
@@ -305,7 +308,7 @@ class Trainer {
                      (long long)totalSteps, loss, lr, gnorm, tokPerSec, formatDuration(eta).c_str());
       bool evalNow = (*evalEvery > 0 && step % int64_t(*evalEvery) == 0) || step == totalSteps;
       if (evalNow) {
-        auto v = evaluate(*data, *st, cfgInt("train.eval_batches"));
+        auto v = evaluate(*data, st, cfgInt("train.eval_batches"));
         if (!v) return fail(v.error());
         metrics << "{\"step\": " << step << ", \"val_loss\": " << formatDouble(*v) << "}\n";
         std::fprintf(stderr, "%sstep %lld: val loss %.4f (unigram baseline %.4f)\n", tty ? "\n" : "", (long long)step, *v,
@@ -313,7 +316,7 @@ class Trainer {
       }
       bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || gInterrupted;
       if (saveNow) {
-        if (auto s = saveCheckpoint(*st, step, ckpt); !s) return fail(s.error());
+        if (auto s = saveCheckpoint(st, step, ckpt); !s) return fail(s.error());
         if (gInterrupted || step != totalSteps) std::fprintf(stderr, "%ssaved %s at step %lld\n", tty ? "\n" : "", ckpt.c_str(), (long long)step);
       }
       if (gInterrupted) {
@@ -328,26 +331,26 @@ class Trainer {
   }
 
   int eval(const Options& o) {
-    auto st = freshState();
-    if (!st) return fail(st.error());
+    auto engine = freshEngine();
+    if (!engine) return fail(engine.error());
     std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
-    auto loaded = loadCheckpoint(*st, ckpt, false);
+    auto loaded = loadCheckpoint(**engine, ckpt, false);
     if (!loaded) return fail(loaded.error());
     auto batches = numberOption(o, "batches", double(cfgInt("train.eval_batches")), 1, 1e6);
     if (!batches) return fail(batches.error());
     auto data = corpus();
     if (!data) return fail(data.error());
-    auto v = evaluate(*data, *st, int64_t(*batches));
+    auto v = evaluate(*data, **engine, int64_t(*batches));
     if (!v) return fail(v.error());
     std::cout << "val loss " << *v << " (unigram baseline " << unigramBaseline(*data) << ") at step " << *loaded << "\n";
     return 0;
   }
 
   int sample(const Options& o) {
-    auto st = freshState();
-    if (!st) return fail(st.error());
+    auto engine = freshEngine();
+    if (!engine) return fail(engine.error());
     std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
-    auto loaded = loadCheckpoint(*st, ckpt, false);
+    auto loaded = loadCheckpoint(**engine, ckpt, false);
     if (!loaded) return fail(loaded.error());
     auto maxTokens = numberOption(o, "max-tokens", 100, 1, 1e6);
     auto temperature = numberOption(o, "temperature", 0.8, 0, 100);
@@ -362,13 +365,12 @@ class Trainer {
     if (int64_t(ids.size()) >= context)
       return fail(makeError({}, "the prompt has " + std::to_string(ids.size() - 1) + " tokens; the context holds " +
                                     std::to_string(context - 1)));
-    const Function* f = m_.findFunction("sample_step");
     std::vector<int32_t> generated;
     ref::Tensor logits;
     for (int64_t pos = 0; pos < context; ++pos) {
       bool feeding = pos < int64_t(ids.size());
       int32_t token = feeding ? ids[size_t(pos)] : generated.back();
-      auto outs = ref::run(m_, *f, {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos)})}, *st);
+      auto outs = (*engine)->call("sample_step", {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos)})});
       if (!outs) return fail(outs.error());
       logits = (*outs)[0];
       if (pos + 1 < int64_t(ids.size())) continue;
@@ -399,6 +401,7 @@ class Trainer {
   std::map<std::string, std::string> cfg_;
   Module m_;
   BpeTokenizer tok_;
+  std::string device_ = "cpu";
 };
 
 constexpr const char* kUsage =
@@ -409,7 +412,8 @@ constexpr const char* kUsage =
     "          [--eval-every N] [--checkpoint-every N] [--log-every N]\n"
     "  eval    [--checkpoint PATH] [--batches N]\n"
     "  sample  [--checkpoint PATH] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--seed N]\n"
-    "  info\n";
+    "  info\n"
+    "every command takes --device cpu|reference (default: the compile target)\n";
 
 }  // namespace
 
@@ -429,11 +433,12 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   Trainer trainer(exe, module.take(), tok.take());
   std::string cmd = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  std::vector<std::string> valued, flags;
+  std::vector<std::string> valued = {"device"}, flags;
   if (cmd == "train")
-    valued = {"steps", "checkpoint", "metrics", "eval-every", "checkpoint-every", "log-every", "init-from"}, flags = {"resume"};
-  else if (cmd == "eval") valued = {"checkpoint", "batches"};
-  else if (cmd == "sample") valued = {"checkpoint", "prompt", "max-tokens", "temperature", "top-k", "seed"};
+    valued.insert(valued.end(), {"steps", "checkpoint", "metrics", "eval-every", "checkpoint-every", "log-every", "init-from"}),
+        flags = {"resume"};
+  else if (cmd == "eval") valued.insert(valued.end(), {"checkpoint", "batches"});
+  else if (cmd == "sample") valued.insert(valued.end(), {"checkpoint", "prompt", "max-tokens", "temperature", "top-k", "seed"});
   else if (cmd != "info") {
     std::fprintf(stderr, "error: unknown command '%s'\n", cmd.c_str());
     std::fprintf(stderr, kUsage, programName.c_str());
@@ -441,6 +446,9 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   }
   auto opts = parseOptions(rest, valued, flags);
   if (!opts) return fail(opts.error());
+  std::string device = opts->get("device", exe.config("device", "cpu"));
+  if (device != "cpu" && device != "reference") return fail(makeError({}, "--device must be cpu or reference, got '" + device + "'"));
+  trainer.setDevice(device);
   if (cmd == "train") return trainer.train(*opts);
   if (cmd == "eval") return trainer.eval(*opts);
   if (cmd == "sample") return trainer.sample(*opts);

@@ -33,6 +33,8 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
       if (life.count(v)) life[v].second = i;
   }
   for (const Value* v : f.outputs) life[v].second = f.ops.size();
+  for (const auto& op : f.ops)
+    if (op->kind == OpKind::StateAssign) life[op->operands[0]].second = f.ops.size();
   std::vector<const Value*> values;
   int64_t sum = 0;
   for (const auto& [v, l] : life) {

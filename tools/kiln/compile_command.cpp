@@ -15,7 +15,7 @@ namespace {
 
 const std::vector<cli::OptionSpec> kCompileOptions = {
     {"o", true, "write the trainer executable to FILE"},
-    {"target", true, "device the trainer runs on: reference (the only one so far)"},
+    {"target", true, "device the trainer runs on: cpu (default; f32, oneDNN) or reference (f64 oracle)"},
     {"print-ir-before", true, "print the IR before PASS (or 'all')"},
     {"print-ir-after", true, "print the IR after PASS (or 'all')"},
     {"stop-after", true, "stop the pipeline after PASS (no trainer is written)"},
@@ -45,8 +45,9 @@ std::string megabytes(int64_t bytes) {
 // Loads the spec and compiles it with the pass options of `args`.
 Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
   if (args.positional.size() != 1) return makeError({}, "expected exactly one spec file");
-  std::string target = args.get("target", "reference");
-  if (target != "reference") return makeError({}, "--target must be 'reference' (the CPU and CUDA backends are not built yet), got '" + target + "'");
+  std::string target = args.get("target", "cpu");
+  if (target != "cpu" && target != "reference")
+    return makeError({}, "--target must be cpu or reference (the CUDA backend is not built yet), got '" + target + "'");
   auto spec = loadSpec(args.positional[0]);
   if (!spec) return spec.error();
   PassManagerOptions opts;
@@ -57,6 +58,9 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
   opts.timePasses = args.has("time-passes");
   auto compiled = compileSpec(*spec, opts, std::cout, std::cerr);
   if (!compiled) return compiled.error();
+  auto cfg = compiled->exe.configMap();
+  cfg["device"] = target;
+  compiled->exe.sections["config"] = formatConfig(cfg);
   if (!quiet) {
     std::cerr << "compiled " << args.positional[0] << ": " << compiled->parameters << " parameters, "
               << compiled->flopsPerStep / 1e9 << " GFLOP per step, planned peak "
@@ -82,7 +86,7 @@ int compileCommand(const std::vector<std::string>& argv) {
   if (args->has("stop-after")) return 0;
   std::string out = args->get("o");
   if (auto s = writeTrainerBinary(trainerRuntime(), compiled->exe, out); !s) return fail(s.error());
-  std::cerr << "wrote " << out << " (links dynamically only against the C and C++ runtime libraries)\n";
+  std::cerr << "wrote " << out << " (standalone; links dynamically against oneDNN, OpenMP and the C/C++ runtime)\n";
   return 0;
 }
 

@@ -1,0 +1,191 @@
+// The cpu device: every value in one arena laid out by the memory plan (f32 storage for every
+// dtype; integers are exact below 2^24), matmuls as oneDNN primitives created once when a
+// function is first prepared, every other op through the shared f32 kernels. State lives in
+// device buffers; state_read results alias them (assignments commit when the call returns).
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <unordered_map>
+
+#include "compiler/memory_plan.h"
+#include "runtime/engine/engine.h"
+#include "runtime/kernels/dispatch.h"
+
+namespace kiln {
+
+namespace {
+
+using kernels::View;
+
+// A matmul as a oneDNN primitive: logical a [..., M, K] and b [..., K, N] with strides that
+// express the transposes; batch dims padded with 1s (oneDNN broadcasts them).
+struct MatmulPrimitive {
+  dnnl::memory::desc a, b, c;
+  dnnl::matmul prim;
+};
+
+dnnl::memory::dims logicalStrides(const Shape& stored, int rank, bool transposed) {
+  Shape padded(size_t(rank) - stored.size(), 1);
+  padded.insert(padded.end(), stored.begin(), stored.end());
+  dnnl::memory::dims st(static_cast<size_t>(rank));
+  int64_t acc = 1;
+  for (int i = rank; i-- > 0;) {
+    st[size_t(i)] = acc;
+    acc *= padded[size_t(i)];
+  }
+  if (transposed) std::swap(st[size_t(rank - 1)], st[size_t(rank - 2)]);
+  return st;
+}
+
+dnnl::memory::dims logicalDims(const Shape& stored, int rank, bool transposed) {
+  dnnl::memory::dims d(size_t(rank) - stored.size(), 1);
+  d.insert(d.end(), stored.begin(), stored.end());
+  if (transposed) std::swap(d[size_t(rank - 1)], d[size_t(rank - 2)]);
+  return d;
+}
+
+class CpuFunction {
+ public:
+  CpuFunction(const Module& m, const Function& f, const dnnl::engine& eng) : f_(f) {
+    plan_ = planMemory(m, f, 4);
+    arena_.assign(size_t(plan_.arenaBytes / 4 + 16), 0.0f);
+    for (const auto& [v, offset] : plan_.offsets) where_[v] = arena_.data() + offset / 4;
+    for (const auto& op : f.ops) {
+      if (op->kind != OpKind::Matmul) continue;
+      bool ta = op->attrs.getBool("transpose_a"), tb = op->attrs.getBool("transpose_b");
+      const Shape& os = op->result()->type.shape;
+      int r = int(os.size());
+      MatmulPrimitive mp;
+      using dt = dnnl::memory::data_type;
+      mp.a = dnnl::memory::desc(logicalDims(op->operands[0]->type.shape, r, ta), dt::f32,
+                                logicalStrides(op->operands[0]->type.shape, r, ta));
+      mp.b = dnnl::memory::desc(logicalDims(op->operands[1]->type.shape, r, tb), dt::f32,
+                                logicalStrides(op->operands[1]->type.shape, r, tb));
+      mp.c = dnnl::memory::desc(dnnl::memory::dims(os.begin(), os.end()), dt::f32, logicalStrides(os, r, false));
+      try {
+        dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(mp.a, mp.b, mp.c), eng);
+        mp.prim = dnnl::matmul(pd);
+        matmuls_.emplace(op.get(), std::move(mp));
+      } catch (const dnnl::error&) {
+        // Shapes oneDNN does not take (e.g. an empty dimension) run on the shared kernel.
+      }
+    }
+  }
+
+  Status call(const std::vector<ref::Tensor>& inputs, std::map<std::string, std::vector<float>>& state,
+              const dnnl::engine& eng, dnnl::stream& strm, std::vector<ref::Tensor>& outputs) {
+    std::vector<std::vector<float>> inputBuffers(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      inputBuffers[i].assign(inputs[i].data.begin(), inputs[i].data.end());
+      where_[f_.params[i].get()] = inputBuffers[i].data();
+    }
+    std::vector<std::pair<std::string, const Value*>> assigns;
+    for (const auto& opPtr : f_.ops) {
+      const Op& op = *opPtr;
+      if (op.kind == OpKind::StateAssign) {
+        assigns.emplace_back(op.stateRef, op.operands[0]);
+        continue;
+      }
+      if (op.kind == OpKind::StateRead) {
+        where_[op.result()] = state.at(op.stateRef).data();  // alias: assignments commit at the end
+        continue;
+      }
+      auto mm = matmuls_.find(&op);
+      if (mm != matmuls_.end()) {
+        MatmulPrimitive& p = mm->second;
+        dnnl::memory a(p.a, eng, where_.at(op.operands[0])), b(p.b, eng, where_.at(op.operands[1])),
+            c(p.c, eng, where_.at(op.result()));
+        p.prim.execute(strm, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+        strm.wait();
+        continue;
+      }
+      std::vector<View<const float>> in;
+      for (const Value* v : op.operands) in.emplace_back(v->type, where_.at(v));
+      std::vector<View<float>> out;
+      for (const auto& r : op.results) out.emplace_back(r->type, where_.at(r.get()));
+      std::string err = kernels::runKernel<float>(op, in, out);
+      if (!err.empty()) return makeError(op.textLoc.known() ? op.textLoc : op.loc, std::string(mnemonic(op.kind)) + ": " + err);
+    }
+    outputs.clear();
+    for (const Value* v : f_.outputs) {
+      ref::Tensor t(v->type);
+      const float* p = where_.at(v);
+      for (int64_t i = 0; i < t.size(); ++i) t[i] = p[i];
+      t.roundToType();
+      outputs.push_back(std::move(t));
+    }
+    // Commit assignments; copy out first, since a new value may alias another state's buffer.
+    std::vector<std::pair<std::string, std::vector<float>>> staged;
+    for (const auto& [name, v] : assigns) {
+      const float* p = where_.at(v);
+      staged.emplace_back(name, std::vector<float>(p, p + v->type.numElements()));
+    }
+    for (auto& [name, values] : staged) state[name] = std::move(values);
+    return okStatus();
+  }
+
+  const MemoryPlan& plan() const { return plan_; }
+
+ private:
+  const Function& f_;
+  MemoryPlan plan_;
+  std::vector<float> arena_;
+  std::unordered_map<const Value*, float*> where_;
+  std::unordered_map<const Op*, MatmulPrimitive> matmuls_;
+};
+
+class CpuEngine : public Engine {
+ public:
+  explicit CpuEngine(const Module& m) : m_(m), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {
+    for (const auto& f : m.functions) functions_[f->name] = std::make_unique<CpuFunction>(m, *f, eng_);
+  }
+  std::string device() const override { return "cpu (f32, oneDNN matmuls, one planned arena per function)"; }
+
+  Expected<std::vector<ref::Tensor>> call(const std::string& fn, const std::vector<ref::Tensor>& inputs) override {
+    auto it = functions_.find(fn);
+    if (it == functions_.end()) return makeError({}, "no function @" + fn);
+    const Function* f = m_.findFunction(fn);
+    if (inputs.size() != f->params.size())
+      return makeError({}, "@" + fn + " takes " + std::to_string(f->params.size()) + " input(s), got " + std::to_string(inputs.size()));
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (inputs[i].type != f->params[i]->type)
+        return makeError({}, "input %" + f->params[i]->name + " must be " + f->params[i]->type.str() + ", got " + inputs[i].type.str());
+    std::vector<ref::Tensor> outs;
+    if (auto s = it->second->call(inputs, state_, eng_, strm_, outs); !s) return s.error();
+    return outs;
+  }
+
+  ref::StateStore snapshot() const override {
+    ref::StateStore st;
+    for (const StateVar& s : m_.states) {
+      ref::Tensor t(s.type);
+      const auto& v = state_.at(s.name);
+      for (int64_t i = 0; i < t.size(); ++i) t[i] = v[size_t(i)];
+      st[s.name] = std::move(t);
+    }
+    return st;
+  }
+
+  Status restore(const ref::StateStore& st) override {
+    for (const auto& [name, t] : st) state_[name].assign(t.data.begin(), t.data.end());
+    return okStatus();
+  }
+
+ private:
+  const Module& m_;
+  dnnl::engine eng_;
+  dnnl::stream strm_;
+  std::map<std::string, std::vector<float>> state_;
+  std::map<std::string, std::unique_ptr<CpuFunction>> functions_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<Engine>> makeCpuEngine(const Module& m) {
+  auto st = ref::initialState(m);
+  if (!st) return st.error();
+  auto e = std::make_unique<CpuEngine>(m);
+  if (auto s = e->restore(*st); !s) return s.error();
+  return std::unique_ptr<Engine>(std::move(e));
+}
+
+}  // namespace kiln

@@ -1,0 +1,31 @@
+// An Engine runs a module's functions on one device and owns the module's state there. The
+// trainer talks only to this interface; checkpoints go through snapshot() and restore().
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/diagnostics.h"
+#include "ir/module.h"
+#include "runtime/reference/interpreter.h"
+
+namespace kiln {
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string device() const = 0;
+  // Calls function `fn` (inputs and outputs are host tensors; state stays on the device).
+  virtual Expected<std::vector<ref::Tensor>> call(const std::string& fn, const std::vector<ref::Tensor>& inputs) = 0;
+  virtual ref::StateStore snapshot() const = 0;
+  virtual Status restore(const ref::StateStore& state) = 0;
+};
+
+// The reference device: the interpreter in f64.
+Expected<std::unique_ptr<Engine>> makeReferenceEngine(const Module& m);
+// The cpu device: f32, oneDNN matmuls, every value in one planned arena.
+Expected<std::unique_ptr<Engine>> makeCpuEngine(const Module& m);
+Expected<std::unique_ptr<Engine>> makeEngine(const std::string& device, const Module& m);
+
+}  // namespace kiln

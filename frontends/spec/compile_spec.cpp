@@ -70,8 +70,9 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   BpeTokenizer tok = spec.data.tokenizer == "byte" ? BpeTokenizer::bytes() : BpeTokenizer::train(*docs, spec.model.vocab);
   double tokSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 
+  // The embedding has vocab_size rows even when the corpus yields fewer tokens (as GPT-2's
+  // 50257): shapes follow the spec, and unused rows are never read.
   GptConfig c = spec.model;
-  c.vocab = tok.vocabSize();
   c.sources = {{"embedding", spec.locationOf("model.vocab_size")}, {"layers", spec.locationOf("model.layers")},
                {"attention", spec.locationOf("model.heads")}, {"mlp", spec.locationOf("model.d_ff")},
                {"lm_head", spec.locationOf("model.kind")}};

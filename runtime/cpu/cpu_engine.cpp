@@ -4,6 +4,8 @@
 // device buffers; state_read results alias them (assignments commit when the call returns).
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <unordered_map>
 
 #include "compiler/memory_plan.h"
@@ -43,6 +45,26 @@ dnnl::memory::dims logicalDims(const Shape& stored, int rank, bool transposed) {
   return d;
 }
 
+// Seconds and calls per key (op kind, or component: the op name up to its layer, h.N.attn...).
+struct Profile {
+  std::map<std::string, std::pair<double, int64_t>> byKind, byComponent;
+  void add(const Op& op, double secs) {
+    auto& k = byKind[std::string(mnemonic(op.kind))];
+    k.first += secs;
+    ++k.second;
+    std::string comp = op.name.empty() ? "(unnamed)" : op.name;
+    // Fold "h.3.attn.c_attn.grad" into "h.*.attn.c_attn": per layer totals add up per component.
+    if (comp.rfind("h.", 0) == 0) {
+      size_t dot = comp.find('.', 2);
+      if (dot != std::string::npos) comp = "h.*" + comp.substr(dot);
+    }
+    if (comp.size() > 5 && comp.compare(comp.size() - 5, 5, ".grad") == 0) comp = comp.substr(0, comp.size() - 5) + " (backward)";
+    auto& c = byComponent[comp];
+    c.first += secs;
+    ++c.second;
+  }
+};
+
 class CpuFunction {
  public:
   CpuFunction(const Module& m, const Function& f, const dnnl::engine& eng) : f_(f) {
@@ -72,22 +94,38 @@ class CpuFunction {
   }
 
   Status call(const std::vector<ref::Tensor>& inputs, std::map<std::string, std::vector<float>>& state,
-              const dnnl::engine& eng, dnnl::stream& strm, std::vector<ref::Tensor>& outputs) {
+              const dnnl::engine& eng, dnnl::stream& strm, std::vector<ref::Tensor>& outputs, Profile* profile) {
     std::vector<std::vector<float>> inputBuffers(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       inputBuffers[i].assign(inputs[i].data.begin(), inputs[i].data.end());
       where_[f_.params[i].get()] = inputBuffers[i].data();
     }
-    std::vector<std::pair<std::string, const Value*>> assigns;
+    Assigns assigns;
     for (const auto& opPtr : f_.ops) {
       const Op& op = *opPtr;
+      auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      Status s = runOp(op, state, eng, strm, assigns);
+      if (!s) return s;
+      if (profile) profile->add(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return finish(state, outputs, assigns);
+  }
+
+  const MemoryPlan& plan() const { return plan_; }
+
+ private:
+  using Assigns = std::vector<std::pair<std::string, const Value*>>;
+
+  Status runOp(const Op& op, std::map<std::string, std::vector<float>>& state, const dnnl::engine& eng,
+               dnnl::stream& strm, Assigns& assigns) {
+    {
       if (op.kind == OpKind::StateAssign) {
         assigns.emplace_back(op.stateRef, op.operands[0]);
-        continue;
+        return okStatus();
       }
       if (op.kind == OpKind::StateRead) {
         where_[op.result()] = state.at(op.stateRef).data();  // alias: assignments commit at the end
-        continue;
+        return okStatus();
       }
       auto mm = matmuls_.find(&op);
       if (mm != matmuls_.end()) {
@@ -96,7 +134,7 @@ class CpuFunction {
             c(p.c, eng, where_.at(op.result()));
         p.prim.execute(strm, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
         strm.wait();
-        continue;
+        return okStatus();
       }
       std::vector<View<const float>> in;
       for (const Value* v : op.operands) in.emplace_back(v->type, where_.at(v));
@@ -105,6 +143,11 @@ class CpuFunction {
       std::string err = kernels::runKernel<float>(op, in, out);
       if (!err.empty()) return makeError(op.textLoc.known() ? op.textLoc : op.loc, std::string(mnemonic(op.kind)) + ": " + err);
     }
+    return okStatus();
+  }
+
+  Status finish(std::map<std::string, std::vector<float>>& state, std::vector<ref::Tensor>& outputs,
+                const Assigns& assigns) {
     outputs.clear();
     for (const Value* v : f_.outputs) {
       ref::Tensor t(v->type);
@@ -123,9 +166,6 @@ class CpuFunction {
     return okStatus();
   }
 
-  const MemoryPlan& plan() const { return plan_; }
-
- private:
   const Function& f_;
   MemoryPlan plan_;
   std::vector<float> arena_;
@@ -150,9 +190,13 @@ class CpuEngine : public Engine {
       if (inputs[i].type != f->params[i]->type)
         return makeError({}, "input %" + f->params[i]->name + " must be " + f->params[i]->type.str() + ", got " + inputs[i].type.str());
     std::vector<ref::Tensor> outs;
-    if (auto s = it->second->call(inputs, state_, eng_, strm_, outs); !s) return s.error();
+    if (auto s = it->second->call(inputs, state_, eng_, strm_, outs, profiling_ ? &profile_ : nullptr); !s) return s.error();
     return outs;
   }
+
+  void setProfiling(bool on) override { profiling_ = on; }
+  std::vector<ProfileEntry> profileByKind() const override { return sorted(profile_.byKind); }
+  std::vector<ProfileEntry> profileByComponent() const override { return sorted(profile_.byComponent); }
 
   ref::StateStore snapshot() const override {
     ref::StateStore st;
@@ -171,7 +215,16 @@ class CpuEngine : public Engine {
   }
 
  private:
+  static std::vector<ProfileEntry> sorted(const std::map<std::string, std::pair<double, int64_t>>& m) {
+    std::vector<ProfileEntry> out;
+    for (const auto& [k, v] : m) out.push_back({k, v.first, v.second});
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+    return out;
+  }
+
   const Module& m_;
+  bool profiling_ = false;
+  Profile profile_;
   dnnl::engine eng_;
   dnnl::stream strm_;
   std::map<std::string, std::vector<float>> state_;

@@ -20,6 +20,16 @@ class Engine {
   virtual Expected<std::vector<ref::Tensor>> call(const std::string& fn, const std::vector<ref::Tensor>& inputs) = 0;
   virtual ref::StateStore snapshot() const = 0;
   virtual Status restore(const ref::StateStore& state) = 0;
+
+  // Time per op kind and per model component, accumulated over calls while enabled.
+  struct ProfileEntry {
+    std::string key;
+    double seconds;
+    int64_t calls;
+  };
+  virtual void setProfiling(bool on) { (void)on; }
+  virtual std::vector<ProfileEntry> profileByKind() const { return {}; }
+  virtual std::vector<ProfileEntry> profileByComponent() const { return {}; }
 };
 
 // The reference device: the interpreter in f64.

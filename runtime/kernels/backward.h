@@ -14,14 +14,17 @@ namespace kiln::kernels {
 // erf form Phi(x) + x phi(x).
 template <class T>
 void geluGrad(View<const T> x, View<const T> g, bool tanhApprox, View<T> dx) {
-  const double c = std::sqrt(2.0 / M_PI);
-  for (int64_t i = 0; i < x.size(); ++i) {
-    double v = x[i], d;
+  const T c = T(0.7978845608028654), k = T(0.044715), invSqrt2 = T(0.7071067811865476),
+          invSqrt2Pi = T(0.3989422804014327);
+  const int64_t n = x.size();
+#pragma omp parallel for if (n >= kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) {
+    T v = x[i], d;
     if (tanhApprox) {
-      double t = std::tanh(c * (v + 0.044715 * v * v * v));
-      d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v);
+      T t = std::tanh(c * (v + k * v * v * v));
+      d = T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * c * (T(1) + T(3) * k * v * v);
     } else {
-      d = 0.5 * (1 + std::erf(v / std::sqrt(2.0))) + v * std::exp(-0.5 * v * v) / std::sqrt(2 * M_PI);
+      d = T(0.5) * (T(1) + std::erf(v * invSqrt2)) + v * std::exp(T(-0.5) * v * v) * invSqrt2Pi;
     }
     dx[i] = g[i] * d;
   }
@@ -118,32 +121,44 @@ void attentionGrad(View<const T> q, View<const T> k, View<const T> v, View<const
   const int64_t S = k.type.shape[2], Dv = v.type.shape[3];
   AttentionRows<T> rows(q, k, mask, causal, scale);
   for (View<T>* t : {&dq, &dk, &dv}) std::fill(t->data, t->data + t->size(), T(0));
-  std::vector<double> p, dp(static_cast<size_t>(S));
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t t = 0; t < Tq; ++t) {
-        if (!rows.probabilities(b, h, t, p)) continue;  // no visible key: the output was 0, so is the gradient
-        int64_t qrow = (b * H + h) * Tq + t;
-        const T* qr = q.data + qrow * D;
-        const T* gr = g.data + qrow * Dv;
-        double pdp = 0;
-        for (int64_t s = 0; s < S; ++s) {
-          const T* vr = v.data + ((b * H + h) * S + s) * Dv;
-          double acc = 0;
-          for (int64_t d = 0; d < Dv; ++d) acc += gr[d] * vr[d];
-          dp[size_t(s)] = acc;
-          pdp += p[size_t(s)] * acc;
-        }
-        for (int64_t s = 0; s < S; ++s) {
-          int64_t krow = (b * H + h) * S + s;
-          double ds = p[size_t(s)] * (dp[size_t(s)] - pdp) * rows.scale();
-          for (int64_t d = 0; d < Dv; ++d) dv[krow * Dv + d] += p[size_t(s)] * gr[d];
-          for (int64_t d = 0; d < D; ++d) {
-            dq[qrow * D + d] += ds * k[krow * D + d];
-            dk[krow * D + d] += ds * qr[d];
-          }
+  // Each (batch, head) owns its slices of dq, dk and dv: the blocks run in parallel.
+#pragma omp parallel for if (B * H * Tq * S >= kParallelGrain)
+  for (int64_t bh = 0; bh < B * H; ++bh) {
+    const int64_t b = bh / H, h = bh % H;
+    std::vector<double> p, dp(static_cast<size_t>(S));
+    std::vector<Acc<T>> dkAcc(static_cast<size_t>(S * D), 0), dvAcc(static_cast<size_t>(S * Dv), 0), dqAcc(static_cast<size_t>(D));
+    for (int64_t t = 0; t < Tq; ++t) {
+      if (!rows.probabilities(b, h, t, p)) continue;  // no visible key: the output was 0, so is the gradient
+      const int64_t qrow = bh * Tq + t, end = rows.visibleEnd(t);
+      const T* qr = q.data + qrow * D;
+      const T* gr = g.data + qrow * Dv;
+      double pdp = 0;
+      for (int64_t s = 0; s < end; ++s) {
+        const T* vr = v.data + (bh * S + s) * Dv;
+        Acc<T> acc = 0;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t d = 0; d < Dv; ++d) acc += Acc<T>(gr[d]) * Acc<T>(vr[d]);
+        dp[size_t(s)] = double(acc);
+        pdp += p[size_t(s)] * acc;
+      }
+      std::fill(dqAcc.begin(), dqAcc.end(), Acc<T>(0));
+      for (int64_t s = 0; s < end; ++s) {
+        const Acc<T> ps = Acc<T>(p[size_t(s)]), ds = Acc<T>(p[size_t(s)] * (dp[size_t(s)] - pdp) * rows.scale());
+        const T* kr = k.data + (bh * S + s) * D;
+        Acc<T>* dks = dkAcc.data() + s * D;
+        Acc<T>* dvs = dvAcc.data() + s * Dv;
+        Acc<T>* dqa = dqAcc.data();
+        for (int64_t d = 0; d < Dv; ++d) dvs[d] += ps * Acc<T>(gr[d]);
+        for (int64_t d = 0; d < D; ++d) {
+          dqa[d] += ds * Acc<T>(kr[d]);
+          dks[d] += ds * Acc<T>(qr[d]);
         }
       }
+      for (int64_t d = 0; d < D; ++d) dq[qrow * D + d] = T(dqAcc[size_t(d)]);
+    }
+    for (int64_t i = 0; i < S * D; ++i) dk[bh * S * D + i] = T(dkAcc[size_t(i)]);
+    for (int64_t i = 0; i < S * Dv; ++i) dv[bh * S * Dv + i] = T(dvAcc[size_t(i)]);
+  }
 }
 
 }  // namespace kiln::kernels

@@ -60,8 +60,8 @@ std::string runKernel(const Op& op, const std::vector<View<const T>>& in, std::v
     case OpKind::Sigmoid: unaryMap(x(0), *out, [](auto v) { return T(1.0 / (1.0 + std::exp(-double(v)))); }); return {};
     case OpKind::Relu: unaryMap(x(0), *out, [](auto v) { return v > 0 ? v : T(0); }); return {};
     case OpKind::Gelu:
-      if (a.getStr("approx") == "tanh") unaryMap(x(0), *out, [](auto v) { return T(geluTanh(double(v))); });
-      else unaryMap(x(0), *out, [](auto v) { return T(geluErf(double(v))); });
+      if (a.getStr("approx") == "tanh") unaryMap(x(0), *out, [](auto v) { return geluTanh<T>(v); });
+      else unaryMap(x(0), *out, [](auto v) { return geluErf<T>(v); });
       return {};
     case OpKind::Cast: {  // rounding is the cast's meaning (f32 -> i32 truncates), on every device
       DType to = out->type.dtype;

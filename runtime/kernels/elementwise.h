@@ -8,13 +8,6 @@
 
 namespace kiln::kernels {
 
-double geluTanh(double x) {
-  const double c = std::sqrt(2.0 / M_PI);
-  return 0.5 * x * (1.0 + std::tanh(c * (x + 0.044715 * x * x * x)));
-}
-
-double geluErf(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
-
 template <class T>
 void select(View<const T> c, View<const T> a, View<const T> b, View<T> out) {
   const Shape& s = out.type.shape;
@@ -54,11 +47,42 @@ void reduce(View<const T> x, const std::vector<int64_t>& axes, ReduceKind kind, 
     if (reduced[size_t(d)]) outStrides[size_t(d)] = 0;
   double init = kind == ReduceKind::Max ? -std::numeric_limits<double>::infinity() : 0.0;
   std::fill(out.data, out.data + out.size(), T(init));
-  IndexWalker w(x.type.shape, {outStrides});
+  // Fast paths: the reduced axes are all leading (bias gradients) or all trailing (row sums).
+  int firstKept = 0, lastKept = r - 1;
+  while (firstKept < r && reduced[size_t(firstKept)]) ++firstKept;
+  while (lastKept >= 0 && reduced[size_t(lastKept)]) --lastKept;
+  bool contiguousKept = true;
+  for (int d = firstKept; d <= lastKept; ++d) contiguousKept = contiguousKept && !reduced[size_t(d)];
+  if (contiguousKept && x.size() > 0 && (firstKept == 0 || lastKept == r - 1)) {
+    int64_t inner = 1, outer = 1;
+    for (int d = lastKept + 1; d < r; ++d) inner *= x.type.shape[size_t(d)];
+    for (int d = 0; d < firstKept; ++d) outer *= x.type.shape[size_t(d)];
+    const int64_t kept = out.size();
+    auto combine = [kind](double acc, double v) {
+      return kind == ReduceKind::Max ? ((v > acc || std::isnan(v)) ? v : acc) : acc + v;
+    };
+    if (firstKept == 0) {  // trailing axes reduced: one row per output element
+#pragma omp parallel for if (x.size() >= kParallelGrain)
+      for (int64_t o = 0; o < kept; ++o) {
+        double acc = init;
+        for (int64_t j = 0; j < inner; ++j) acc = combine(acc, double(x[o * inner + j]));
+        out[o] = T(acc);
+      }
+    } else {  // leading axes reduced: accumulate rows into the output
+#pragma omp parallel for if (x.size() >= kParallelGrain)
+      for (int64_t j = 0; j < kept; ++j) {
+        double acc = init;
+        for (int64_t o = 0; o < outer; ++o) acc = combine(acc, double(x[o * kept + j]));
+        out[j] = T(acc);
+      }
+    }
+  } else {
+    IndexWalker w(x.type.shape, {outStrides});
   for (int64_t i = 0; i < x.size(); ++i, w.next()) {
     T& o = out[w.offset(0)];
     if (kind == ReduceKind::Max) o = (x[i] > o || std::isnan(double(x[i]))) ? x[i] : o;
     else o += x[i];
+  }
   }
   if (kind == ReduceKind::Mean) {
     int64_t count = out.size() == 0 ? 0 : x.size() / std::max<int64_t>(out.size(), 1);

@@ -4,6 +4,8 @@
 // kernels that can fail on data (an index out of range) return a message, empty on success.
 #pragma once
 
+#include <cmath>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -11,18 +13,39 @@
 
 namespace kiln::kernels {
 
+// The accumulator of dot products: f32 on the cpu device (vectorized), f64 on the reference.
+template <class T>
+using Acc = std::conditional_t<std::is_same_v<T, float>, float, double>;
+
+// Loops over this many elements or more run on all cores (OpenMP). Every parallel loop writes
+// disjoint outputs, so results do not depend on the thread count.
+inline constexpr int64_t kParallelGrain = 1 << 14;
+
 // out[i] = f(x[i]); x and out have the same shape.
 template <class T, class F>
 void unaryMap(View<const T> x, View<T> out, F f) {
-  for (int64_t i = 0; i < out.size(); ++i) out[i] = f(x[i]);
+  const int64_t n = out.size();
+#pragma omp parallel for if (n >= kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
 }
 
 // out = f(a, b) with numpy broadcasting of a and b to out's shape.
 template <class T, class F>
 void binaryMap(View<const T> a, View<const T> b, View<T> out, F f) {
   const Shape& s = out.type.shape;
+  const int64_t n = out.size(), na = a.size(), nb = b.size();
+  if (n > 0 && repeatsWhole(a.type.shape, s) && repeatsWhole(b.type.shape, s)) {  // the common cases, fast
+    if (na == n && nb == n) {
+#pragma omp parallel for if (n >= kParallelGrain)
+      for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+    } else {
+#pragma omp parallel for if (n >= kParallelGrain)
+      for (int64_t i = 0; i < n; ++i) out[i] = f(a[na == n ? i : i % na], b[nb == n ? i : i % nb]);
+    }
+    return;
+  }
   IndexWalker w(s, {broadcastStrides(a.type.shape, s), broadcastStrides(b.type.shape, s)});
-  for (int64_t i = 0; i < out.size(); ++i, w.next()) out[i] = f(a[w.offset(0)], b[w.offset(1)]);
+  for (int64_t i = 0; i < n; ++i, w.next()) out[i] = f(a[w.offset(0)], b[w.offset(1)]);
 }
 
 template <class T>
@@ -86,6 +109,8 @@ class AttentionRows {
  public:
   AttentionRows(View<const T> q, View<const T> k, const View<const T>* mask, bool causal, double scale);
   bool probabilities(int64_t b, int64_t h, int64_t t, std::vector<double>& p) const;
+  // One past the last key query t can see (causal attention sees no later keys).
+  int64_t visibleEnd(int64_t t) const;
   double scale() const { return scale_; }
 
  private:
@@ -113,7 +138,21 @@ template <class T>
 void attentionGrad(View<const T> q, View<const T> k, View<const T> v, View<const T> g, const View<const T>* mask,
                    bool causal, double scale, View<T> dq, View<T> dk, View<T> dv);
 
-double geluTanh(double x);
-double geluErf(double x);
+// GELU in the element type (f32 math on the cpu device, f64 on the reference).
+template <class T>
+T geluTanh(T x) {
+  const T c = T(0.7978845608028654);  // sqrt(2/pi)
+  T u = c * (x + T(0.044715) * x * x * x);
+  if constexpr (std::is_same_v<T, float>) {
+    // tanh u = 1 - 2 / (1 + e^(2u)): exp vectorizes, tanh does not (saturates correctly at +-1).
+    return T(0.5) * x * (T(2) - T(2) / (T(1) + std::exp(T(2) * u)));
+  } else {
+    return T(0.5) * x * (T(1) + std::tanh(u));
+  }
+}
+template <class T>
+T geluErf(T x) {
+  return T(0.5) * x * (T(1) + std::erf(x / std::sqrt(T(2))));
+}
 
 }  // namespace kiln::kernels

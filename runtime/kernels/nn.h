@@ -52,6 +52,7 @@ void softmax(View<const T> x, int axis, bool logarithm, View<T> out) {
   int64_t inner = 1;
   for (size_t d = size_t(axis) + 1; d < s.size(); ++d) inner *= s[d];
   int64_t outer = len * inner == 0 ? 0 : x.size() / (len * inner);
+#pragma omp parallel for collapse(2) if (x.size() >= kParallelGrain)
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t in = 0; in < inner; ++in) {
       int64_t base = o * len * inner + in;
@@ -70,6 +71,7 @@ template <class T>
 void layerNorm(View<const T> x, View<const T> gain, View<const T> bias, double eps, View<T> out) {
   int64_t c = x.type.shape.back();
   int64_t rows = c == 0 ? 0 : x.size() / c;
+#pragma omp parallel for if (x.size() >= kParallelGrain)
   for (int64_t r = 0; r < rows; ++r) {
     const T* row = x.data + r * c;
     double mean = 0;
@@ -124,6 +126,12 @@ AttentionRows<T>::AttentionRows(View<const T> q, View<const T> k, const View<con
 }
 
 template <class T>
+int64_t AttentionRows<T>::visibleEnd(int64_t t) const {
+  const int64_t Tq = q_.type.shape[2], S = k_.type.shape[2];
+  return causal_ ? std::min(S, t + (S - Tq) + 1) : S;
+}
+
+template <class T>
 bool AttentionRows<T>::probabilities(int64_t b, int64_t h, int64_t t, std::vector<double>& p) const {
   const int64_t H = q_.type.shape[1], Tq = q_.type.shape[2], D = q_.type.shape[3], S = k_.type.shape[2];
   const T* qr = q_.data + ((b * H + h) * Tq + t) * D;
@@ -133,9 +141,10 @@ bool AttentionRows<T>::probabilities(int64_t b, int64_t h, int64_t t, std::vecto
     double sc = -std::numeric_limits<double>::infinity();
     if (!causal_ || s <= t + (S - Tq)) {
       const T* kr = k_.data + ((b * H + h) * S + s) * D;
-      double dot = 0;
-      for (int64_t d = 0; d < D; ++d) dot += qr[d] * kr[d];
-      sc = dot * scale_;
+      Acc<T> dot = 0;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t d = 0; d < D; ++d) dot += Acc<T>(qr[d]) * Acc<T>(kr[d]);
+      sc = double(dot) * scale_;
       if (mask_) {
         const auto& st = maskStrides_;
         sc += (*mask_)[b * st[0] + h * st[1] + t * st[2] + s * st[3]];
@@ -160,18 +169,25 @@ void attention(View<const T> q, View<const T> k, View<const T> v, const View<con
   const int64_t B = q.type.shape[0], H = q.type.shape[1], Tq = q.type.shape[2];
   const int64_t S = k.type.shape[2], Dv = v.type.shape[3];
   AttentionRows<T> rows(q, k, mask, causal, scale);
-  std::vector<double> p;
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t t = 0; t < Tq; ++t) {
-        T* o = out.data + ((b * H + h) * Tq + t) * Dv;
-        std::fill(o, o + Dv, T(0));
-        if (!rows.probabilities(b, h, t, p)) continue;  // no visible key: 0
-        for (int64_t s = 0; s < S; ++s) {
-          const T* vr = v.data + ((b * H + h) * S + s) * Dv;
-          for (int64_t d = 0; d < Dv; ++d) o[d] += p[size_t(s)] * vr[d];
+#pragma omp parallel for if (B * H * Tq * S >= kParallelGrain)
+  for (int64_t bh = 0; bh < B * H; ++bh) {
+    const int64_t b = bh / H, h = bh % H;
+    std::vector<double> p;
+    std::vector<Acc<T>> o(static_cast<size_t>(Dv));
+    for (int64_t t = 0; t < Tq; ++t) {
+      T* dst = out.data + (bh * Tq + t) * Dv;
+      std::fill(o.begin(), o.end(), Acc<T>(0));
+      if (rows.probabilities(b, h, t, p)) {  // else no visible key: 0
+        for (int64_t s = 0, end = rows.visibleEnd(t); s < end; ++s) {
+          const T* vr = v.data + (bh * S + s) * Dv;
+          const Acc<T> ps = Acc<T>(p[size_t(s)]);
+          Acc<T>* od = o.data();
+          for (int64_t d = 0; d < Dv; ++d) od[d] += ps * Acc<T>(vr[d]);
         }
       }
+      for (int64_t d = 0; d < Dv; ++d) dst[d] = T(o[size_t(d)]);
+    }
+  }
 }
 
 template <class T>

@@ -12,8 +12,23 @@ void transpose(View<const T> x, const std::vector<int64_t>& perm, View<T> out) {
   std::vector<int64_t> inStrides = rowMajorStrides(x.type.shape);
   std::vector<int64_t> st(perm.size());
   for (size_t d = 0; d < perm.size(); ++d) st[d] = inStrides[size_t(perm[d])];
-  IndexWalker w(out.type.shape, {st});
-  for (int64_t i = 0; i < out.size(); ++i, w.next()) out[i] = x[w.offset(0)];
+  const Shape& os = out.type.shape;
+  if (os.empty() || out.size() == 0) {
+    if (out.size() == 1) out[0] = x[0];
+    return;
+  }
+  // Output rows (all dims but the last) in parallel; each row is a strided gather.
+  const int64_t cols = os.back(), rows = out.size() / cols, colStride = st.back();
+#pragma omp parallel for if (out.size() >= kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t src = 0, rem = r;
+    for (size_t d = os.size() - 1; d-- > 0;) {
+      src += (rem % os[d]) * st[d];
+      rem /= os[d];
+    }
+    T* dst = out.data + r * cols;
+    for (int64_t c = 0; c < cols; ++c) dst[c] = x[src + c * colStride];
+  }
 }
 
 template <class T>

@@ -33,4 +33,14 @@ void IndexWalker::next() {
   }
 }
 
+bool repeatsWhole(const Shape& in, const Shape& out) {
+  size_t lead = 0;
+  while (lead < in.size() && in[lead] == 1) ++lead;
+  size_t rest = in.size() - lead;
+  if (rest > out.size()) return false;
+  for (size_t i = 0; i < rest; ++i)
+    if (in[lead + i] != out[out.size() - rest + i]) return false;
+  return true;
+}
+
 }  // namespace kiln::kernels

@@ -25,6 +25,10 @@ struct View {
 
 std::vector<int64_t> rowMajorStrides(const Shape& s);
 
+// Whether `in` broadcasts to `out` by repeating it whole: after its leading 1s, its shape is the
+// tail of out's (a bias [C] against [B, T, C], a scalar against anything).
+bool repeatsWhole(const Shape& in, const Shape& out);
+
 // Strides that read a tensor of shape `in` as if broadcast to `out` (0 along broadcast dims),
 // aligned to out's rank.
 std::vector<int64_t> broadcastStrides(const Shape& in, const Shape& out);

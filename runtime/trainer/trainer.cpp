@@ -271,6 +271,7 @@ class Trainer {
               << "model: " << cfg("model.parameters") << " parameters, "
               << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP per step, " << B * T << " tokens per step\n";
 
+    if (o.has("profile")) st.setProfiling(true);
     gInterrupted = 0;
     auto oldHandler = std::signal(SIGINT, onInterrupt);
     const bool tty = ::isatty(STDERR_FILENO);
@@ -282,7 +283,9 @@ class Trainer {
       ++step;
       auto batch = sampleBatch(data->train, B, T + 1, seed, uint64_t(step));
       if (!batch) return fail(batch.error());
+      auto callStart = std::chrono::steady_clock::now();
       auto outs = st.call("train_step", {*batch});
+      double stepSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - callStart).count();
       if (!outs) return fail(outs.error());
       loss = (*outs)[0][0];
       double lr = (*outs)[1][0], gnorm = (*outs)[2][0];
@@ -296,7 +299,8 @@ class Trainer {
       double tokPerSec = double((step - firstStep) * B * T) / std::max(elapsed, 1e-9);
       double eta = elapsed / double(step - firstStep) * double(totalSteps - step);
       metrics << "{\"step\": " << step << ", \"loss\": " << formatDouble(loss) << ", \"lr\": " << formatDouble(lr)
-              << ", \"grad_norm\": " << formatDouble(gnorm) << ", \"tokens_per_s\": " << formatDouble(tokPerSec) << "}\n";
+              << ", \"grad_norm\": " << formatDouble(gnorm) << ", \"step_s\": " << formatDouble(stepSeconds)
+              << ", \"tokens_per_s\": " << formatDouble(tokPerSec) << "}\n";
       if (tty) {
         int width = 24, filled = int(double(width) * double(step) / double(totalSteps));
         std::fprintf(stderr, "\rstep %lld/%lld [%s%s] loss %.4f | %.0f tok/s | ETA %s   ", (long long)step,
@@ -326,8 +330,27 @@ class Trainer {
       }
     }
     std::signal(SIGINT, oldHandler);
+    if (o.has("profile")) printProfile(st);
     if (rc == 0) std::fprintf(stderr, "%sdone: %lld steps, final loss %.4f, checkpoint %s\n", tty ? "\n" : "", (long long)step, loss, ckpt.c_str());
     return rc;
+  }
+
+  static void printProfile(const Engine& e) {
+    auto kinds = e.profileByKind();
+    if (kinds.empty()) {
+      std::cerr << "profile: the " << e.device() << " device does not profile\n";
+      return;
+    }
+    double total = 0;
+    for (const auto& k : kinds) total += k.seconds;
+    auto table = [&](const char* title, const std::vector<Engine::ProfileEntry>& rows) {
+      std::fprintf(stderr, "%s (of %.3f s in ops):\n", title, total);
+      for (size_t i = 0; i < rows.size() && i < 25; ++i)
+        std::fprintf(stderr, "  %10.3f s %5.1f%% %8lld calls  %s\n", rows[i].seconds, 100 * rows[i].seconds / total,
+                     (long long)rows[i].calls, rows[i].key.c_str());
+    };
+    table("time by op kind", kinds);
+    table("time by model component", e.profileByComponent());
   }
 
   int eval(const Options& o) {
@@ -361,7 +384,7 @@ class Trainer {
     std::string prompt = o.get("prompt", "");
     std::vector<int32_t> ids = tok_.encode(prompt);
     ids.insert(ids.begin(), tok_.endOfText());  // generation starts at a document boundary
-    const int64_t context = cfgInt("model.context"), vocab = cfgInt("model.vocab");
+    const int64_t context = cfgInt("model.context"), vocab = std::min(cfgInt("model.vocab"), tok_.vocabSize());
     if (int64_t(ids.size()) >= context)
       return fail(makeError({}, "the prompt has " + std::to_string(ids.size() - 1) + " tokens; the context holds " +
                                     std::to_string(context - 1)));
@@ -409,7 +432,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  train   [--steps N] [--resume] [--init-from SAFETENSORS] [--checkpoint PATH] [--metrics PATH]\n"
-    "          [--eval-every N] [--checkpoint-every N] [--log-every N]\n"
+    "          [--eval-every N] [--checkpoint-every N] [--log-every N] [--profile]\n"
     "  eval    [--checkpoint PATH] [--batches N]\n"
     "  sample  [--checkpoint PATH] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--seed N]\n"
     "  info\n"
@@ -436,7 +459,7 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   std::vector<std::string> valued = {"device"}, flags;
   if (cmd == "train")
     valued.insert(valued.end(), {"steps", "checkpoint", "metrics", "eval-every", "checkpoint-every", "log-every", "init-from"}),
-        flags = {"resume"};
+        flags = {"resume", "profile"};
   else if (cmd == "eval") valued.insert(valued.end(), {"checkpoint", "batches"});
   else if (cmd == "sample") valued.insert(valued.end(), {"checkpoint", "prompt", "max-tokens", "temperature", "top-k", "seed"});
   else if (cmd != "info") {

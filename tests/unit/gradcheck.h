@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ir/builder.h"
+#include "ir/module.h"
 #include "runtime/reference/tensor.h"
 
 namespace kiln::test {
@@ -28,6 +29,10 @@ struct GradCheckResult {
 // floating point input element with fourth-order central differences (step h). `maxElements` > 0 checks
 // a deterministic sample of that many elements per input instead of all.
 GradCheckResult checkGradients(const GradCase& c, double h = 1e-4, size_t maxElements = 0);
+
+// The case as a module: its forward result weighted into a scalar `loss` (fixed random weights),
+// and with `gradients`, autodiff's gradient of the loss for every floating point input.
+Module caseModule(const GradCase& c, bool gradients);
 
 // Error measure: |a - b| / max(|a|, |b|, floor), so values near 0 are compared absolutely.
 double relativeError(double a, double b, double floor = 1e-4);

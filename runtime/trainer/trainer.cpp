@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "ir/parser.h"
 #include "ir/verifier.h"
@@ -353,6 +354,46 @@ class Trainer {
     table("time by model component", e.profileByComponent());
   }
 
+  // Writes the initial state (step 0) as a checkpoint: the weights another framework can start
+  // from for a parity check.
+  int init(const Options& o) {
+    auto engine = freshEngine();
+    if (!engine) return fail(engine.error());
+    std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
+    if (auto s = saveCheckpoint(**engine, 0, ckpt); !s) return fail(s.error());
+    std::cout << "wrote the initial state to " << ckpt << "\n";
+    return 0;
+  }
+
+  // The loss of eval_step on a batch of token ids read from a file (whitespace-separated,
+  // batch x (context + 1) of them).
+  int score(const Options& o) {
+    auto engine = freshEngine();
+    if (!engine) return fail(engine.error());
+    std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
+    auto loaded = loadCheckpoint(**engine, ckpt, false);
+    if (!loaded) return fail(loaded.error());
+    std::string path = o.get("tokens", "");
+    auto text = readFile(path);
+    if (!text) return fail(text.error());
+    const int64_t B = cfgInt("model.batch"), T = cfgInt("model.context"), V = cfgInt("model.vocab");
+    ref::Tensor batch({DType::I32, {B, T + 1}});
+    std::istringstream in(*text);
+    int64_t n = 0, id;
+    while (in >> id) {
+      if (n >= batch.size()) return fail(makeError(Location{path, 0, 0}, "more than " + std::to_string(batch.size()) + " token ids"));
+      if (id < 0 || id >= V) return fail(makeError(Location{path, 0, 0}, "token id " + std::to_string(id) + " is out of range [0, " + std::to_string(V) + ")"));
+      batch[n++] = double(id);
+    }
+    if (!in.eof()) return fail(makeError(Location{path, 0, 0}, "expected whitespace-separated token ids"));
+    if (n != batch.size())
+      return fail(makeError(Location{path, 0, 0}, "needs " + std::to_string(batch.size()) + " token ids (batch x (context + 1)), got " + std::to_string(n)));
+    auto outs = (*engine)->call("eval_step", {batch});
+    if (!outs) return fail(outs.error());
+    std::printf("%.9g\n", (*outs)[0][0]);
+    return 0;
+  }
+
   int eval(const Options& o) {
     auto engine = freshEngine();
     if (!engine) return fail(engine.error());
@@ -435,6 +476,8 @@ constexpr const char* kUsage =
     "          [--eval-every N] [--checkpoint-every N] [--log-every N] [--profile]\n"
     "  eval    [--checkpoint PATH] [--batches N]\n"
     "  sample  [--checkpoint PATH] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--seed N]\n"
+    "  init    [--checkpoint PATH]                 write the initial state (step 0)\n"
+    "  score   --tokens FILE [--checkpoint PATH]   loss on one batch of token ids\n"
     "  info\n"
     "every command takes --device cpu|reference (default: the compile target)\n";
 
@@ -461,6 +504,8 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
     valued.insert(valued.end(), {"steps", "checkpoint", "metrics", "eval-every", "checkpoint-every", "log-every", "init-from"}),
         flags = {"resume", "profile"};
   else if (cmd == "eval") valued.insert(valued.end(), {"checkpoint", "batches"});
+  else if (cmd == "init") valued.insert(valued.end(), {"checkpoint"});
+  else if (cmd == "score") valued.insert(valued.end(), {"checkpoint", "tokens"});
   else if (cmd == "sample") valued.insert(valued.end(), {"checkpoint", "prompt", "max-tokens", "temperature", "top-k", "seed"});
   else if (cmd != "info") {
     std::fprintf(stderr, "error: unknown command '%s'\n", cmd.c_str());
@@ -474,6 +519,8 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   trainer.setDevice(device);
   if (cmd == "train") return trainer.train(*opts);
   if (cmd == "eval") return trainer.eval(*opts);
+  if (cmd == "init") return trainer.init(*opts);
+  if (cmd == "score") return trainer.score(*opts);
   if (cmd == "sample") return trainer.sample(*opts);
   return trainer.info();
 }

@@ -175,15 +175,15 @@ class CpuFunction {
 
 class CpuEngine : public Engine {
  public:
-  explicit CpuEngine(const Module& m) : m_(m), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {
-    for (const auto& f : m.functions) functions_[f->name] = std::make_unique<CpuFunction>(m, *f, eng_);
-  }
+  explicit CpuEngine(const Module& m) : m_(m), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {}
   std::string device() const override { return "cpu (f32, oneDNN matmuls, one planned arena per function)"; }
 
   Expected<std::vector<ref::Tensor>> call(const std::string& fn, const std::vector<ref::Tensor>& inputs) override {
-    auto it = functions_.find(fn);
-    if (it == functions_.end()) return makeError({}, "no function @" + fn);
     const Function* f = m_.findFunction(fn);
+    if (!f) return makeError({}, "no function @" + fn);
+    // Prepared on first use: primitives and the arena of a function never called cost nothing.
+    auto it = functions_.find(fn);
+    if (it == functions_.end()) it = functions_.emplace(fn, std::make_unique<CpuFunction>(m_, *f, eng_)).first;
     if (inputs.size() != f->params.size())
       return makeError({}, "@" + fn + " takes " + std::to_string(f->params.size()) + " input(s), got " + std::to_string(inputs.size()));
     for (size_t i = 0; i < inputs.size(); ++i)

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 
 #include "ir/parser.h"
@@ -105,35 +106,42 @@ double decodeOne(const char* p, DType t) {
 
 }  // namespace
 
-Status writeFileAtomically(const std::string& path, const std::string& bytes) {
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   namespace fs = std::filesystem;
-  fs::path target(path);
-  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp = (dir / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
-  auto fail = [&](const std::string& what) {
-    std::string msg = what + ": " + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return Status(makeError(Location{path, 0, 0}, msg));
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail("cannot create a temporary file");
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+  fs::path target(path_);
+  dir_ = (target.has_parent_path() ? target.parent_path() : fs::path(".")).string();
+  tmp_ = (fs::path(dir_) / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) error_ = std::string("cannot create a temporary file: ") + std::strerror(errno);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_.c_str());  // never leave a partial file behind
+}
+
+void AtomicFile::write(const char* data, size_t size) {
+  while (error_.empty() && size > 0) {
+    ssize_t n = ::write(fd_, data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      ::close(fd);
-      return fail("cannot write");
+      error_ = std::string("cannot write: ") + std::strerror(errno);
+      return;
     }
-    done += size_t(n);
+    data += n;
+    size -= size_t(n);
   }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return fail("cannot flush to disk");
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("cannot move the new file into place");
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+Status AtomicFile::commit() {
+  if (error_.empty() && ::fsync(fd_) != 0) error_ = std::string("cannot flush to disk: ") + std::strerror(errno);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (error_.empty() && ::rename(tmp_.c_str(), path_.c_str()) != 0)
+    error_ = std::string("cannot move the new file into place: ") + std::strerror(errno);
+  if (!error_.empty()) return makeError(Location{path_, 0, 0}, error_);
+  committed_ = true;
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
@@ -141,36 +149,60 @@ Status writeFileAtomically(const std::string& path, const std::string& bytes) {
   return okStatus();
 }
 
-Status writeSafetensors(const std::string& path, const SafetensorsFile& file) {
+Status writeFileAtomically(const std::string& path, const std::string& bytes) {
+  AtomicFile f(path);
+  f.write(bytes.data(), bytes.size());
+  return f.commit();
+}
+
+Status writeSafetensors(const std::string& path, const std::vector<std::pair<std::string, TensorType>>& entries,
+                        const std::map<std::string, std::string>& metadata,
+                        const std::function<ref::Tensor(const std::string&)>& tensorOf) {
   std::string header = "{";
-  std::string data;
   bool first = true;
-  if (!file.metadata.empty()) {
+  if (!metadata.empty()) {
     header += "\"__metadata__\":{";
     bool f = true;
-    for (const auto& [k, v] : file.metadata) {
+    for (const auto& [k, v] : metadata) {
       header += (f ? "" : ",") + json::quote(k) + ":" + json::quote(v);
       f = false;
     }
     header += "}";
     first = false;
   }
-  for (const auto& [name, t] : file.tensors) {
-    size_t begin = data.size();
-    encode(t, data);
-    header += (first ? "" : ",") + json::quote(name) + ":{\"dtype\":\"" + stDType(t.type.dtype) + "\",\"shape\":[";
-    for (size_t i = 0; i < t.type.shape.size(); ++i) header += (i ? "," : "") + std::to_string(t.type.shape[i]);
-    header += "],\"data_offsets\":[" + std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
+  std::vector<std::pair<std::string, TensorType>> sorted = entries;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  int64_t offset = 0;
+  for (const auto& [name, type] : sorted) {
+    int64_t end = offset + type.numElements() * dtypeBytes(type.dtype);
+    header += (first ? "" : ",") + json::quote(name) + ":{\"dtype\":\"" + stDType(type.dtype) + "\",\"shape\":[";
+    for (size_t i = 0; i < type.shape.size(); ++i) header += (i ? "," : "") + std::to_string(type.shape[i]);
+    header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(end) + "]}";
+    offset = end;
     first = false;
   }
   header += "}";
   while (header.size() % 8) header += ' ';  // align the data section
-  std::string bytes(8, '\0');
+  std::string lead(8, '\0');
   uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i) bytes[size_t(i)] = char((n >> (8 * i)) & 0xFF);
-  bytes += header;
-  bytes += data;
-  return writeFileAtomically(path, bytes);
+  for (int i = 0; i < 8; ++i) lead[size_t(i)] = char((n >> (8 * i)) & 0xFF);
+  AtomicFile out(path);
+  out.write(lead.data(), lead.size());
+  out.write(header.data(), header.size());
+  for (const auto& [name, type] : sorted) {  // one tensor in memory at a time
+    ref::Tensor t = tensorOf(name);
+    KILN_ASSERT(t.type == type, "tensor '" + name + "' changed type while being written");
+    std::string bytes;
+    encode(t, bytes);
+    out.write(bytes.data(), bytes.size());
+  }
+  return out.commit();
+}
+
+Status writeSafetensors(const std::string& path, const SafetensorsFile& file) {
+  std::vector<std::pair<std::string, TensorType>> entries;
+  for (const auto& [name, t] : file.tensors) entries.emplace_back(name, t.type);
+  return writeSafetensors(path, entries, file.metadata, [&](const std::string& name) { return file.tensors.at(name); });
 }
 
 Expected<SafetensorsFile> readSafetensors(const std::string& path) {

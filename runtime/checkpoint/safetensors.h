@@ -5,7 +5,9 @@
 // corrupt file is an error naming the file and the problem.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <vector>
 #include <string>
 
 #include "ir/diagnostics.h"
@@ -19,7 +21,29 @@ struct SafetensorsFile {
 };
 
 Status writeSafetensors(const std::string& path, const SafetensorsFile& file);
+// Streams the tensors `entries` names, asking `tensorOf` for one at a time, so a large state
+// is never held twice in memory.
+Status writeSafetensors(const std::string& path, const std::vector<std::pair<std::string, TensorType>>& entries,
+                        const std::map<std::string, std::string>& metadata,
+                        const std::function<ref::Tensor(const std::string&)>& tensorOf);
 Expected<SafetensorsFile> readSafetensors(const std::string& path);
+
+// A file written to a temporary name and moved into place by commit() after an fsync; if it
+// is never committed (an error, an early return), the temporary file is removed.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(const char* data, size_t size);  // errors are kept and reported by commit()
+  Status commit();
+
+ private:
+  std::string path_, dir_, tmp_, error_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
 
 // Writes `bytes` to `path` atomically.
 Status writeFileAtomically(const std::string& path, const std::string& bytes);

@@ -200,18 +200,25 @@ class CpuEngine : public Engine {
 
   ref::StateStore snapshot() const override {
     ref::StateStore st;
-    for (const StateVar& s : m_.states) {
-      ref::Tensor t(s.type);
-      const auto& v = state_.at(s.name);
-      for (int64_t i = 0; i < t.size(); ++i) t[i] = v[size_t(i)];
-      st[s.name] = std::move(t);
-    }
+    for (const StateVar& s : m_.states) st[s.name] = stateTensor(s.name);
     return st;
   }
 
+  ref::Tensor stateTensor(const std::string& name) const override {
+    const StateVar* s = m_.findState(name);
+    KILN_ASSERT(s, "no state @" + name);
+    ref::Tensor t(s->type);
+    const auto& v = state_.at(name);
+    for (int64_t i = 0; i < t.size(); ++i) t[i] = v[size_t(i)];
+    return t;
+  }
+
   Status restore(const ref::StateStore& st) override {
-    for (const auto& [name, t] : st) state_[name].assign(t.data.begin(), t.data.end());
+    for (const auto& [name, t] : st) setStateTensor(name, t);
     return okStatus();
+  }
+  void setStateTensor(const std::string& name, const ref::Tensor& value) override {
+    state_[name].assign(value.data.begin(), value.data.end());
   }
 
  private:

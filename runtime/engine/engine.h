@@ -19,6 +19,9 @@ class Engine {
   // Calls function `fn` (inputs and outputs are host tensors; state stays on the device).
   virtual Expected<std::vector<ref::Tensor>> call(const std::string& fn, const std::vector<ref::Tensor>& inputs) = 0;
   virtual ref::StateStore snapshot() const = 0;
+  // One state variable as a host tensor (checkpoints stream these one at a time).
+  virtual ref::Tensor stateTensor(const std::string& name) const = 0;
+  virtual void setStateTensor(const std::string& name, const ref::Tensor& value) = 0;
   virtual Status restore(const ref::StateStore& state) = 0;
 
   // Time per op kind and per model component, accumulated over calls while enabled.

@@ -15,6 +15,8 @@ class ReferenceEngine : public Engine {
     return ref::run(m_, *f, inputs, state_);
   }
   ref::StateStore snapshot() const override { return state_; }
+  ref::Tensor stateTensor(const std::string& name) const override { return state_.at(name); }
+  void setStateTensor(const std::string& name, const ref::Tensor& value) override { state_[name] = value; }
   Status restore(const ref::StateStore& st) override {
     state_ = st;
     return okStatus();

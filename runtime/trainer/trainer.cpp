@@ -133,14 +133,16 @@ class Trainer {
   Expected<std::unique_ptr<Engine>> freshEngine() const { return makeEngine(device_, m_); }
 
   Status saveCheckpoint(const Engine& engine, int64_t step, const std::string& path) const {
-    SafetensorsFile f;
-    for (const auto& [name, t] : engine.snapshot())
-      if (name.rfind(kKvCache, 0) != 0) f.tensors[name] = t;
-    f.metadata["format"] = "kiln-checkpoint-1";
-    f.metadata["kiln.step"] = std::to_string(step);
-    f.metadata["kiln.seed"] = cfg("train.seed");
-    f.metadata["kiln.data_position"] = std::to_string(step);  // batches are a function of the step
-    return writeSafetensors(path, f);
+    std::vector<std::pair<std::string, TensorType>> entries;
+    for (const StateVar& s : m_.states)
+      if (s.name.rfind(kKvCache, 0) != 0) entries.emplace_back(s.name, s.type);
+    std::map<std::string, std::string> metadata = {
+        {"format", "kiln-checkpoint-1"},
+        {"kiln.step", std::to_string(step)},
+        {"kiln.seed", cfg("train.seed")},
+        {"kiln.data_position", std::to_string(step)},  // batches are a function of the step
+    };
+    return writeSafetensors(path, entries, metadata, [&](const std::string& name) { return engine.stateTensor(name); });
   }
 
   // Hugging Face GPT-2 files may prefix names with "transformer." and carry buffers that are
@@ -162,25 +164,24 @@ class Trainer {
                                    bool parametersOnly = false) const {
     auto f = readSafetensors(path);
     if (!f) return f.error();
-    ref::StateStore st = engine.snapshot();
+    // Everything is checked before any state changes, so a bad file leaves the model as it was.
+    std::vector<std::pair<std::string, const ref::Tensor*>> accepted;
     for (const auto& [stored, t] : f->tensors) {
       std::string name = modelName(stored);
       if (name.empty()) continue;
       const StateVar* var = m_.findState(name);
       if (parametersOnly && var && !var->trainable) continue;
-      auto it = st.find(name);
-      if (it == st.end()) return makeError(Location{path, 0, 0}, "tensor '" + name + "' does not belong to this model");
-      if (it->second.type != t.type)
-        return makeError(Location{path, 0, 0}, "tensor '" + name + "' is " + t.type.str() + ", the model needs " +
-                                                   it->second.type.str());
-      it->second = t;
+      if (!var) return makeError(Location{path, 0, 0}, "tensor '" + name + "' does not belong to this model");
+      if (var->type != t.type)
+        return makeError(Location{path, 0, 0}, "tensor '" + name + "' is " + t.type.str() + ", the model needs " + var->type.str());
+      accepted.emplace_back(name, &t);
     }
     for (const auto& s : m_.states) {
       bool needed = s.trainable || (full && s.name.rfind(kKvCache, 0) != 0);
       if (needed && !f->tensors.count(s.name) && !f->tensors.count("transformer." + s.name))
         return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
     }
-    if (auto s = engine.restore(st); !s) return s.error();
+    for (const auto& [name, t] : accepted) engine.setStateTensor(name, *t);
     if (parametersOnly) return int64_t(0);
     auto step = f->metadata.find("kiln.step");
     if (full && step == f->metadata.end()) return makeError(Location{path, 0, 0}, "checkpoint lacks its step (kiln.step)");

@@ -37,6 +37,7 @@ std::vector<std::string> registeredPassNames();
 std::unique_ptr<Pass> createDeadCodeElimination();
 std::unique_ptr<Pass> createCommonSubexpressionElimination();
 std::unique_ptr<Pass> createCanonicalize();
+std::unique_ptr<Pass> createSchedule();
 Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);
 

@@ -27,6 +27,7 @@ const std::map<std::string, Factory>& registry() {
       {"cse", withoutOptions<createCommonSubexpressionElimination>},
       {"dce", withoutOptions<createDeadCodeElimination>},
       {"optimizer", createOptimizerPass},
+      {"schedule", withoutOptions<createSchedule>},
   };
   return r;
 }

@@ -20,6 +20,7 @@ std::vector<std::string> standardPipeline() {
       "canonicalize",  // fold constants (schedule scalars), drop identities
       "cse",           // merge repeated state reads and index math
       "dce",           // drop what reaches no output or state
+      "schedule",      // order ops for low peak memory (the memory plan follows this order)
   };
 }
 

@@ -1,5 +1,6 @@
 // The memory plan is correct: values alive at the same time never share bytes, and the arena
 // holds every value.
+#include <sstream>
 #include <unordered_map>
 
 #include "compiler/autodiff/autodiff.h"
@@ -58,6 +59,44 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
   CHECK(plan.arenaBytes < sum / 2);  // reuse makes the arena far smaller than all values together
   CHECK(plan.categories.at("parameters") == countParameters(m) * 4);
   MESSAGE("arena " << plan.arenaBytes << " bytes for " << sum << " bytes of values");
+}
+
+}  // namespace kiln
+
+#include "compiler/pass_manager.h"
+#include "runtime/reference/interpreter.h"
+
+namespace kiln {
+
+TEST_CASE("schedule never grows the arena and keeps results bit-identical") {
+  GptConfig c;
+  c.vocab = 40;
+  c.context = 8;
+  c.layers = 2;
+  c.heads = 2;
+  c.dModel = 16;
+  c.dFF = 32;
+  c.batch = 2;
+  Module m;
+  Function& f = buildGptLoss(m, c);
+  REQUIRE(differentiate(m, f).ok());
+  REQUIRE(lowerOptimizer(m, f, {}).ok());
+  int64_t before = planMemory(m, f).arenaBytes;
+  Module scheduled = test::parseValid(printModule(m));
+  PassManager pm;
+  REQUIRE(pm.addPipeline("schedule").ok());
+  std::ostringstream sink;
+  REQUIRE(pm.run(scheduled, sink, sink).ok());
+  CHECK(planMemory(scheduled, *scheduled.functions[0]).arenaBytes <= before);
+  ref::Tensor tokens({DType::I32, {c.batch, c.context + 1}});
+  for (int64_t i = 0; i < tokens.size(); ++i) tokens[i] = double(i % c.vocab);
+  auto s1 = ref::initialState(m), s2 = ref::initialState(scheduled);
+  auto a = ref::run(m, f, {tokens}, *s1);
+  auto b = ref::run(scheduled, *scheduled.functions[0], {tokens}, *s2);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(*a == *b);
+  CHECK(*s1 == *s2);
 }
 
 }  // namespace kiln

@@ -69,8 +69,6 @@ class CpuFunction {
  public:
   CpuFunction(const Module& m, const Function& f, const dnnl::engine& eng) : f_(f) {
     plan_ = planMemory(m, f, 4);
-    arena_.assign(size_t(plan_.arenaBytes / 4 + 16), 0.0f);
-    for (const auto& [v, offset] : plan_.offsets) where_[v] = arena_.data() + offset / 4;
     for (const auto& op : f.ops) {
       if (op->kind != OpKind::Matmul) continue;
       bool ta = op->attrs.getBool("transpose_a"), tb = op->attrs.getBool("transpose_b");
@@ -93,8 +91,15 @@ class CpuFunction {
     }
   }
 
+  // The functions of a module never run at the same time, so they share one arena (sized for
+  // the largest plan); each call binds this function's values into it.
   Status call(const std::vector<ref::Tensor>& inputs, std::map<std::string, std::vector<float>>& state,
-              const dnnl::engine& eng, dnnl::stream& strm, std::vector<ref::Tensor>& outputs, Profile* profile) {
+              const dnnl::engine& eng, dnnl::stream& strm, std::vector<ref::Tensor>& outputs, Profile* profile,
+              float* arena) {
+    if (arena != boundArena_) {
+      for (const auto& [v, offset] : plan_.offsets) where_[v] = arena + offset / 4;
+      boundArena_ = arena;
+    }
     std::vector<std::vector<float>> inputBuffers(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       inputBuffers[i].assign(inputs[i].data.begin(), inputs[i].data.end());
@@ -168,7 +173,7 @@ class CpuFunction {
 
   const Function& f_;
   MemoryPlan plan_;
-  std::vector<float> arena_;
+  float* boundArena_ = nullptr;
   std::unordered_map<const Value*, float*> where_;
   std::unordered_map<const Op*, MatmulPrimitive> matmuls_;
 };
@@ -183,14 +188,19 @@ class CpuEngine : public Engine {
     if (!f) return makeError({}, "no function @" + fn);
     // Prepared on first use: primitives and the arena of a function never called cost nothing.
     auto it = functions_.find(fn);
-    if (it == functions_.end()) it = functions_.emplace(fn, std::make_unique<CpuFunction>(m_, *f, eng_)).first;
+    if (it == functions_.end()) {
+      it = functions_.emplace(fn, std::make_unique<CpuFunction>(m_, *f, eng_)).first;
+      size_t need = size_t(it->second->plan().arenaBytes / 4 + 16);
+      if (need > arena_.size()) arena_.assign(need, 0.0f);  // functions rebind to the new arena
+    }
     if (inputs.size() != f->params.size())
       return makeError({}, "@" + fn + " takes " + std::to_string(f->params.size()) + " input(s), got " + std::to_string(inputs.size()));
     for (size_t i = 0; i < inputs.size(); ++i)
       if (inputs[i].type != f->params[i]->type)
         return makeError({}, "input %" + f->params[i]->name + " must be " + f->params[i]->type.str() + ", got " + inputs[i].type.str());
     std::vector<ref::Tensor> outs;
-    if (auto s = it->second->call(inputs, state_, eng_, strm_, outs, profiling_ ? &profile_ : nullptr); !s) return s.error();
+    if (auto s = it->second->call(inputs, state_, eng_, strm_, outs, profiling_ ? &profile_ : nullptr, arena_.data()); !s)
+      return s.error();
     return outs;
   }
 
@@ -236,15 +246,19 @@ class CpuEngine : public Engine {
   dnnl::stream strm_;
   std::map<std::string, std::vector<float>> state_;
   std::map<std::string, std::unique_ptr<CpuFunction>> functions_;
+  std::vector<float> arena_;
 };
 
 }  // namespace
 
 Expected<std::unique_ptr<Engine>> makeCpuEngine(const Module& m) {
-  auto st = ref::initialState(m);
-  if (!st) return st.error();
   auto e = std::make_unique<CpuEngine>(m);
-  if (auto s = e->restore(*st); !s) return s.error();
+  // One variable at a time, so the f64 initial values never exist for the whole state at once.
+  for (const StateVar& s : m.states) {
+    if (s.type.numElements() > ref::kMaxReferenceElements)
+      return makeError(s.loc, "state @" + s.name + " (" + s.type.str() + ") is too large to initialize");
+    e->setStateTensor(s.name, ref::initialValue(s));
+  }
   return std::unique_ptr<Engine>(std::move(e));
 }
 

@@ -14,5 +14,7 @@ config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), 
 config.substitutions.append(("%examples", config.examples_dir))
 config.substitutions.append(("%models", config.models_dir))
 config.substitutions.append(("%python", "/usr/bin/python3"))
+if config.sanitizers:
+    config.available_features.add("sanitizers")
 if config.have_dot:
     config.available_features.add("dot")

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "compiler/memory_plan.h"
+#include "runtime/cpu/attention_lowering.h"
 #include "runtime/engine/engine.h"
 #include "runtime/kernels/dispatch.h"
 
@@ -69,6 +70,9 @@ class CpuFunction {
  public:
   CpuFunction(const Module& m, const Function& f, const dnnl::engine& eng) : f_(f) {
     plan_ = planMemory(m, f, 4);
+    for (const auto& op : f.ops)
+      if ((op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) && op->result()->type.numElements() > 0)
+        attention_.emplace(op.get(), std::make_unique<AttentionLowering>(*op, eng));
     for (const auto& op : f.ops) {
       if (op->kind != OpKind::Matmul) continue;
       bool ta = op->attrs.getBool("transpose_a"), tb = op->attrs.getBool("transpose_b");
@@ -141,6 +145,15 @@ class CpuFunction {
         strm.wait();
         return okStatus();
       }
+      auto att = attention_.find(&op);
+      if (att != attention_.end()) {
+        std::vector<const float*> in;
+        for (const Value* v : op.operands) in.push_back(where_.at(v));
+        std::vector<float*> out;
+        for (const auto& r : op.results) out.push_back(where_.at(r.get()));
+        att->second->run(in, out, eng, strm);
+        return okStatus();
+      }
       std::vector<View<const float>> in;
       for (const Value* v : op.operands) in.emplace_back(v->type, where_.at(v));
       std::vector<View<float>> out;
@@ -176,6 +189,7 @@ class CpuFunction {
   float* boundArena_ = nullptr;
   std::unordered_map<const Value*, float*> where_;
   std::unordered_map<const Op*, MatmulPrimitive> matmuls_;
+  std::unordered_map<const Op*, std::unique_ptr<AttentionLowering>> attention_;
 };
 
 class CpuEngine : public Engine {

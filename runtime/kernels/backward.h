@@ -21,7 +21,9 @@ void geluGrad(View<const T> x, View<const T> g, bool tanhApprox, View<T> dx) {
   for (int64_t i = 0; i < n; ++i) {
     T v = x[i], d;
     if (tanhApprox) {
-      T t = std::tanh(c * (v + k * v * v * v));
+      T u = c * (v + k * v * v * v), t;
+      if constexpr (std::is_same_v<T, float>) t = T(1) - T(2) / (T(1) + std::exp(T(2) * u));  // vectorizes
+      else t = std::tanh(u);
       d = T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * c * (T(1) + T(3) * k * v * v);
     } else {
       d = T(0.5) * (T(1) + std::erf(v * invSqrt2)) + v * std::exp(T(-0.5) * v * v) * invSqrt2Pi;
@@ -97,6 +99,7 @@ void crossEntropyGrad(View<const T> logits, View<const T> labels, View<const T> 
   int64_t counted = 0;
   for (int64_t r = 0; r < rows; ++r) counted += int64_t(labels[r]) != ignoreIndex;
   std::fill(dlogits.data, dlogits.data + dlogits.size(), T(0));
+#pragma omp parallel for if (logits.size() >= kParallelGrain)
   for (int64_t r = 0; r < rows; ++r) {
     int64_t label = int64_t(labels[r]);
     if (label == ignoreIndex || label < 0 || label >= c) continue;

@@ -90,26 +90,33 @@ std::string crossEntropy(View<const T> logits, View<const T> labels, int64_t ign
                          const std::string& reduction, View<T> out) {
   int64_t c = logits.type.shape.back();
   int64_t rows = labels.size();
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t label = int64_t(labels[r]);
+    if (label != ignoreIndex && (label < 0 || label >= c))
+      return "label " + std::to_string(label) + " at position " + std::to_string(r) + " is out of range [0, " +
+             std::to_string(c) + ") and is not the ignore_index " + std::to_string(ignoreIndex);
+  }
+  // Per-row losses in parallel, then a sequential sum: the same result on any thread count.
+  std::vector<double> losses(static_cast<size_t>(rows), 0.0);
+#pragma omp parallel for if (logits.size() >= kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t label = int64_t(labels[r]);
+    if (label == ignoreIndex) continue;
+    const T* row = logits.data + r * c;
+    double mx = -std::numeric_limits<double>::infinity();
+    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, double(row[j]));
+    double sum = 0;
+    for (int64_t j = 0; j < c; ++j) sum += std::exp(double(row[j]) - mx);
+    losses[size_t(r)] = mx + std::log(sum) - double(row[label]);
+  }
   double total = 0;
   int64_t counted = 0;
   for (int64_t r = 0; r < rows; ++r) {
-    int64_t label = int64_t(labels[r]);
-    double loss = 0;
-    if (label != ignoreIndex) {
-      if (label < 0 || label >= c)
-        return "label " + std::to_string(label) + " at position " + std::to_string(r) +
-               " is out of range [0, " + std::to_string(c) + ") and is not the ignore_index " +
-               std::to_string(ignoreIndex);
-      const T* row = logits.data + r * c;
-      double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < c; ++j) mx = std::max(mx, double(row[j]));
-      double sum = 0;
-      for (int64_t j = 0; j < c; ++j) sum += std::exp(row[j] - mx);
-      loss = mx + std::log(sum) - row[label];
-      total += loss;
+    if (int64_t(labels[r]) != ignoreIndex) {
+      total += losses[size_t(r)];
       ++counted;
     }
-    if (reduction == "none") out[r] = loss;
+    if (reduction == "none") out[r] = T(losses[size_t(r)]);
   }
   if (reduction == "sum") out[0] = total;
   // All positions ignored: the mean is 0 (nothing to learn), not 0/0.

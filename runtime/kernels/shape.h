@@ -47,8 +47,23 @@ void slice(View<const T> x, const std::vector<int64_t>& start, const std::vector
     base += start[d] * inStrides[d];
     st[d] = inStrides[d] * (stride.empty() ? 1 : stride[d]);
   }
-  IndexWalker w(out.type.shape, {st});
-  for (int64_t i = 0; i < out.size(); ++i, w.next()) out[i] = x[base + w.offset(0)];
+  const Shape& os = out.type.shape;
+  if (os.empty() || out.size() == 0) {
+    if (out.size() == 1) out[0] = x[base];
+    return;
+  }
+  // Output rows (all dims but the last) in parallel; each row is a strided read.
+  const int64_t cols = os.back(), rows = out.size() / cols, colStride = st.back();
+#pragma omp parallel for if (out.size() >= kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t src = base, rem = r;
+    for (size_t d = os.size() - 1; d-- > 0;) {
+      src += (rem % os[d]) * st[d];
+      rem /= os[d];
+    }
+    T* dst = out.data + r * cols;
+    for (int64_t c = 0; c < cols; ++c) dst[c] = x[src + c * colStride];
+  }
 }
 
 template <class T>

@@ -35,7 +35,6 @@ AttentionLowering::AttentionLowering(const Op& op, const dnnl::engine& eng) {
   if (op.operands.size() > maskIndex)
     maskStrides_ = kernels::broadcastStrides(op.operands[maskIndex]->type.shape, {B_, H_, T_, S_});
   const int64_t BH = B_ * H_;
-  scores_.assign(size_t(BH * T_ * S_), 0.0f);
   qMd_ = md({BH, T_, D_}, {T_ * D_, D_, 1});
   kT_ = md({BH, D_, S_}, {S_ * D_, 1, D_});
   scoresMd_ = md({BH, T_, S_}, {T_ * S_, S_, 1});
@@ -46,7 +45,6 @@ AttentionLowering::AttentionLowering(const Op& op, const dnnl::engine& eng) {
     pv_ = make(scoresMd_, vMd_, outMd_, eng);
     return;
   }
-  dscores_.assign(scores_.size(), 0.0f);
   pT_ = md({BH, S_, T_}, {T_ * S_, 1, S_});
   gMd_ = outMd_;
   vT_ = md({BH, Dv_, S_}, {S_ * Dv_, 1, Dv_});
@@ -70,13 +68,13 @@ void AttentionLowering::matmul(dnnl::matmul& prim, const Md& a, const Md& b, con
 
 void AttentionLowering::probabilities(const float* q, const float* k, const float* mask, const dnnl::engine& eng,
                                       dnnl::stream& strm) {
-  matmul(qk_, qMd_, kT_, scoresMd_, q, k, scores_.data(), eng, strm);
+  matmul(qk_, qMd_, kT_, scoresMd_, q, k, scores_, eng, strm);
   const int64_t rows = B_ * H_ * T_;
   const float scale = float(scale_);
 #pragma omp parallel for
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t t = r % T_, bh = r / T_, b = bh / H_, h = bh % H_;
-    float* row = scores_.data() + r * S_;
+    float* row = scores_ + r * S_;
     const int64_t end = causal_ ? std::min(S_, t + (S_ - T_) + 1) : S_;
     float mx = -std::numeric_limits<float>::infinity();
     for (int64_t s = 0; s < end; ++s) {
@@ -97,8 +95,10 @@ void AttentionLowering::probabilities(const float* q, const float* k, const floa
   }
 }
 
-void AttentionLowering::run(const std::vector<const float*>& in, const std::vector<float*>& out,
+void AttentionLowering::run(const std::vector<const float*>& in, const std::vector<float*>& out, float* scratch,
                             const dnnl::engine& eng, dnnl::stream& strm) {
+  scores_ = scratch;
+  dscores_ = scratch + B_ * H_ * T_ * S_;
   const float* q = in[0];
   const float* k = in[1];
   const float* v = in[2];
@@ -106,24 +106,24 @@ void AttentionLowering::run(const std::vector<const float*>& in, const std::vect
   const float* mask = in.size() > maskIndex ? in[maskIndex] : nullptr;
   probabilities(q, k, mask, eng, strm);
   if (!gradient_) {
-    matmul(pv_, scoresMd_, vMd_, outMd_, scores_.data(), v, out[0], eng, strm);
+    matmul(pv_, scoresMd_, vMd_, outMd_, scores_, v, out[0], eng, strm);
     return;
   }
   const float* g = in[3];
-  matmul(dv_, pT_, gMd_, dvMd_, scores_.data(), g, out[2], eng, strm);
-  matmul(dp_, gMd_, vT_, scoresMd_, g, v, dscores_.data(), eng, strm);
+  matmul(dv_, pT_, gMd_, dvMd_, scores_, g, out[2], eng, strm);
+  matmul(dp_, gMd_, vT_, scoresMd_, g, v, dscores_, eng, strm);
   const int64_t rows = B_ * H_ * T_;
   const float scale = float(scale_);
 #pragma omp parallel for
   for (int64_t r = 0; r < rows; ++r) {  // ds = p (dp - sum(dp p)) * scale, in place in dscores_
-    const float* p = scores_.data() + r * S_;
-    float* d = dscores_.data() + r * S_;
+    const float* p = scores_ + r * S_;
+    float* d = dscores_ + r * S_;
     float dot = 0;
     for (int64_t s = 0; s < S_; ++s) dot += d[s] * p[s];
     for (int64_t s = 0; s < S_; ++s) d[s] = p[s] * (d[s] - dot) * scale;
   }
-  matmul(dq_, scoresMd_, kMd_, dqMd_, dscores_.data(), k, out[0], eng, strm);
-  matmul(dk_, dsT_, qMd_, dkMd_, dscores_.data(), q, out[1], eng, strm);
+  matmul(dq_, scoresMd_, kMd_, dqMd_, dscores_, k, out[0], eng, strm);
+  matmul(dk_, dsT_, qMd_, dkMd_, dscores_, q, out[1], eng, strm);
 }
 
 }  // namespace kiln

@@ -16,9 +16,12 @@ namespace kiln {
 class AttentionLowering {
  public:
   AttentionLowering(const Op& op, const dnnl::engine& eng);
-  // in: q, k, v [, mask] (forward) or q, k, v, g [, mask] (gradient); out: result(s).
-  void run(const std::vector<const float*>& in, const std::vector<float*>& out, const dnnl::engine& eng,
-           dnnl::stream& strm);
+  // Floats of scratch run() needs (the scores, and their gradient for attention_grad).
+  size_t scratchFloats() const { return size_t(B_ * H_ * T_ * S_) * (gradient_ ? 2 : 1); }
+  // in: q, k, v [, mask] (forward) or q, k, v, g [, mask] (gradient); out: result(s). `scratch`
+  // holds scratchFloats(); ops never run at once, so they share it.
+  void run(const std::vector<const float*>& in, const std::vector<float*>& out, float* scratch,
+           const dnnl::engine& eng, dnnl::stream& strm);
 
  private:
   using Md = dnnl::memory::desc;
@@ -31,7 +34,8 @@ class AttentionLowering {
   double scale_;
   int64_t B_, H_, T_, S_, D_, Dv_;
   std::vector<int64_t> maskStrides_;  // broadcast to [B, H, T, S], empty without a mask
-  std::vector<float> scores_, dscores_;
+  float* scores_ = nullptr;  // [B*H, T, S] inside the scratch
+  float* dscores_ = nullptr;
   // Descriptors: q [BH,T,D], k^T [BH,D,S], scores [BH,T,S], v [BH,S,Dv], out [BH,T,Dv], and the
   // transposed views the gradient needs.
   Md qMd_, kT_, scoresMd_, vMd_, outMd_, pT_, gMd_, vT_, dvMd_, kMd_, dsT_, dkMd_, dqMd_;

@@ -72,7 +72,8 @@ class CpuFunction {
     plan_ = planMemory(m, f, 4);
     for (const auto& op : f.ops)
       if ((op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) && op->result()->type.numElements() > 0)
-        attention_.emplace(op.get(), std::make_unique<AttentionLowering>(*op, eng));
+        attentionScratch_ = std::max(
+            attentionScratch_, attention_.emplace(op.get(), std::make_unique<AttentionLowering>(*op, eng)).first->second->scratchFloats());
     for (const auto& op : f.ops) {
       if (op->kind != OpKind::Matmul) continue;
       bool ta = op->attrs.getBool("transpose_a"), tb = op->attrs.getBool("transpose_b");
@@ -151,7 +152,8 @@ class CpuFunction {
         for (const Value* v : op.operands) in.push_back(where_.at(v));
         std::vector<float*> out;
         for (const auto& r : op.results) out.push_back(where_.at(r.get()));
-        att->second->run(in, out, eng, strm);
+        if (scratch_.size() < attentionScratch_) scratch_.assign(attentionScratch_, 0.0f);
+        att->second->run(in, out, scratch_.data(), eng, strm);
         return okStatus();
       }
       std::vector<View<const float>> in;
@@ -190,6 +192,8 @@ class CpuFunction {
   std::unordered_map<const Value*, float*> where_;
   std::unordered_map<const Op*, MatmulPrimitive> matmuls_;
   std::unordered_map<const Op*, std::unique_ptr<AttentionLowering>> attention_;
+  size_t attentionScratch_ = 0;
+  std::vector<float> scratch_;  // shared by this function's attention ops, which run one at a time
 };
 
 class CpuEngine : public Engine {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "ir/parser.h"
+#include "runtime/checkpoint/json.h"
 
 namespace kiln {
 
@@ -67,104 +68,6 @@ bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 bool isSpace(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 bool isLetter(unsigned char c) { return isAsciiLetter(c) || c >= 0x80; }
 
-std::string jsonEscape(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += char(c);
-    else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else out += char(c);
-  }
-  return out + "\"";
-}
-
-void appendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) out += char(cp);
-  else if (cp < 0x800) out += char(0xC0 | (cp >> 6)), out += char(0x80 | (cp & 0x3F));
-  else if (cp < 0x10000)
-    out += char(0xE0 | (cp >> 12)), out += char(0x80 | ((cp >> 6) & 0x3F)), out += char(0x80 | (cp & 0x3F));
-  else
-    out += char(0xF0 | (cp >> 18)), out += char(0x80 | ((cp >> 12) & 0x3F)), out += char(0x80 | ((cp >> 6) & 0x3F)),
-        out += char(0x80 | (cp & 0x3F));
-}
-
-// Parses a flat JSON object of string -> integer (GPT-2's vocab.json).
-Expected<std::vector<std::pair<std::string, int64_t>>> parseVocabJson(const std::string& text, const std::string& origin) {
-  std::vector<std::pair<std::string, int64_t>> out;
-  size_t i = 0, line = 1, lineStart = 0;
-  auto err = [&](const std::string& m) {
-    return makeError(Location{origin, int(line), int(i - lineStart + 1)}, m);
-  };
-  auto skip = [&] {
-    while (i < text.size() && isSpace(static_cast<unsigned char>(text[i]))) {
-      if (text[i] == '\n') ++line, lineStart = i + 1;
-      ++i;
-    }
-  };
-  skip();
-  if (i >= text.size() || text[i] != '{') return err("expected '{' to start the vocabulary object");
-  ++i;
-  skip();
-  if (i < text.size() && text[i] == '}') return err("the vocabulary is empty");
-  while (true) {
-    skip();
-    if (i >= text.size() || text[i] != '"') return err("expected a token string");
-    ++i;
-    std::string key;
-    while (true) {
-      if (i >= text.size()) return err("unterminated string");
-      char c = text[i++];
-      if (c == '"') break;
-      if (c != '\\') {
-        key += c;
-        continue;
-      }
-      if (i >= text.size()) return err("unterminated escape");
-      char e = text[i++];
-      switch (e) {
-        case '"': key += '"'; break;
-        case '\\': key += '\\'; break;
-        case '/': key += '/'; break;
-        case 'n': key += '\n'; break;
-        case 't': key += '\t'; break;
-        case 'r': key += '\r'; break;
-        case 'b': key += '\b'; break;
-        case 'f': key += '\f'; break;
-        case 'u': {
-          if (i + 4 > text.size()) return err("truncated \\u escape");
-          uint32_t cp = uint32_t(std::stoul(text.substr(i, 4), nullptr, 16));
-          i += 4;
-          if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= text.size() && text[i] == '\\' && text[i + 1] == 'u') {
-            uint32_t lo = uint32_t(std::stoul(text.substr(i + 2, 4), nullptr, 16));
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            i += 6;
-          }
-          appendUtf8(key, cp);
-          break;
-        }
-        default: return err(std::string("unknown escape \\") + e);
-      }
-    }
-    skip();
-    if (i >= text.size() || text[i] != ':') return err("expected ':' after a token string");
-    ++i;
-    skip();
-    size_t start = i;
-    while (i < text.size() && isDigit(static_cast<unsigned char>(text[i]))) ++i;
-    if (start == i || i - start > 9) return err("expected a token id");
-    out.emplace_back(key, std::stoll(text.substr(start, i - start)));
-    skip();
-    if (i < text.size() && text[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i < text.size() && text[i] == '}') break;
-    return err("expected ',' or '}'");
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -374,7 +277,7 @@ std::string BpeTokenizer::decode(const std::vector<int32_t>& ids) const {
 
 std::string BpeTokenizer::vocabJson() const {
   std::string out = "{";
-  for (size_t i = 0; i < tokens_.size(); ++i) out += (i ? ", " : "") + jsonEscape(tokens_[i]) + ": " + std::to_string(i);
+  for (size_t i = 0; i < tokens_.size(); ++i) out += (i ? ", " : "") + json::quote(tokens_[i]) + ": " + std::to_string(i);
   return out + "}\n";
 }
 
@@ -386,13 +289,18 @@ std::string BpeTokenizer::mergesTxt() const {
 
 Expected<BpeTokenizer> BpeTokenizer::fromStrings(const std::string& vocabJson, const std::string& mergesTxt,
                                                  const std::string& origin) {
-  auto entries = parseVocabJson(vocabJson, origin + "/vocab.json");
-  if (!entries) return entries.error();
+  auto doc = json::parse(vocabJson, origin + "/vocab.json");
+  if (!doc) return doc.error();
+  if (!doc->isObject() || doc->object().empty())
+    return makeError(Location{origin + "/vocab.json", 0, 0}, "expected a non-empty object of token -> id");
+  const json::Object& entries = doc->object();
   BpeTokenizer t;
-  t.tokens_.assign(entries->size(), "");
-  std::vector<bool> seen(entries->size(), false);
-  for (const auto& [tok, id] : *entries) {
-    if (id < 0 || size_t(id) >= entries->size() || seen[size_t(id)])
+  t.tokens_.assign(entries.size(), "");
+  std::vector<bool> seen(entries.size(), false);
+  for (const auto& [tok, value] : entries) {
+    double idNumber = value.isNumber() ? value.number() : -1;
+    int64_t id = idNumber == double(int64_t(idNumber)) ? int64_t(idNumber) : -1;
+    if (id < 0 || size_t(id) >= entries.size() || seen[size_t(id)])
       return makeError(Location{origin + "/vocab.json", 0, 0},
                        "token ids must be 0..N-1, each once; id " + std::to_string(id) + " is out of place");
     seen[size_t(id)] = true;

@@ -7,28 +7,34 @@
 
 namespace kiln::kernels {
 
+// out[i] = x[base + sum_d index_d(i) * strides[d]]: the strided read behind transpose and slice.
+// Output rows (all dims but the last) run in parallel; each row is one strided sweep.
 template <class T>
-void transpose(View<const T> x, const std::vector<int64_t>& perm, View<T> out) {
-  std::vector<int64_t> inStrides = rowMajorStrides(x.type.shape);
-  std::vector<int64_t> st(perm.size());
-  for (size_t d = 0; d < perm.size(); ++d) st[d] = inStrides[size_t(perm[d])];
+void gatherRows(View<const T> x, int64_t base, const std::vector<int64_t>& strides, View<T> out) {
   const Shape& os = out.type.shape;
   if (os.empty() || out.size() == 0) {
-    if (out.size() == 1) out[0] = x[0];
+    if (out.size() == 1) out[0] = x[base];
     return;
   }
-  // Output rows (all dims but the last) in parallel; each row is a strided gather.
-  const int64_t cols = os.back(), rows = out.size() / cols, colStride = st.back();
+  const int64_t cols = os.back(), rows = out.size() / cols, colStride = strides.back();
 #pragma omp parallel for if (out.size() >= kParallelGrain)
   for (int64_t r = 0; r < rows; ++r) {
-    int64_t src = 0, rem = r;
+    int64_t src = base, rem = r;
     for (size_t d = os.size() - 1; d-- > 0;) {
-      src += (rem % os[d]) * st[d];
+      src += (rem % os[d]) * strides[d];
       rem /= os[d];
     }
     T* dst = out.data + r * cols;
     for (int64_t c = 0; c < cols; ++c) dst[c] = x[src + c * colStride];
   }
+}
+
+template <class T>
+void transpose(View<const T> x, const std::vector<int64_t>& perm, View<T> out) {
+  std::vector<int64_t> inStrides = rowMajorStrides(x.type.shape);
+  std::vector<int64_t> st(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d) st[d] = inStrides[size_t(perm[d])];
+  gatherRows(x, 0, st, out);
 }
 
 template <class T>
@@ -47,23 +53,7 @@ void slice(View<const T> x, const std::vector<int64_t>& start, const std::vector
     base += start[d] * inStrides[d];
     st[d] = inStrides[d] * (stride.empty() ? 1 : stride[d]);
   }
-  const Shape& os = out.type.shape;
-  if (os.empty() || out.size() == 0) {
-    if (out.size() == 1) out[0] = x[base];
-    return;
-  }
-  // Output rows (all dims but the last) in parallel; each row is a strided read.
-  const int64_t cols = os.back(), rows = out.size() / cols, colStride = st.back();
-#pragma omp parallel for if (out.size() >= kParallelGrain)
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t src = base, rem = r;
-    for (size_t d = os.size() - 1; d-- > 0;) {
-      src += (rem % os[d]) * st[d];
-      rem /= os[d];
-    }
-    T* dst = out.data + r * cols;
-    for (int64_t c = 0; c < cols; ++c) dst[c] = x[src + c * colStride];
-  }
+  gatherRows(x, base, st, out);
 }
 
 template <class T>

@@ -381,6 +381,15 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       requireSame(out, in[3], "attention_grad's incoming gradient");
       return {in[0], in[1], in[2]};
     }
+    case OpKind::AdamWUpdate: {
+      for (size_t i = 1; i < 4; ++i) requireSame(in[0], in[i], "adamw_update operand " + std::to_string(i));
+      TensorType scalar{in[0].dtype, {}};
+      for (size_t i = 4; i < 7; ++i) requireSame(scalar, in[i], "adamw_update operand " + std::to_string(i));
+      for (const char* b : {"beta1", "beta2"})
+        require(attrs.getFloat(b) >= 0 && attrs.getFloat(b) < 1, std::string("adamw_update ") + b + " must be in [0, 1)");
+      require(attrs.getFloat("eps") > 0, "adamw_update eps must be > 0");
+      return {in[0], in[0], in[0]};
+    }
     case OpKind::StateRead: return {declaredOne(declared)};
     case OpKind::StateAssign: return {};
   }

@@ -233,6 +233,8 @@ Status emitVjp(GradientBuilder& gb, const Op& op) {
     case OpKind::CrossEntropyGrad:
     case OpKind::AttentionGrad:
       return fail("second-order gradients are not supported");
+    case OpKind::AdamWUpdate:
+      return fail("an optimizer update is not differentiable");
     // No results: nothing can flow back through a state assignment.
     case OpKind::StateAssign:
       return okStatus();

@@ -7,6 +7,7 @@
 //             by min(1, clip / (norm + 1e-6)), as torch.nn.utils.clip_grad_norm_
 //   AdamW   p <- p (1 - lr_t wd); m <- m + (1-b1)(g - m); v <- b2 v + (1-b2) g^2;
 //           p <- p - lr_t / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)   (torch.optim.AdamW)
+//           as one adamw_update op per parameter (fused, the default) or as elementwise ops
 //   SGD     d = g + wd p; buf <- momentum buf + d; d = nesterov ? d + momentum buf : buf;
 //           p <- p - lr_t d                                                      (torch.optim.SGD)
 // Invariants: every state update is a state_assign at the end of train_step (so all reads see
@@ -145,9 +146,21 @@ Status lowerOptimizer(Module& m, Function& f, const OptimizerConfig& config) {
       TensorType ty = s.type;
       m.addState(firstMomentName(p.name), ty, Initializer{InitKind::Zeros}, false);
       m.addState(secondMomentName(p.name), ty, Initializer{InitKind::Zeros}, false);
-      if (decay) w = b.mul(w, b.sub(k(1.0), b.mul(lr, k(c.weightDecay))));
       Value* m0 = b.readState(firstMomentName(p.name));
       Value* v0 = b.readState(secondMomentName(p.name));
+      if (c.fused) {
+        Attrs a;
+        a.set("beta1", c.beta1);
+        a.set("beta2", c.beta2);
+        a.set("eps", c.eps);
+        Value* decayFactor = decay ? b.sub(k(1.0), b.mul(lr, k(c.weightDecay))) : k(1.0);
+        Op* u = b.create(OpKind::AdamWUpdate, {w, g, m0, v0, lr, decayFactor, t}, a);
+        b.assignState(firstMomentName(p.name), u->result(1));
+        b.assignState(secondMomentName(p.name), u->result(2));
+        b.assignState(p.name, u->result(0));
+        continue;
+      }
+      if (decay) w = b.mul(w, b.sub(k(1.0), b.mul(lr, k(c.weightDecay))));
       Value* m1 = b.add(m0, b.mul(b.sub(g, m0), k(1.0 - c.beta1)));
       Value* v1 = b.add(b.mul(v0, k(c.beta2)), b.mul(b.mul(g, g), k(1.0 - c.beta2)));
       Value* bc1 = b.sub(k(1.0), b.pow(k(c.beta1), t));
@@ -221,9 +234,9 @@ Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options) 
       (key == "kind" ? c.kind : c.schedule) = value;
       continue;
     }
-    if (key == "nesterov") {
-      if (value != "true" && value != "false") return makeError({}, "optimizer option nesterov needs true or false");
-      c.nesterov = value == "true";
+    if (key == "nesterov" || key == "fused") {
+      if (value != "true" && value != "false") return makeError({}, "optimizer option " + key + " needs true or false");
+      (key == "nesterov" ? c.nesterov : c.fused) = value == "true";
       continue;
     }
     if (key == "no_decay") {
@@ -245,7 +258,7 @@ Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options) 
     else
       return makeError({}, "pass 'optimizer' has no option '" + key +
                                "' (options: kind, lr, beta1, beta2, eps, weight_decay, momentum, nesterov, "
-                               "clip_norm, schedule, warmup, total_steps, min_lr, no_decay)");
+                               "clip_norm, schedule, warmup, total_steps, min_lr, no_decay, fused)");
   }
   if (auto s = validateOptimizerConfig(c); !s) return s.error();
   return std::unique_ptr<Pass>(std::make_unique<OptimizerPass>(std::move(c)));

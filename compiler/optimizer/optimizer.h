@@ -27,6 +27,9 @@ struct OptimizerConfig {
   // Empty: every parameter of rank < 2 (biases, norm gains) is excluded.
   std::vector<std::string> noDecay;
   Location source;  // where the optimizer was configured (stamped on the update ops)
+  // AdamW: one adamw_update op per parameter (one pass over p, g, m, v) instead of the chain of
+  // elementwise ops; both compute torch.optim.AdamW's arithmetic.
+  bool fused = true;
 };
 
 // Names of the state the lowering adds.

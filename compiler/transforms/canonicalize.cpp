@@ -186,6 +186,7 @@ class Canonicalize : public Pass {
       case OpKind::LayerNormGrad:
       case OpKind::CrossEntropyGrad:
       case OpKind::AttentionGrad:
+      case OpKind::AdamWUpdate:
       case OpKind::StateRead:
       case OpKind::StateAssign: return nullptr;
     }

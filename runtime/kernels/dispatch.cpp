@@ -140,6 +140,10 @@ std::string runKernel(const Op& op, const std::vector<View<const T>>& in, std::v
       attentionGrad(x(0), x(1), x(2), x(3), in.size() > 4 ? &in[4] : nullptr, a.getBool("causal"),
                     a.getFloat("scale"), outs[0], outs[1], outs[2]);
       return {};
+    case OpKind::AdamWUpdate:
+      adamwUpdate(x(0), x(1), x(2), x(3), double(x(4)[0]), double(x(5)[0]), double(x(6)[0]), a.getFloat("beta1"),
+                  a.getFloat("beta2"), a.getFloat("eps"), outs[0], outs[1], outs[2]);
+      return {};
     case OpKind::StateRead:  // the device passes the state's current value as in[0]
       if (in.size() != 1 || in[0].type != out->type) return "state @" + op.stateRef + " has no value of type " + out->type.str();
       std::copy(in[0].data, in[0].data + in[0].size(), out->data);

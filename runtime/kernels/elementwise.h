@@ -93,4 +93,22 @@ void reduce(View<const T> x, const std::vector<int64_t>& axes, ReduceKind kind, 
       if (std::isinf(double(out[i]))) out[i] = T(out.type.dtype == DType::I32 ? -2147483648.0 : -9.2e18);
 }
 
+template <class T>
+void adamwUpdate(View<const T> p, View<const T> g, View<const T> m, View<const T> v, double lr, double decay, double t,
+                 double beta1, double beta2, double eps, View<T> p1, View<T> m1, View<T> v1) {
+  const T stepSize = T(lr / (1.0 - std::pow(beta1, t))), bc2Sqrt = T(std::sqrt(1.0 - std::pow(beta2, t)));
+  const T b1c = T(1.0 - beta1), b2 = T(beta2), b2c = T(1.0 - beta2), e = T(eps), d = T(decay);
+  const int64_t n = p.size();
+#pragma omp parallel for if (n >= kParallelGrain)
+  for (int64_t i = 0; i < n; ++i) {
+    T gi = g[i];
+    T mi = m[i] + (gi - m[i]) * b1c;
+    T vi = v[i] * b2 + gi * gi * b2c;
+    T denom = std::sqrt(vi) / bc2Sqrt + e;
+    m1[i] = mi;
+    v1[i] = vi;
+    p1[i] = p[i] * d - stepSize * (mi / denom);
+  }
+}
+
 }  // namespace kiln::kernels

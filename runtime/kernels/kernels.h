@@ -138,6 +138,12 @@ template <class T>
 void attentionGrad(View<const T> q, View<const T> k, View<const T> v, View<const T> g, const View<const T>* mask,
                    bool causal, double scale, View<T> dq, View<T> dk, View<T> dv);
 
+// One AdamW step per element, in the order of torch.optim.AdamW: p' = p*decay - lr/(1-b1^t) *
+// m' / (sqrt(v')/sqrt(1-b2^t) + eps), m' = m + (g-m)(1-b1), v' = b2 v + (1-b2) g^2.
+template <class T>
+void adamwUpdate(View<const T> p, View<const T> g, View<const T> m, View<const T> v, double lr, double decay, double t,
+                 double beta1, double beta2, double eps, View<T> p1, View<T> m1, View<T> v1);
+
 // GELU in the element type (f32 math on the cpu device, f64 on the reference).
 template <class T>
 T geluTanh(T x) {

@@ -83,6 +83,10 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     // Row 0 sees key 0 only; row 1 averages both: dv = [1.5, 0.5], ds = [-2.5, 2.5], dq = 2.5.
     {"op_attention_grad",
      {"dq: f64[1,1,2,1] = [[[[0], [2.5]]]]", "dk: f64[1,1,2,1] = [[[[0], [0]]]]", "dv: f64[1,1,2,1] = [[[[1.5], [0.5]]]]"}},
+    // AdamW from zero moments, t = 1 (values from the same formula evaluated in Python).
+    {"op_adamw_update",
+     {"p: f64[2] = [0.890000002, 2.079999999]", "m: f64[2] = [0.04999999999999999, -0.09999999999999998]",
+      "v: f64[2] = [0.0002500000000000002, 0.0010000000000000009]"}},
     {"op_state", {"y: f64[2] = [1, -2]", "c: i64[] = 41"}},
 };
 

@@ -33,6 +33,7 @@ const std::map<OpKind, const char*> kNotDifferentiable = {
     {OpKind::LayerNormGrad, "backward op: second order is not supported"},
     {OpKind::CrossEntropyGrad, "backward op: second order is not supported"},
     {OpKind::AttentionGrad, "backward op: second order is not supported"},
+    {OpKind::AdamWUpdate, "an optimizer update, made after autodiff"},
 };
 
 }  // namespace

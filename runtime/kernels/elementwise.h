@@ -68,12 +68,17 @@ void reduce(View<const T> x, const std::vector<int64_t>& axes, ReduceKind kind, 
         for (int64_t j = 0; j < inner; ++j) acc = combine(acc, double(x[o * inner + j]));
         out[o] = T(acc);
       }
-    } else {  // leading axes reduced: accumulate rows into the output
+    } else {  // leading axes reduced: add whole rows (contiguous), chunks of columns in parallel
+      const int64_t chunk = 256, chunks = (kept + chunk - 1) / chunk;
 #pragma omp parallel for if (x.size() >= kParallelGrain)
-      for (int64_t j = 0; j < kept; ++j) {
-        double acc = init;
-        for (int64_t o = 0; o < outer; ++o) acc = combine(acc, double(x[o * kept + j]));
-        out[j] = T(acc);
+      for (int64_t ci = 0; ci < chunks; ++ci) {
+        const int64_t j0 = ci * chunk, j1 = std::min(kept, j0 + chunk);
+        std::vector<double> acc(static_cast<size_t>(j1 - j0), init);
+        for (int64_t o = 0; o < outer; ++o) {
+          const T* row = x.data + o * kept;
+          for (int64_t j = j0; j < j1; ++j) acc[size_t(j - j0)] = combine(acc[size_t(j - j0)], double(row[j]));
+        }
+        for (int64_t j = j0; j < j1; ++j) out[j] = T(acc[size_t(j - j0)]);
       }
     }
   } else {

@@ -25,7 +25,7 @@ inline constexpr int64_t kParallelGrain = 1 << 14;
 template <class T, class F>
 void unaryMap(View<const T> x, View<T> out, F f) {
   const int64_t n = out.size();
-#pragma omp parallel for if (n >= kParallelGrain)
+#pragma omp parallel for simd if (n >= kParallelGrain)
   for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
 }
 
@@ -36,11 +36,23 @@ void binaryMap(View<const T> a, View<const T> b, View<T> out, F f) {
   const int64_t n = out.size(), na = a.size(), nb = b.size();
   if (n > 0 && repeatsWhole(a.type.shape, s) && repeatsWhole(b.type.shape, s)) {  // the common cases, fast
     if (na == n && nb == n) {
-#pragma omp parallel for if (n >= kParallelGrain)
+#pragma omp parallel for simd if (n >= kParallelGrain)
       for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+    } else if (na == n || nb == n) {  // one side repeats whole: rows of its length, no division
+      const int64_t len = na == n ? nb : na, rows = n / len;
+#pragma omp parallel for if (n >= kParallelGrain)
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* full = (na == n ? a.data : b.data) + r * len;
+        const T* rep = na == n ? b.data : a.data;
+        T* o = out.data + r * len;
+        if (na == n)
+          for (int64_t j = 0; j < len; ++j) o[j] = f(full[j], rep[j]);
+        else
+          for (int64_t j = 0; j < len; ++j) o[j] = f(rep[j], full[j]);
+      }
     } else {
 #pragma omp parallel for if (n >= kParallelGrain)
-      for (int64_t i = 0; i < n; ++i) out[i] = f(a[na == n ? i : i % na], b[nb == n ? i : i % nb]);
+      for (int64_t i = 0; i < n; ++i) out[i] = f(a[i % na], b[i % nb]);
     }
     return;
   }

@@ -44,14 +44,7 @@ TEST_CASE("cpu device conformance: every op") {
 }
 
 TEST_CASE("cpu device conformance: GPT training steps match the reference") {
-  GptConfig c;
-  c.vocab = 37;
-  c.context = 12;
-  c.layers = 2;
-  c.heads = 2;
-  c.dModel = 16;
-  c.dFF = 48;  // odd sizes, not multiples of 16
-  c.batch = 3;
+  GptConfig c = test::smallGpt(37, 12, 16, 48, 3);  // odd sizes, not multiples of 16
   Module m;
   Function& f = buildGptLoss(m, c);
   REQUIRE(differentiate(m, f).ok());

@@ -8,6 +8,7 @@
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
+#include "models/gpt.h"
 
 namespace kiln::test {
 
@@ -31,5 +32,20 @@ inline std::string firstError(const std::string& text) {
 }
 
 inline std::string inputsDir() { return KILN_TEST_INPUTS_DIR; }
+
+// A 2-layer, 2-head GPT small enough for the reference device.
+inline GptConfig smallGpt(int64_t vocab, int64_t context, int64_t dModel, int64_t dFF, int64_t batch,
+                          DType dtype = DType::F32) {
+  GptConfig c;
+  c.vocab = vocab;
+  c.context = context;
+  c.layers = 2;
+  c.heads = 2;
+  c.dModel = dModel;
+  c.dFF = dFF;
+  c.batch = batch;
+  c.dtype = dtype;
+  return c;
+}
 
 }  // namespace kiln::test

@@ -13,14 +13,7 @@
 namespace kiln {
 
 TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse of dead ones") {
-  GptConfig c;
-  c.vocab = 50;
-  c.context = 8;
-  c.layers = 2;
-  c.heads = 2;
-  c.dModel = 16;
-  c.dFF = 32;
-  c.batch = 2;
+  GptConfig c = test::smallGpt(50, 8, 16, 32, 2);
   Module m;
   Function& f = buildGptLoss(m, c);
   REQUIRE(differentiate(m, f).ok());
@@ -69,14 +62,7 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
 namespace kiln {
 
 TEST_CASE("schedule never grows the arena and keeps results bit-identical") {
-  GptConfig c;
-  c.vocab = 40;
-  c.context = 8;
-  c.layers = 2;
-  c.heads = 2;
-  c.dModel = 16;
-  c.dFF = 32;
-  c.batch = 2;
+  GptConfig c = test::smallGpt(40, 8, 16, 32, 2);
   Module m;
   Function& f = buildGptLoss(m, c);
   REQUIRE(differentiate(m, f).ok());

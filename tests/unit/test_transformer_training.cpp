@@ -14,15 +14,7 @@ namespace kiln {
 namespace {
 
 GptConfig tinyGpt(DType dt) {
-  GptConfig c;
-  c.vocab = 11;
-  c.context = 6;
-  c.layers = 2;
-  c.heads = 2;
-  c.dModel = 8;
-  c.dFF = 16;
-  c.batch = 2;
-  c.dtype = dt;
+  GptConfig c = test::smallGpt(11, 6, 8, 16, 2, dt);
   c.initStd = 0.3;  // large enough that every path carries a visible gradient
   return c;
 }
@@ -108,15 +100,7 @@ TEST_CASE("2-layer Transformer overfits a fixed batch with AdamW in 200 steps") 
 namespace kiln {
 
 TEST_CASE("sample_step with its KV cache gives the full forward pass's logits, position by position") {
-  GptConfig c;
-  c.vocab = 13;
-  c.context = 5;
-  c.layers = 2;
-  c.heads = 2;
-  c.dModel = 8;
-  c.dFF = 16;
-  c.batch = 1;
-  c.dtype = DType::F64;
+  GptConfig c = test::smallGpt(13, 5, 8, 16, 1, DType::F64);
   c.initStd = 0.3;
   Module m;
   addGptParameters(m, c);

@@ -513,6 +513,9 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
     std::fprintf(stderr, kUsage, programName.c_str());
     return 1;
   }
+  if (std::find_if(rest.begin(), rest.end(), [](const std::string& a) { return a.rfind("--batch", 0) == 0; }) != rest.end())
+    return fail(makeError({}, "the batch size is compiled into this trainer (" + exe.config("model.batch") +
+                                  "); compile another with `kiln compile SPEC --batch N`"));
   auto opts = parseOptions(rest, valued, flags);
   if (!opts) return fail(opts.error());
   std::string device = opts->get("device", exe.config("device", "cpu"));

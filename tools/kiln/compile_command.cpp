@@ -21,6 +21,7 @@ const std::vector<cli::OptionSpec> kCompileOptions = {
     {"stop-after", true, "stop the pipeline after PASS (no trainer is written)"},
     {"dump-dir", true, "write the IR after each pass to DIR/NN-pass.kir"},
     {"time-passes", false, "report the time each pass took"},
+    {"batch", true, "override the spec's train.batch (the batch is compiled into the shapes)"},
     {"help", false, "show this help"},
 };
 
@@ -50,6 +51,12 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
     return makeError({}, "--target must be cpu or reference (the CUDA backend is not built yet), got '" + target + "'");
   auto spec = loadSpec(args.positional[0]);
   if (!spec) return spec.error();
+  if (args.has("batch")) {
+    auto batch = cli::parseCount("batch", args.get("batch"));
+    if (!batch) return batch.error();
+    if (*batch < 1 || *batch > 65536) return makeError({}, "--batch must be between 1 and 65536");
+    spec->model.batch = *batch;
+  }
   PassManagerOptions opts;
   for (const auto& v : args.all("print-ir-before")) opts.printBefore.insert(v);
   for (const auto& v : args.all("print-ir-after")) opts.printAfter.insert(v);

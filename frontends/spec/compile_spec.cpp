@@ -68,7 +68,22 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
     return makeError(spec.locationOf("data.files"), (d.loc.known() ? d.loc.file + ": " : "") + d.message);
   }
   auto t1 = std::chrono::steady_clock::now();
-  BpeTokenizer tok = spec.data.tokenizer == "byte" ? BpeTokenizer::bytes() : BpeTokenizer::train(*docs, spec.model.vocab);
+  BpeTokenizer tok = BpeTokenizer::bytes();
+  if (spec.data.tokenizer == "train") {
+    tok = BpeTokenizer::train(*docs, spec.model.vocab);
+  } else if (spec.data.tokenizer != "byte") {
+    std::string dir = absolute(spec.data.tokenizer, base);
+    auto loaded = BpeTokenizer::load(dir + "/vocab.json", dir + "/merges.txt");
+    if (!loaded) {
+      const Diagnostic& d = loaded.error();
+      return makeError(spec.locationOf("data.tokenizer"), (d.loc.known() ? d.loc.str() + ": " : "") + d.message);
+    }
+    tok = loaded.take();
+  }
+  if (tok.vocabSize() > spec.model.vocab)
+    return makeError(spec.locationOf("data.tokenizer"), "the tokenizer has " + std::to_string(tok.vocabSize()) +
+                                                           " tokens, more than model.vocab_size (" +
+                                                           std::to_string(spec.model.vocab) + ")");
   double tokSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 
   // The embedding has vocab_size rows even when the corpus yields fewer tokens (as GPT-2's

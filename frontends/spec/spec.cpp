@@ -98,7 +98,7 @@ const std::vector<KeySpec>& schema() {
        }},
       {"data", "separator", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.data.separator = asString(n); }},
       {"data", "val_fraction", KeyType::Number, 0, 0.9, {}, [](Spec& s, const toml::node& n) { s.data.valFraction = asNumber(n); }},
-      {"data", "tokenizer", KeyType::String, 0, 0, {"train", "byte"},
+      {"data", "tokenizer", KeyType::String, 0, 0, {},
        [](Spec& s, const toml::node& n) { s.data.tokenizer = asString(n); }},
   };
   return keys;

@@ -29,7 +29,9 @@ struct DataConfig {
   std::vector<std::string> exclude;  // globs over file names to leave out
   std::string separator = "%";     // a line holding only this separates documents
   double valFraction = 0.1;
-  std::string tokenizer = "train";  // "train" (byte-level BPE on the corpus) or "byte"
+  // "train" (byte-level BPE on the corpus), "byte", or a folder holding GPT-2-style vocab.json
+  // and merges.txt (GPT-2's own, say), relative to the spec's folder.
+  std::string tokenizer = "train";
 };
 
 struct Spec {

@@ -129,6 +129,7 @@ class Trainer {
   }
 
   // ---- state and checkpoints ----
+  std::string checkpointPath(const Options& o) const { return o.get("checkpoint", cfg("train.checkpoint")); }
   void setDevice(std::string d) { device_ = std::move(d); }
   Expected<std::unique_ptr<Engine>> freshEngine() const { return makeEngine(device_, m_); }
 
@@ -237,7 +238,7 @@ class Trainer {
     if (!ckptEvery) return fail(ckptEvery.error());
     auto logEvery = numberOption(o, "log-every", double(cfgInt("train.log_every")), 1, 1e9);
     if (!logEvery) return fail(logEvery.error());
-    std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
+    std::string ckpt = checkpointPath(o);
     std::string metricsPath = o.get("metrics", cfg("train.metrics"));
     const int64_t totalSteps = int64_t(*steps), B = cfgInt("model.batch"), T = cfgInt("model.context");
     const uint64_t seed = uint64_t(cfgInt("train.seed"));
@@ -360,7 +361,7 @@ class Trainer {
   int init(const Options& o) {
     auto engine = freshEngine();
     if (!engine) return fail(engine.error());
-    std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
+    std::string ckpt = checkpointPath(o);
     if (auto s = saveCheckpoint(**engine, 0, ckpt); !s) return fail(s.error());
     std::cout << "wrote the initial state to " << ckpt << "\n";
     return 0;
@@ -371,8 +372,7 @@ class Trainer {
   int score(const Options& o) {
     auto engine = freshEngine();
     if (!engine) return fail(engine.error());
-    std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
-    auto loaded = loadCheckpoint(**engine, ckpt, false);
+    auto loaded = loadCheckpoint(**engine, checkpointPath(o), false);
     if (!loaded) return fail(loaded.error());
     std::string path = o.get("tokens", "");
     auto text = readFile(path);
@@ -398,8 +398,7 @@ class Trainer {
   int eval(const Options& o) {
     auto engine = freshEngine();
     if (!engine) return fail(engine.error());
-    std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
-    auto loaded = loadCheckpoint(**engine, ckpt, false);
+    auto loaded = loadCheckpoint(**engine, checkpointPath(o), false);
     if (!loaded) return fail(loaded.error());
     auto batches = numberOption(o, "batches", double(cfgInt("train.eval_batches")), 1, 1e6);
     if (!batches) return fail(batches.error());
@@ -414,8 +413,7 @@ class Trainer {
   int sample(const Options& o) {
     auto engine = freshEngine();
     if (!engine) return fail(engine.error());
-    std::string ckpt = o.get("checkpoint", cfg("train.checkpoint"));
-    auto loaded = loadCheckpoint(**engine, ckpt, false);
+    auto loaded = loadCheckpoint(**engine, checkpointPath(o), false);
     if (!loaded) return fail(loaded.error());
     auto maxTokens = numberOption(o, "max-tokens", 100, 1, 1e6);
     auto temperature = numberOption(o, "temperature", 0.8, 0, 100);

@@ -40,5 +40,6 @@ std::unique_ptr<Pass> createCanonicalize();
 std::unique_ptr<Pass> createSchedule();
 Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);
+Expected<std::unique_ptr<Pass>> createFuseElementwisePass(const PassOptions& options);
 
 }  // namespace kiln

@@ -26,6 +26,7 @@ const std::map<std::string, Factory>& registry() {
       {"canonicalize", withoutOptions<createCanonicalize>},
       {"cse", withoutOptions<createCommonSubexpressionElimination>},
       {"dce", withoutOptions<createDeadCodeElimination>},
+      {"fuse-elementwise", createFuseElementwisePass},
       {"optimizer", createOptimizerPass},
       {"schedule", withoutOptions<createSchedule>},
   };

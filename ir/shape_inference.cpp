@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "ir/fused_expr.h"
+
 namespace kiln {
 
 std::optional<Shape> broadcastShapes(const Shape& a, const Shape& b) {
@@ -380,6 +382,18 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       TensorType out = attentionType(in[0], in[1], in[2], mask, attrs);
       requireSame(out, in[3], "attention_grad's incoming gradient");
       return {in[0], in[1], in[2]};
+    }
+    case OpKind::Fused: {
+      auto e = FusedExpr::parse(attrs.getStr("expr"), int(in.size()));
+      require(e.ok(), e.ok() ? "" : e.error().message);
+      Shape s = in[0].shape;
+      for (const auto& t : in) {
+        require(t.dtype == in[0].dtype, "fused operands must share one dtype, got " + typesStr(in));
+        auto b = broadcastShapes(s, t.shape);
+        require(b.has_value(), "fused operands do not broadcast together: " + typesStr(in));
+        s = *b;
+      }
+      return {TensorType{in[0].dtype, s}};
     }
     case OpKind::AdamWUpdate: {
       for (size_t i = 1; i < 4; ++i) requireSame(in[0], in[i], "adamw_update operand " + std::to_string(i));

@@ -235,6 +235,8 @@ Status emitVjp(GradientBuilder& gb, const Op& op) {
       return fail("second-order gradients are not supported");
     case OpKind::AdamWUpdate:
       return fail("an optimizer update is not differentiable");
+    case OpKind::Fused:
+      return fail("fused ops are made after autodiff and are not differentiable");
     // No results: nothing can flow back through a state assignment.
     case OpKind::StateAssign:
       return okStatus();

@@ -187,6 +187,7 @@ class Canonicalize : public Pass {
       case OpKind::CrossEntropyGrad:
       case OpKind::AttentionGrad:
       case OpKind::AdamWUpdate:
+      case OpKind::Fused:
       case OpKind::StateRead:
       case OpKind::StateAssign: return nullptr;
     }

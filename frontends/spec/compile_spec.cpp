@@ -13,15 +13,20 @@
 
 namespace kiln {
 
-std::vector<std::string> standardPipeline() {
-  return {
+std::vector<std::string> standardPipeline(const std::string& target) {
+  std::vector<std::string> p = {
       "autodiff",      // append d loss / d parameters to the loss function
       "optimizer",     // fold the update into it: train_step
       "canonicalize",  // fold constants (schedule scalars), drop identities
       "cse",           // merge repeated state reads and index math
       "dce",           // drop what reaches no output or state
-      "schedule",      // order ops for low peak memory (the memory plan follows this order)
   };
+  if (target == "cpu") {
+    p.push_back("fuse-elementwise");  // elementwise chains -> one generated kernel each
+    p.push_back("dce");               // the constants fusion inlined
+  }
+  p.push_back("schedule");  // order ops for low peak memory (the memory plan follows this order)
+  return p;
 }
 
 namespace {
@@ -51,7 +56,7 @@ void buildEvalStep(Module& m, const GptConfig& c, Location where) {
 }  // namespace
 
 Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& passOptions, std::ostream& irOut,
-                                   std::ostream& timingOut) {
+                                   std::ostream& timingOut, const std::string& target) {
   auto t0 = std::chrono::steady_clock::now();
   std::string base = std::filesystem::path(spec.path).parent_path().string();
   if (base.empty()) base = ".";
@@ -102,7 +107,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   OptimizerConfig opt = spec.optimizer;
   opt.source = spec.locationOf("optimizer.kind");
   PassManager pm(passOptions);
-  for (const auto& name : standardPipeline()) {
+  for (const auto& name : standardPipeline(target)) {
     if (name == "optimizer") {
       pm.add(createOptimizerPass(opt));
       continue;
@@ -154,6 +159,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   out.exe.sections["plan"] = out.plan.summary();
   if (auto text = readFile(spec.path)) out.exe.sections["spec"] = *text;
   out.compileSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.module = std::move(m);
   return out;
 }
 

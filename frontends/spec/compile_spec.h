@@ -18,12 +18,14 @@ struct CompiledSpec {
   MemoryPlan plan;
   double compileSeconds = 0;
   double tokenizerSeconds = 0;
+  Module module;  // after every pass (also serialized in exe)
 };
 
 // The pipeline `kiln compile` runs, with a one-line reason per entry (see compile_spec.cpp).
-std::vector<std::string> standardPipeline();
+// `target` is the device the trainer runs on: cpu fuses elementwise chains for generated kernels.
+std::vector<std::string> standardPipeline(const std::string& target = "cpu");
 
 Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& passOptions, std::ostream& irOut,
-                                   std::ostream& timingOut);
+                                   std::ostream& timingOut, const std::string& target = "cpu");
 
 }  // namespace kiln

@@ -10,6 +10,7 @@
 
 #include "compiler/memory_plan.h"
 #include "runtime/cpu/attention_lowering.h"
+#include "runtime/cpu/fused_kernel_plan.h"
 #include "runtime/engine/engine.h"
 #include "runtime/kernels/dispatch.h"
 
@@ -46,11 +47,26 @@ dnnl::memory::dims logicalDims(const Shape& stored, int rank, bool transposed) {
   return d;
 }
 
+// "fused(add+gelu_tanh)" for fused ops, so the profile says what they compute.
+std::string kindKey(const Op& op) {
+  if (op.kind != OpKind::Fused) return std::string(mnemonic(op.kind));
+  const std::string& e = op.attrs.getStr("expr");
+  std::string key = "fused(";
+  for (size_t start = 0, open; (open = e.find('(', start)) != std::string::npos;) {
+    size_t from = e.find_first_not_of("; ", start);
+    if (key.back() != '(') key += '+';
+    key += e.substr(from, open - from);
+    start = e.find(';', open);
+    if (start == std::string::npos) break;
+  }
+  return key + ")";
+}
+
 // Seconds and calls per key (op kind, or component: the op name up to its layer, h.N.attn...).
 struct Profile {
   std::map<std::string, std::pair<double, int64_t>> byKind, byComponent;
   void add(const Op& op, double secs) {
-    auto& k = byKind[std::string(mnemonic(op.kind))];
+    auto& k = byKind[kindKey(op)];
     k.first += secs;
     ++k.second;
     std::string comp = op.name.empty() ? "(unnamed)" : op.name;
@@ -66,10 +82,25 @@ struct Profile {
   }
 };
 
+// A fused op bound to its generated kernels.
+struct FusedCall {
+  FusedKernelPlan plan;
+  void* block = nullptr;
+  void* tail = nullptr;
+};
+
 class CpuFunction {
  public:
-  CpuFunction(const Module& m, const Function& f, const dnnl::engine& eng) : f_(f) {
+  CpuFunction(const Module& m, const Function& f, const dnnl::engine& eng, const KernelLibrary* kernels) : f_(f) {
     plan_ = planMemory(m, f, 4);
+    for (const auto& op : f.ops) {
+      if (!kernels || op->kind != OpKind::Fused || op->operands.size() > 8 || op->result()->type.numElements() == 0)
+        continue;
+      FusedCall c{planFusedKernel(*op)};
+      c.block = kernels->lookup(c.plan.symbol);
+      c.tail = c.plan.tailRows ? kernels->lookup(c.plan.tailSymbol()) : nullptr;
+      if (c.block && (c.tail || !c.plan.tailRows)) fused_.emplace(op.get(), std::move(c));
+    }
     for (const auto& op : f.ops)
       if ((op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) && op->result()->type.numElements() > 0)
         attentionScratch_ = std::max(
@@ -146,6 +177,11 @@ class CpuFunction {
         strm.wait();
         return okStatus();
       }
+      auto fc = fused_.find(&op);
+      if (fc != fused_.end()) {
+        runFused(op, fc->second);
+        return okStatus();
+      }
       auto att = attention_.find(&op);
       if (att != attention_.end()) {
         std::vector<const float*> in;
@@ -164,6 +200,27 @@ class CpuFunction {
       if (!err.empty()) return makeError(op.textLoc.known() ? op.textLoc : op.loc, std::string(mnemonic(op.kind)) + ": " + err);
     }
     return okStatus();
+  }
+
+  // Blocks of rows in parallel; each call gets pointers to its rows of the spanning operands.
+  void runFused(const Op& op, const FusedCall& c) {
+    const FusedKernelPlan& p = c.plan;
+    const int n = int(op.operands.size());
+    std::vector<float*> base(size_t(n) + 1);
+    for (int i = 0; i < n; ++i) base[size_t(i)] = where_.at(op.operands[size_t(i)]);
+    base[size_t(n)] = where_.at(op.result());
+    const int64_t blocks = p.numBlocks() + (p.tailRows ? 1 : 0);
+#pragma omp parallel for if (blocks > 1)
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      float* args[9];
+      const int64_t row = blk * p.blockRows;
+      for (int i = 0; i < n; ++i) {
+        const auto& o = p.operands[size_t(i)];
+        args[i] = base[size_t(i)] + (o.spansRows ? row * o.rowElems : 0);
+      }
+      args[n] = base[size_t(n)] + row * p.rowElems;
+      callFusedKernel(blk < p.numBlocks() ? c.block : c.tail, args, n + 1);
+    }
   }
 
   Status finish(std::map<std::string, std::vector<float>>& state, std::vector<ref::Tensor>& outputs,
@@ -191,6 +248,7 @@ class CpuFunction {
   float* boundArena_ = nullptr;
   std::unordered_map<const Value*, float*> where_;
   std::unordered_map<const Op*, MatmulPrimitive> matmuls_;
+  std::unordered_map<const Op*, FusedCall> fused_;
   std::unordered_map<const Op*, std::unique_ptr<AttentionLowering>> attention_;
   size_t attentionScratch_ = 0;
   std::vector<float> scratch_;  // shared by this function's attention ops, which run one at a time
@@ -198,8 +256,12 @@ class CpuFunction {
 
 class CpuEngine : public Engine {
  public:
-  explicit CpuEngine(const Module& m) : m_(m), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {}
-  std::string device() const override { return "cpu (f32, oneDNN matmuls, one planned arena per function)"; }
+  CpuEngine(const Module& m, std::shared_ptr<const KernelLibrary> kernels)
+      : m_(m), kernels_(std::move(kernels)), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {}
+  std::string device() const override {
+    return "cpu (f32, oneDNN matmuls, " + (kernels_ ? kernels_->describe() : std::string("portable fused kernels")) +
+           ", one planned arena)";
+  }
 
   Expected<std::vector<ref::Tensor>> call(const std::string& fn, const std::vector<ref::Tensor>& inputs) override {
     const Function* f = m_.findFunction(fn);
@@ -207,7 +269,7 @@ class CpuEngine : public Engine {
     // Prepared on first use: primitives and the arena of a function never called cost nothing.
     auto it = functions_.find(fn);
     if (it == functions_.end()) {
-      it = functions_.emplace(fn, std::make_unique<CpuFunction>(m_, *f, eng_)).first;
+      it = functions_.emplace(fn, std::make_unique<CpuFunction>(m_, *f, eng_, kernels_.get())).first;
       size_t need = size_t(it->second->plan().arenaBytes / 4 + 16);
       if (need > arena_.size()) arena_.assign(need, 0.0f);  // functions rebind to the new arena
     }
@@ -258,6 +320,7 @@ class CpuEngine : public Engine {
   }
 
   const Module& m_;
+  std::shared_ptr<const KernelLibrary> kernels_;
   bool profiling_ = false;
   Profile profile_;
   dnnl::engine eng_;
@@ -269,8 +332,8 @@ class CpuEngine : public Engine {
 
 }  // namespace
 
-Expected<std::unique_ptr<Engine>> makeCpuEngine(const Module& m) {
-  auto e = std::make_unique<CpuEngine>(m);
+Expected<std::unique_ptr<Engine>> makeCpuEngine(const Module& m, std::shared_ptr<const KernelLibrary> kernels) {
+  auto e = std::make_unique<CpuEngine>(m, std::move(kernels));
   // One variable at a time, so the f64 initial values never exist for the whole state at once.
   for (const StateVar& s : m.states) {
     if (s.type.numElements() > ref::kMaxReferenceElements)

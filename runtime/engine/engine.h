@@ -12,6 +12,8 @@
 
 namespace kiln {
 
+class KernelLibrary;
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -37,8 +39,10 @@ class Engine {
 
 // The reference device: the interpreter in f64.
 Expected<std::unique_ptr<Engine>> makeReferenceEngine(const Module& m);
-// The cpu device: f32, oneDNN matmuls, every value in one planned arena.
-Expected<std::unique_ptr<Engine>> makeCpuEngine(const Module& m);
-Expected<std::unique_ptr<Engine>> makeEngine(const std::string& device, const Module& m);
+// The cpu device: f32, oneDNN matmuls, every value in one planned arena; fused ops run the
+// generated kernels of `kernels` (or the portable kernel when it is null or lacks one).
+Expected<std::unique_ptr<Engine>> makeCpuEngine(const Module& m, std::shared_ptr<const KernelLibrary> kernels = nullptr);
+Expected<std::unique_ptr<Engine>> makeEngine(const std::string& device, const Module& m,
+                                             std::shared_ptr<const KernelLibrary> kernels = nullptr);
 
 }  // namespace kiln

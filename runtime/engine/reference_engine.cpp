@@ -35,9 +35,10 @@ Expected<std::unique_ptr<Engine>> makeReferenceEngine(const Module& m) {
   return std::unique_ptr<Engine>(std::make_unique<ReferenceEngine>(m, st.take()));
 }
 
-Expected<std::unique_ptr<Engine>> makeEngine(const std::string& device, const Module& m) {
+Expected<std::unique_ptr<Engine>> makeEngine(const std::string& device, const Module& m,
+                                             std::shared_ptr<const KernelLibrary> kernels) {
   if (device == "reference") return makeReferenceEngine(m);
-  if (device == "cpu") return makeCpuEngine(m);
+  if (device == "cpu") return makeCpuEngine(m, std::move(kernels));
   return makeError({}, "unknown device '" + device + "' (reference, cpu)");
 }
 

@@ -6,6 +6,7 @@
 
 #include "runtime/kernels/backward.h"
 #include "runtime/kernels/elementwise.h"
+#include "runtime/kernels/fused.h"
 #include "runtime/kernels/nn.h"
 #include "runtime/kernels/shape.h"
 #include "runtime/reference/random.h"
@@ -144,6 +145,12 @@ std::string runKernel(const Op& op, const std::vector<View<const T>>& in, std::v
       adamwUpdate(x(0), x(1), x(2), x(3), double(x(4)[0]), double(x(5)[0]), double(x(6)[0]), a.getFloat("beta1"),
                   a.getFloat("beta2"), a.getFloat("eps"), outs[0], outs[1], outs[2]);
       return {};
+    case OpKind::Fused: {
+      auto e = FusedExpr::parse(a.getStr("expr"), int(in.size()));
+      if (!e) return e.error().message;
+      fusedMap(*e, in, *out);
+      return {};
+    }
     case OpKind::StateRead:  // the device passes the state's current value as in[0]
       if (in.size() != 1 || in[0].type != out->type) return "state @" + op.stateRef + " has no value of type " + out->type.str();
       std::copy(in[0].data, in[0].data + in[0].size(), out->data);

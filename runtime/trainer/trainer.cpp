@@ -18,6 +18,7 @@
 #include "runtime/checkpoint/safetensors.h"
 #include "runtime/data/corpus.h"
 #include "runtime/engine/engine.h"
+#include "runtime/cpu/fused_kernel_plan.h"
 #include "runtime/reference/interpreter.h"
 #include "runtime/reference/random.h"
 
@@ -130,8 +131,11 @@ class Trainer {
 
   // ---- state and checkpoints ----
   std::string checkpointPath(const Options& o) const { return o.get("checkpoint", cfg("train.checkpoint")); }
-  void setDevice(std::string d) { device_ = std::move(d); }
-  Expected<std::unique_ptr<Engine>> freshEngine() const { return makeEngine(device_, m_); }
+  void setDevice(std::string d, std::shared_ptr<const KernelLibrary> kernels) {
+    device_ = std::move(d);
+    kernels_ = std::move(kernels);
+  }
+  Expected<std::unique_ptr<Engine>> freshEngine() const { return makeEngine(device_, m_, kernels_); }
 
   Status saveCheckpoint(const Engine& engine, int64_t step, const std::string& path) const {
     std::vector<std::pair<std::string, TensorType>> entries;
@@ -465,6 +469,7 @@ class Trainer {
   Module m_;
   BpeTokenizer tok_;
   std::string device_ = "cpu";
+  std::shared_ptr<const KernelLibrary> kernels_;
 };
 
 constexpr const char* kUsage =
@@ -482,7 +487,8 @@ constexpr const char* kUsage =
 
 }  // namespace
 
-int runTrainer(const Executable& exe, const std::vector<std::string>& args, const std::string& programName) {
+int runTrainer(const Executable& exe, const std::vector<std::string>& args, const std::string& programName,
+               std::shared_ptr<const KernelLibrary> kernels) {
   if (args.empty() || args[0] == "help" || args[0] == "--help") {
     std::fprintf(args.empty() ? stderr : stdout, kUsage, programName.c_str());
     return args.empty() ? 1 : 0;
@@ -518,7 +524,12 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   if (!opts) return fail(opts.error());
   std::string device = opts->get("device", exe.config("device", "cpu"));
   if (device != "cpu" && device != "reference") return fail(makeError({}, "--device must be cpu or reference, got '" + device + "'"));
-  trainer.setDevice(device);
+  if (device == "cpu" && !kernels && exe.sections.count("kernels.so")) {
+    auto lib = loadKernelLibrary(exe.sections.at("kernels.so"), programName);
+    if (!lib) return fail(lib.error());
+    kernels = *lib;
+  }
+  trainer.setDevice(device, std::move(kernels));
   if (cmd == "train") return trainer.train(*opts);
   if (cmd == "eval") return trainer.eval(*opts);
   if (cmd == "init") return trainer.init(*opts);

@@ -5,6 +5,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include <chrono>
+#include <fstream>
+
+#include "compiler/codegen/cpu/mlir_codegen.h"
 #include "frontends/spec/compile_spec.h"
 #include "runtime/trainer/trainer.h"
 #include "tools/kiln/cli_args.h"
@@ -22,6 +26,7 @@ const std::vector<cli::OptionSpec> kCompileOptions = {
     {"dump-dir", true, "write the IR after each pass to DIR/NN-pass.kir"},
     {"time-passes", false, "report the time each pass took"},
     {"batch", true, "override the spec's train.batch (the batch is compiled into the shapes)"},
+    {"emit-kernels", true, "write the generated fused kernels (MLIR linalg, before lowering) to FILE"},
     {"help", false, "show this help"},
 };
 
@@ -63,7 +68,7 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
   opts.stopAfter = args.get("stop-after");
   opts.dumpDir = args.get("dump-dir");
   opts.timePasses = args.has("time-passes");
-  auto compiled = compileSpec(*spec, opts, std::cout, std::cerr);
+  auto compiled = compileSpec(*spec, opts, std::cout, std::cerr, target);
   if (!compiled) return compiled.error();
   auto cfg = compiled->exe.configMap();
   cfg["device"] = target;
@@ -75,7 +80,30 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
               << compiled->plan.summary() << "compile time " << compiled->compileSeconds << " s (tokenizer "
               << compiled->tokenizerSeconds << " s)\n";
   }
+  if (args.has("emit-kernels")) {
+    auto text = fusedKernelsMlir(planFusedKernels(compiled->module));
+    if (!text) return text.error();
+    std::ofstream o(args.get("emit-kernels"));
+    o << *text;
+    if (!o) return makeError({}, "cannot write " + args.get("emit-kernels"));
+  }
   return compiled;
+}
+
+// Ahead of time: the fused kernels as a shared object inside the trainer.
+Status addGeneratedKernels(CompiledSpec& compiled, bool quiet) {
+  auto plans = planFusedKernels(compiled.module);
+  if (plans.empty()) return okStatus();
+  auto t0 = std::chrono::steady_clock::now();
+  auto object = emitFusedKernelObject(plans);
+  if (!object) return object.error();
+  auto so = linkSharedObject(*object);
+  if (!so) return so.error();
+  compiled.exe.sections["kernels.so"] = *so;
+  if (!quiet)
+    std::cerr << "generated " << plans.size() << " fused kernels (" << so->size() / 1024 << " KiB) in "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
+  return okStatus();
 }
 
 }  // namespace
@@ -91,6 +119,8 @@ int compileCommand(const std::vector<std::string>& argv) {
   auto compiled = compileFromArgs(*args, false);
   if (!compiled) return fail(compiled.error());
   if (args->has("stop-after")) return 0;
+  if (args->get("target", "cpu") == "cpu")
+    if (auto s = addGeneratedKernels(*compiled, false); !s) return fail(s.error());
   std::string out = args->get("o");
   if (auto s = writeTrainerBinary(trainerRuntime(), compiled->exe, out); !s) return fail(s.error());
   std::cerr << "wrote " << out << " (standalone; links dynamically against oneDNN, OpenMP and the C/C++ runtime)\n";
@@ -109,7 +139,13 @@ int runCommand(const std::vector<std::string>& argv) {
   }
   auto compiled = compileFromArgs(*args, true);
   if (!compiled) return fail(compiled.error());
-  return runTrainer(compiled->exe, trainerArgs, "kiln run " + args->positional[0] + " --");
+  std::shared_ptr<const KernelLibrary> kernels;
+  if (auto plans = planFusedKernels(compiled->module); !plans.empty() && args->get("target", "cpu") == "cpu") {
+    auto jit = jitFusedKernels(plans);  // just in time: nothing written to disk
+    if (!jit) return fail(jit.error());
+    kernels = *jit;
+  }
+  return runTrainer(compiled->exe, trainerArgs, "kiln run " + args->positional[0] + " --", kernels);
 }
 
 int infoCommand(const std::vector<std::string>& argv) {

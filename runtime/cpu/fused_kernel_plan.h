@@ -1,0 +1,58 @@
+// How a `fused` op runs as generated code, shared by codegen (which emits the kernels) and the
+// cpu device (which calls them), so both agree on symbols and shapes without talking.
+//
+// The result shape is coalesced (size-1 dims dropped, neighbours merged when every operand is
+// broadcast along both or neither) and split into blocks of rows along its first dim. A kernel
+// takes bare f32 pointers (operands, then the result) to one block, with every shape static;
+// operands broadcast along dim 0 are passed whole. `symbol` computes `blockRows` rows,
+// `symbol_tail` the last `tailRows` (when rows is not a multiple). Blocks run in parallel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/module.h"
+
+namespace kiln {
+
+struct FusedKernelPlan {
+  struct Operand {
+    Shape shape;          // coalesced: the result's dims, 1 where broadcast
+    bool spansRows;       // not broadcast along dim 0: advance by rowElems per row
+    int64_t rowElems;     // elements per row (product of shape[1:])
+  };
+  std::string symbol;
+  std::string expr;
+  Shape shape;            // coalesced result shape, rank >= 1
+  std::vector<Operand> operands;
+  int64_t rows = 0;       // shape[0]
+  int64_t rowElems = 0;   // result elements per row
+  int64_t blockRows = 0;
+  int64_t tailRows = 0;
+  int64_t numBlocks() const { return rows / blockRows; }
+  std::string tailSymbol() const { return symbol + "_tail"; }
+};
+
+// For an op of kind Fused with f32 operands and a non-empty result.
+FusedKernelPlan planFusedKernel(const Op& op);
+
+// The distinct plans of every fused op in the module (one kernel serves equal plans).
+std::vector<FusedKernelPlan> planFusedKernels(const Module& m);
+
+// Generated kernels by symbol. The cpu device falls back to the portable kernel for an op whose
+// symbol a library lacks.
+class KernelLibrary {
+ public:
+  virtual ~KernelLibrary() = default;
+  virtual void* lookup(const std::string& symbol) const = 0;
+  virtual std::string describe() const = 0;
+};
+
+// Loads a shared object held in memory (a trainer's "kernels.so" section) without a file on disk.
+Expected<std::shared_ptr<KernelLibrary>> loadKernelLibrary(const std::string& sharedObject, const std::string& origin);
+
+// Calls a kernel with `n` pointers (operands, then the result); n <= 9.
+void callFusedKernel(void* fn, float* const* args, int n);
+
+}  // namespace kiln

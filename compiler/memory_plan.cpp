@@ -6,6 +6,8 @@
 // live blocks), else the end of the arena. Offsets are 64-byte aligned. The arena size is the
 // highest end any block reached; per category, the same walk measures the peak bytes of values
 // that are gradients (made by autodiff: names ending ".grad") versus other activations.
+// A reshape is a view: its result shares its operand's block (see aliasOf), whose interval
+// is extended to the last use of every view of it.
 #include "compiler/memory_plan.h"
 
 #include <algorithm>
@@ -39,6 +41,11 @@ std::string MemoryPlan::summary() const {
   return out;
 }
 
+const Value* aliasOf(const Value* v) {
+  while (v->def && v->def->kind == OpKind::Reshape) v = v->def->operands[0];
+  return v;
+}
+
 MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
   auto bytesOf = [&](const TensorType& t) { return elementBytes > 0 ? t.numElements() * elementBytes : typeBytes(t); };
   MemoryPlan plan;
@@ -54,6 +61,12 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
   for (const Value* v : f.outputs) lastUse[v] = f.ops.size();
   for (const auto& op : f.ops)
     if (op->kind == OpKind::StateAssign) lastUse[op->operands[0]] = f.ops.size();
+  for (const auto& op : f.ops)
+    if (op->kind == OpKind::Reshape)
+      if (auto it = lastUse.find(op->result()); it != lastUse.end()) {
+        size_t& root = lastUse[aliasOf(op->result())];
+        root = std::max(root, it->second);
+      }
   struct Block {
     int64_t offset, size;
     const Value* value;
@@ -64,6 +77,10 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = *f.ops[i];
     bool gradient = op.name.size() >= 5 && op.name.compare(op.name.size() - 5, 5, ".grad") == 0;
+    if (op.kind == OpKind::Reshape) {
+      if (auto at = plan.offsets.find(aliasOf(op.result())); at != plan.offsets.end()) plan.offsets[op.result()] = at->second;
+      continue;
+    }
     for (const auto& r : op.results) {
       int64_t size = (bytesOf(r->type) + 63) / 64 * 64;
       int64_t at = 0;

@@ -23,6 +23,8 @@ struct MemoryPlan {
 
 // `elementBytes` > 0 sizes every element that wide (a device storing all values as f32 uses 4).
 MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes = 0);
+// The value whose storage `v` views: through reshapes (which never copy), else v itself.
+const Value* aliasOf(const Value* v);
 int64_t typeBytes(const TensorType& t);
 
 }  // namespace kiln

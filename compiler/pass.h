@@ -38,6 +38,7 @@ std::unique_ptr<Pass> createDeadCodeElimination();
 std::unique_ptr<Pass> createCommonSubexpressionElimination();
 std::unique_ptr<Pass> createCanonicalize();
 std::unique_ptr<Pass> createSchedule();
+std::unique_ptr<Pass> createPadsToConcat();
 Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createFuseElementwisePass(const PassOptions& options);

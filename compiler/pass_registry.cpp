@@ -28,6 +28,7 @@ const std::map<std::string, Factory>& registry() {
       {"dce", withoutOptions<createDeadCodeElimination>},
       {"fuse-elementwise", createFuseElementwisePass},
       {"optimizer", createOptimizerPass},
+      {"pads-to-concat", withoutOptions<createPadsToConcat>},
       {"schedule", withoutOptions<createSchedule>},
   };
   return r;

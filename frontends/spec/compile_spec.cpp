@@ -19,6 +19,7 @@ std::vector<std::string> standardPipeline(const std::string& target) {
       "optimizer",     // fold the update into it: train_step
       "canonicalize",  // fold constants (schedule scalars), drop identities
       "cse",           // merge repeated state reads and index math
+      "pads-to-concat",  // the gradient of q/k/v slicing: one concat, not pads + adds
       "dce",           // drop what reaches no output or state
   };
   if (target == "cpu") {

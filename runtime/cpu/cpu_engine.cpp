@@ -164,6 +164,10 @@ class CpuFunction {
         assigns.emplace_back(op.stateRef, op.operands[0]);
         return okStatus();
       }
+      if (op.kind == OpKind::Reshape) {  // a view (the memory plan keeps its operand alive)
+        where_[op.result()] = where_.at(op.operands[0]);
+        return okStatus();
+      }
       if (op.kind == OpKind::StateRead) {
         where_[op.result()] = state.at(op.stateRef).data();  // alias: assignments commit at the end
         return okStatus();

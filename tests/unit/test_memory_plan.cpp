@@ -19,16 +19,22 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
   REQUIRE(differentiate(m, f).ok());
   REQUIRE(lowerOptimizer(m, f, {}).ok());
   MemoryPlan plan = planMemory(m, f);
-  // Live interval of each value: [defining op, last use] (outputs to the end).
+  // Live interval of each block of storage: [defining op, last use of it or any reshape view of
+  // it] (outputs to the end). Views share their root's offset and are not blocks themselves.
   std::unordered_map<const Value*, std::pair<size_t, size_t>> life;
+  int views = 0;
   for (size_t i = 0; i < f.ops.size(); ++i) {
-    for (const auto& r : f.ops[i]->results) life[r.get()] = {i, i};
+    for (const auto& r : f.ops[i]->results)
+      if (aliasOf(r.get()) == r.get()) life[r.get()] = {i, i};
+      else if (plan.offsets.count(aliasOf(r.get())) && ++views)
+        CHECK(plan.offsets.at(r.get()) == plan.offsets.at(aliasOf(r.get())));
     for (const Value* v : f.ops[i]->operands)
-      if (life.count(v)) life[v].second = i;
+      if (life.count(aliasOf(v))) life[aliasOf(v)].second = i;
   }
-  for (const Value* v : f.outputs) life[v].second = f.ops.size();
+  for (const Value* v : f.outputs) life[aliasOf(v)].second = f.ops.size();
   for (const auto& op : f.ops)
-    if (op->kind == OpKind::StateAssign) life[op->operands[0]].second = f.ops.size();
+    if (op->kind == OpKind::StateAssign) life[aliasOf(op->operands[0])].second = f.ops.size();
+  CHECK(views > 0);
   std::vector<const Value*> values;
   int64_t sum = 0;
   for (const auto& [v, l] : life) {

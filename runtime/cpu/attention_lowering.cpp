@@ -1,5 +1,7 @@
 #include "runtime/cpu/attention_lowering.h"
 
+#include "runtime/kernels/fast_math.h"
+
 #include <cmath>
 #include <limits>
 
@@ -77,19 +79,23 @@ void AttentionLowering::probabilities(const float* q, const float* k, const floa
     float* row = scores_ + r * S_;
     const int64_t end = causal_ ? std::min(S_, t + (S_ - T_) + 1) : S_;
     float mx = -std::numeric_limits<float>::infinity();
-    for (int64_t s = 0; s < end; ++s) {
-      float x = row[s] * scale;
-      if (mask) x += mask[b * maskStrides_[0] + h * maskStrides_[1] + t * maskStrides_[2] + s * maskStrides_[3]];
-      row[s] = x;
-      mx = std::max(mx, x);
+    if (mask) {
+      const float* m = mask + b * maskStrides_[0] + h * maskStrides_[1] + t * maskStrides_[2];
+      for (int64_t s = 0; s < end; ++s) row[s] = row[s] * scale + m[s * maskStrides_[3]];
+    } else {
+#pragma omp simd
+      for (int64_t s = 0; s < end; ++s) row[s] *= scale;
     }
+    for (int64_t s = 0; s < end; ++s) mx = std::max(mx, row[s]);
     if (std::isinf(mx) && mx < 0) {  // no visible key: a zero row
       std::fill(row, row + S_, 0.0f);
       continue;
     }
     float sum = 0;
-    for (int64_t s = 0; s < end; ++s) sum += (row[s] = std::exp(row[s] - mx));
+#pragma omp simd reduction(+ : sum)
+    for (int64_t s = 0; s < end; ++s) sum += (row[s] = kernels::fastExp(row[s] - mx));
     const float inv = 1.0f / sum;
+#pragma omp simd
     for (int64_t s = 0; s < end; ++s) row[s] *= inv;
     std::fill(row + end, row + S_, 0.0f);
   }
@@ -119,7 +125,9 @@ void AttentionLowering::run(const std::vector<const float*>& in, const std::vect
     const float* p = scores_ + r * S_;
     float* d = dscores_ + r * S_;
     float dot = 0;
+#pragma omp simd reduction(+ : dot)
     for (int64_t s = 0; s < S_; ++s) dot += d[s] * p[s];
+#pragma omp simd
     for (int64_t s = 0; s < S_; ++s) d[s] = p[s] * (d[s] - dot) * scale;
   }
   matmul(dq_, scoresMd_, kMd_, dqMd_, dscores_, k, out[0], eng, strm);

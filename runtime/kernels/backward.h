@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "runtime/kernels/fast_math.h"
 #include "runtime/kernels/kernels.h"
 
 namespace kiln::kernels {
@@ -22,7 +23,7 @@ void geluGrad(View<const T> x, View<const T> g, bool tanhApprox, View<T> dx) {
     T v = x[i], d;
     if (tanhApprox) {
       T u = c * (v + k * v * v * v), t;
-      if constexpr (std::is_same_v<T, float>) t = T(1) - T(2) / (T(1) + std::exp(T(2) * u));  // vectorizes
+      if constexpr (std::is_same_v<T, float>) t = T(1) - T(2) / (T(1) + fastExp(T(2) * u));  // vectorizes
       else t = std::tanh(u);
       d = T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * c * (T(1) + T(3) * k * v * v);
     } else {
@@ -105,12 +106,16 @@ void crossEntropyGrad(View<const T> logits, View<const T> labels, View<const T> 
     if (label == ignoreIndex || label < 0 || label >= c) continue;
     double scale = reduction == "none" ? g[r] : reduction == "sum" ? g[0] : g[0] / double(counted);
     const T* row = logits.data + r * c;
-    double mx = -std::numeric_limits<double>::infinity();
-    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, double(row[j]));
-    double sum = 0;
-    for (int64_t j = 0; j < c; ++j) sum += std::exp(row[j] - mx);
-    for (int64_t j = 0; j < c; ++j)
-      dlogits[r * c + j] = scale * (std::exp(row[j] - mx) / sum - (j == label ? 1.0 : 0.0));
+    T* d = dlogits.data + r * c;
+    T mx = -std::numeric_limits<T>::infinity();
+    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
+    Acc<T> sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < c; ++j) sum += (d[j] = expOf<T>(row[j] - mx));
+    const T k = T(scale / double(sum));
+#pragma omp simd
+    for (int64_t j = 0; j < c; ++j) d[j] *= k;
+    d[label] -= T(scale);
   }
 }
 

@@ -53,7 +53,23 @@ void reduce(View<const T> x, const std::vector<int64_t>& axes, ReduceKind kind, 
   while (lastKept >= 0 && reduced[size_t(lastKept)]) --lastKept;
   bool contiguousKept = true;
   for (int d = firstKept; d <= lastKept; ++d) contiguousKept = contiguousKept && !reduced[size_t(d)];
-  if (contiguousKept && x.size() > 0 && (firstKept == 0 || lastKept == r - 1)) {
+  if (firstKept == r && kind != ReduceKind::Max && x.size() > 0) {
+    // Everything summed (squared norms for gradient clipping): fixed chunks summed in parallel,
+    // then added in order, so the result does not depend on the thread count.
+    const int64_t n = x.size(), chunk = kParallelGrain, chunks = (n + chunk - 1) / chunk;
+    std::vector<double> partial(static_cast<size_t>(chunks));
+#pragma omp parallel for if (chunks > 1)
+    for (int64_t ci = 0; ci < chunks; ++ci) {
+      Acc<T> acc = 0;
+      const int64_t end = std::min(n, (ci + 1) * chunk);
+#pragma omp simd reduction(+ : acc)
+      for (int64_t i = ci * chunk; i < end; ++i) acc += x[i];
+      partial[size_t(ci)] = double(acc);
+    }
+    double total = 0;
+    for (double p : partial) total += p;
+    out[0] = T(total);
+  } else if (contiguousKept && x.size() > 0 && (firstKept == 0 || lastKept == r - 1)) {
     int64_t inner = 1, outer = 1;
     for (int d = lastKept + 1; d < r; ++d) inner *= x.type.shape[size_t(d)];
     for (int d = 0; d < firstKept; ++d) outer *= x.type.shape[size_t(d)];
@@ -67,6 +83,19 @@ void reduce(View<const T> x, const std::vector<int64_t>& axes, ReduceKind kind, 
         double acc = init;
         for (int64_t j = 0; j < inner; ++j) acc = combine(acc, double(x[o * inner + j]));
         out[o] = T(acc);
+      }
+    } else if (kind != ReduceKind::Max) {  // leading axes summed (bias gradients): vector adds of rows
+      const int64_t chunk = 128, chunks = (kept + chunk - 1) / chunk;
+#pragma omp parallel for if (x.size() >= kParallelGrain)
+      for (int64_t ci = 0; ci < chunks; ++ci) {
+        const int64_t j0 = ci * chunk, n = std::min(kept, j0 + chunk) - j0;
+        Acc<T> acc[chunk] = {};
+        for (int64_t o = 0; o < outer; ++o) {
+          const T* row = x.data + o * kept + j0;
+#pragma omp simd
+          for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
+        }
+        for (int64_t j = 0; j < n; ++j) out[j0 + j] = T(acc[j]);
       }
     } else {  // leading axes reduced: add whole rows (contiguous), chunks of columns in parallel
       const int64_t chunk = 256, chunks = (kept + chunk - 1) / chunk;

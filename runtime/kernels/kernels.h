@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/kernels/fast_math.h"
 #include "runtime/kernels/view.h"
 
 namespace kiln::kernels {
@@ -163,7 +164,7 @@ T geluTanh(T x) {
   T u = c * (x + T(0.044715) * x * x * x);
   if constexpr (std::is_same_v<T, float>) {
     // tanh u = 1 - 2 / (1 + e^(2u)): exp vectorizes, tanh does not (saturates correctly at +-1).
-    return T(0.5) * x * (T(2) - T(2) / (T(1) + std::exp(T(2) * u)));
+    return T(0.5) * x * (T(2) - T(2) / (T(1) + fastExp(T(2) * u)));
   } else {
     return T(0.5) * x * (T(1) + std::tanh(u));
   }

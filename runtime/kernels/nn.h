@@ -56,13 +56,14 @@ void softmax(View<const T> x, int axis, bool logarithm, View<T> out) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t in = 0; in < inner; ++in) {
       int64_t base = o * len * inner + in;
-      double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < len; ++j) mx = std::max(mx, double(x[base + j * inner]));
-      double sum = 0;
-      for (int64_t j = 0; j < len; ++j) sum += std::exp(x[base + j * inner] - mx);
+      T mx = -std::numeric_limits<T>::infinity();
+      for (int64_t j = 0; j < len; ++j) mx = std::max(mx, x[base + j * inner]);
+      Acc<T> sum = 0;
+      for (int64_t j = 0; j < len; ++j) sum += expOf<T>(x[base + j * inner] - mx);
+      const T logSum = T(std::log(double(sum))), inv = T(1.0 / double(sum));
       for (int64_t j = 0; j < len; ++j) {
-        double z = x[base + j * inner] - mx;
-        out[base + j * inner] = logarithm ? z - std::log(sum) : std::exp(z) / sum;
+        T z = x[base + j * inner] - mx;
+        out[base + j * inner] = logarithm ? z - logSum : expOf<T>(z) * inv;
       }
     }
 }
@@ -103,11 +104,12 @@ std::string crossEntropy(View<const T> logits, View<const T> labels, int64_t ign
     int64_t label = int64_t(labels[r]);
     if (label == ignoreIndex) continue;
     const T* row = logits.data + r * c;
-    double mx = -std::numeric_limits<double>::infinity();
-    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, double(row[j]));
-    double sum = 0;
-    for (int64_t j = 0; j < c; ++j) sum += std::exp(double(row[j]) - mx);
-    losses[size_t(r)] = mx + std::log(sum) - double(row[label]);
+    T mx = -std::numeric_limits<T>::infinity();
+    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
+    Acc<T> sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < c; ++j) sum += expOf<T>(row[j] - mx);
+    losses[size_t(r)] = double(mx) + std::log(double(sum)) - double(row[label]);
   }
   double total = 0;
   int64_t counted = 0;

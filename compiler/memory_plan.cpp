@@ -21,7 +21,7 @@ int64_t typeBytes(const TensorType& t) { return t.numElements() * dtypeBytes(t.d
 int64_t MemoryPlan::totalBytes() const {
   int64_t total = arenaBytes;
   for (const auto& [k, v] : categories)
-    if (k == "parameters" || k == "optimizer state" || k == "other state") total += v;
+    if (k == "parameters" || k == "optimizer state" || k == "other state" || k == "workspace") total += v;
   return total;
 }
 
@@ -37,6 +37,7 @@ std::string MemoryPlan::summary() const {
   line("activation arena", arenaBytes);
   for (const char* k : {"activations (peak)", "gradients (peak)"})
     if (categories.count(k)) line(std::string("  of which ") + k, categories.at(k));
+  if (categories.count("workspace")) line("workspace", categories.at("workspace"));
   line("total planned", totalBytes());
   return out;
 }
@@ -104,6 +105,16 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
       return dead;
     });
   }
+  // Workspace outside the arena: the attention scores of the largest attention op (its
+  // gradient also holds their gradient), shared by every attention op in turn.
+  int64_t workspace = 0;
+  for (const auto& op : f.ops)
+    if (op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) {
+      const Shape& q = op->operands[0]->type.shape;
+      int64_t scores = q[0] * q[1] * q[2] * op->operands[1]->type.shape[2];
+      workspace = std::max(workspace, scores * (op->kind == OpKind::AttentionGrad ? 2 : 1) * (elementBytes > 0 ? elementBytes : 4));
+    }
+  if (workspace > 0) plan.categories["workspace"] = workspace;
   plan.categories["activations (peak)"] = peakAct;
   plan.categories["gradients (peak)"] = peakGrad;
   return plan;

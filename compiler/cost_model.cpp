@@ -5,7 +5,7 @@ namespace kiln {
 double countFlops(const Function& f) {
   double flops = 0;
   for (const auto& op : f.ops) {
-    if (op->kind == OpKind::Matmul) {
+    if (op->kind == OpKind::Matmul || op->kind == OpKind::MatmulBias) {
       const auto& a = op->operands[0]->type.shape;
       int64_t k = a[a.size() - (op->attrs.getBool("transpose_a") ? 2 : 1)];
       flops += 2.0 * double(op->result()->type.numElements()) * double(k);

@@ -308,6 +308,16 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       require(in[2] == want, "scatter_add updates must be " + want.str() + ", got " + in[2].str());
       return {table};
     }
+    case OpKind::MatmulBias: {
+      auto mm = inferResultTypes(OpKind::Matmul, {in[0], in[1]}, attrs, {});
+      require(mm.ok(), mm.error);
+      const TensorType& out = mm.types[0];
+      require(in[2].dtype == out.dtype && in[2].shape == Shape{out.shape.back()},
+              "matmul_bias bias must be " + TensorType{out.dtype, {out.shape.back()}}.str() + ", got " + in[2].str());
+      require(in.size() < 4 || in[3] == out, "matmul_bias residual must be " + out.str() + ", got " +
+                                                  (in.size() < 4 ? std::string() : in[3].str()));
+      return {out};
+    }
     case OpKind::Matmul: {
       const TensorType& a = in[0];
       const TensorType& b = in[1];

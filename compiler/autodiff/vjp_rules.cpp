@@ -246,6 +246,7 @@ Status emitVjp(GradientBuilder& gb, const Op& op) {
     case OpKind::AdamWUpdate:
       return fail("an optimizer update is not differentiable");
     case OpKind::Fused:
+    case OpKind::MatmulBias:
       return fail("fused ops are made after autodiff and are not differentiable");
     // No results: nothing can flow back through a state assignment.
     case OpKind::StateAssign:

@@ -174,6 +174,7 @@ class Canonicalize : public Pass {
       case OpKind::Gather:
       case OpKind::ScatterAdd:
       case OpKind::Matmul:
+      case OpKind::MatmulBias:
       case OpKind::Softmax:
       case OpKind::LogSoftmax:
       case OpKind::LayerNorm:

@@ -23,7 +23,8 @@ std::vector<std::string> standardPipeline(const std::string& target) {
       "dce",           // drop what reaches no output or state
   };
   if (target == "cpu") {
-    p.push_back("fuse-elementwise");  // elementwise chains -> one generated kernel each
+    p.push_back("fuse-matmul-epilogue");  // bias + residual adds -> oneDNN matmul post-ops
+    p.push_back("fuse-elementwise");      // elementwise chains -> one generated kernel each
     p.push_back("dce");               // the constants fusion inlined
   }
   p.push_back("schedule");  // order ops for low peak memory (the memory plan follows this order)

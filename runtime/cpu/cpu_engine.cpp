@@ -23,7 +23,8 @@ using kernels::View;
 // A matmul as a oneDNN primitive: logical a [..., M, K] and b [..., K, N] with strides that
 // express the transposes; batch dims padded with 1s (oneDNN broadcasts them).
 struct MatmulPrimitive {
-  dnnl::memory::desc a, b, c;
+  dnnl::memory::desc a, b, c, bias, residual;  // bias, residual: matmul_bias only
+  bool hasBias = false, hasResidual = false;
   dnnl::matmul prim;
 };
 
@@ -106,7 +107,7 @@ class CpuFunction {
         attentionScratch_ = std::max(
             attentionScratch_, attention_.emplace(op.get(), std::make_unique<AttentionLowering>(*op, eng)).first->second->scratchFloats());
     for (const auto& op : f.ops) {
-      if (op->kind != OpKind::Matmul) continue;
+      if (op->kind != OpKind::Matmul && op->kind != OpKind::MatmulBias) continue;
       bool ta = op->attrs.getBool("transpose_a"), tb = op->attrs.getBool("transpose_b");
       const Shape& os = op->result()->type.shape;
       int r = int(os.size());
@@ -118,7 +119,23 @@ class CpuFunction {
                                 logicalStrides(op->operands[1]->type.shape, r, tb));
       mp.c = dnnl::memory::desc(dnnl::memory::dims(os.begin(), os.end()), dt::f32, logicalStrides(os, r, false));
       try {
-        dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(mp.a, mp.b, mp.c), eng);
+        dnnl::primitive_attr attr;
+        if (op->kind == OpKind::MatmulBias) {
+          // bias [N] as [1, ..., 1, N]; the residual as a binary-add post-op on the result.
+          Shape biasDims(size_t(r), 1);
+          biasDims.back() = os.back();
+          mp.bias = dnnl::memory::desc(dnnl::memory::dims(biasDims.begin(), biasDims.end()), dt::f32, logicalStrides(biasDims, r, false));
+          mp.hasBias = true;
+          if (op->operands.size() > 3) {
+            mp.residual = mp.c;
+            mp.hasResidual = true;
+            dnnl::post_ops po;
+            po.append_binary(dnnl::algorithm::binary_add, mp.residual);
+            attr.set_post_ops(po);
+          }
+        }
+        dnnl::matmul::desc desc = mp.hasBias ? dnnl::matmul::desc(mp.a, mp.b, mp.bias, mp.c) : dnnl::matmul::desc(mp.a, mp.b, mp.c);
+        dnnl::matmul::primitive_desc pd(desc, attr, eng);
         mp.prim = dnnl::matmul(pd);
         matmuls_.emplace(op.get(), std::move(mp));
       } catch (const dnnl::error&) {
@@ -177,7 +194,11 @@ class CpuFunction {
         MatmulPrimitive& p = mm->second;
         dnnl::memory a(p.a, eng, where_.at(op.operands[0])), b(p.b, eng, where_.at(op.operands[1])),
             c(p.c, eng, where_.at(op.result()));
-        p.prim.execute(strm, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+        std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}};
+        if (p.hasBias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(p.bias, eng, where_.at(op.operands[2])));
+        if (p.hasResidual)
+          args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, dnnl::memory(p.residual, eng, where_.at(op.operands[3])));
+        p.prim.execute(strm, args);
         strm.wait();
         return okStatus();
       }

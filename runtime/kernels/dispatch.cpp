@@ -111,6 +111,12 @@ std::string runKernel(const Op& op, const std::vector<View<const T>>& in, std::v
     case OpKind::Matmul:
       matmul(x(0), x(1), a.getBool("transpose_a"), a.getBool("transpose_b"), *out);
       return {};
+    case OpKind::MatmulBias: {
+      matmul(x(0), x(1), a.getBool("transpose_a"), a.getBool("transpose_b"), *out);
+      const int64_t n = x(2).size();
+      for (int64_t i = 0; i < out->size(); ++i) (*out)[i] += x(2)[i % n] + (in.size() > 3 ? x(3)[i] : T(0));
+      return {};
+    }
     case OpKind::Softmax:
     case OpKind::LogSoftmax: {
       int axis = int(a.getInt("axis"));

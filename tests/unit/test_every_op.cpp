@@ -72,6 +72,7 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     // Backward ops; the values were computed independently in Python from the textbook formulas
     // (gelu' at 1 times g = 2; softmax' = y (g - sum g y); log_softmax' = g - exp(y) sum g).
     {"op_gelu_grad", {"t: f64[2] = [0.5, 2.165928167691565]", "e: f64[2] = [0.5, 2.166630941175373]"}},
+    {"op_matmul_bias", {"y: f64[2,2] = [[11, 22], [13, 24]]", "r: f64[2,2] = [[12, 24], [16, 28]]"}},
     {"op_fused", {"y: f64[2,3] = [[1.5, 0, 3], [2, 0, 5]]"}},
     {"op_softmax_grad",
      {"s: f64[3] = [0.1875, -0.0625, -0.125]",

@@ -8,6 +8,7 @@
 #include "compiler/codegen/cpu/mlir_codegen.h"
 #include "compiler/optimizer/optimizer.h"
 #include "compiler/pass.h"
+#include "frontends/spec/compile_spec.h"
 #include "ir/fused_expr.h"
 #include "runtime/engine/engine.h"
 #include "test_helpers.h"
@@ -144,7 +145,7 @@ TEST_CASE("fused kernels: ahead-of-time object linked into a shared object and l
   CHECK(bad.error().message.find("damaged: cannot load its generated kernels") != std::string::npos);
 }
 
-TEST_CASE("fused kernels: GPT training steps with fusion and generated kernels match the unfused reference") {
+TEST_CASE("fused kernels: GPT training steps with every fusion pass and generated kernels match the unfused reference") {
   GptConfig c = test::smallGpt(37, 12, 16, 48, 3);  // odd sizes, not multiples of 16
   auto build = [&](bool fuse) {
     Module m;
@@ -155,7 +156,8 @@ TEST_CASE("fused kernels: GPT training steps with fusion and generated kernels m
     opt.clipNorm = 1.0;
     REQUIRE(lowerOptimizer(m, f, opt).ok());
     if (fuse) {
-      for (const char* name : {"canonicalize", "cse", "dce", "fuse-elementwise", "dce"}) {
+      for (const std::string& name : standardPipeline("cpu")) {  // every pass after the optimizer
+        if (name == "autodiff" || name == "optimizer") continue;
         auto pass = createPass(name);
         REQUIRE(pass.ok());
         REQUIRE((*pass)->run(m).ok());
@@ -165,9 +167,15 @@ TEST_CASE("fused kernels: GPT training steps with fusion and generated kernels m
     return m;
   };
   Module unfused = build(false), fused = build(true);
-  int fusedOps = 0;
-  for (const auto& op : fused.functions[0]->ops) fusedOps += op->kind == OpKind::Fused;
+  int fusedOps = 0, epilogues = 0, concats = 0;
+  for (const auto& op : fused.functions[0]->ops) {
+    fusedOps += op->kind == OpKind::Fused;
+    epilogues += op->kind == OpKind::MatmulBias;
+    concats += op->kind == OpKind::Concat;
+  }
   CHECK(fusedOps > 10);
+  CHECK(epilogues == 8);  // per layer: q/k/v and MLP-in with a bias, both projections with bias + residual
+  CHECK(concats == 2);    // the q/k/v gradient of each layer
   auto jit = jitFusedKernels(planFusedKernels(fused));
   REQUIRE(jit.ok());
   auto refEngine = makeReferenceEngine(unfused);

@@ -1,0 +1,111 @@
+// Matmul epilogues: a bias add, and then a residual add, folded into the matmul as
+// `matmul_bias`, which the cpu device runs as one oneDNN primitive (bias + binary post-op)
+// instead of a matmul and one or two more passes over its result.
+//
+// Algorithm: for each f32 matmul whose result has exactly one use, an add of it and a
+// rank-1 [N] bias (N the result's last dim) becomes matmul_bias(a, b, bias); if that sum in
+// turn has exactly one use, an add of it and a value of the result's type (the residual
+// stream) joins as the fourth operand. The new op replaces the last add, at its position, so
+// every operand is already defined; the absorbed ops are erased. The matmul's own result is
+// never needed by a gradient (matmul's rule reads its operands), so nothing is lost.
+#include <unordered_map>
+#include <unordered_set>
+
+#include "compiler/pass.h"
+
+namespace kiln {
+namespace {
+
+class FuseMatmulEpilogue : public Pass {
+ public:
+  std::string name() const override { return "fuse-matmul-epilogue"; }
+  std::string description() const override { return "fold bias and residual adds into matmuls (oneDNN post-ops)"; }
+
+  Expected<bool> run(Module& m) override {
+    bool changed = false;
+    for (auto& f : m.functions) changed |= runOn(*f);
+    return changed;
+  }
+
+ private:
+  static bool runOn(Function& f) {
+    std::unordered_map<const Value*, std::vector<Op*>> users;
+    for (const auto& op : f.ops)
+      for (const Value* v : op->operands) users[v].push_back(op.get());
+    for (const Value* v : f.outputs) users[v].push_back(nullptr);  // an output: never absorbed
+    auto soleUser = [&](const Value* v) -> Op* {
+      auto it = users.find(v);
+      return it != users.end() && it->second.size() == 1 ? it->second[0] : nullptr;
+    };
+    // The other operand of `add` when one of them is `v`.
+    auto otherOperand = [](const Op* add, const Value* v) -> Value* {
+      if (!add || add->kind != OpKind::Add || add->operands[0] == add->operands[1]) return nullptr;
+      if (add->operands[0] == v) return add->operands[1];
+      if (add->operands[1] == v) return add->operands[0];
+      return nullptr;
+    };
+
+    // Bias adds first; a residual add joins only when it belongs to no other chain and its
+    // residual is not itself a bias add that another chain could absorb.
+    std::unordered_map<const Op*, Op*> biasAdd;  // matmul -> its bias add
+    std::unordered_set<const Op*> biasAdds;
+    for (const auto& op : f.ops) {
+      if (op->kind != OpKind::Matmul || op->result()->type.dtype != DType::F32) continue;
+      const TensorType& t = op->result()->type;
+      Op* add = soleUser(op->result());
+      Value* bias = otherOperand(add, op->result());
+      if (!bias || add->result()->type != t || bias->type != TensorType{DType::F32, {t.shape.back()}}) continue;
+      biasAdd[op.get()] = add;
+      biasAdds.insert(add);
+    }
+    std::unordered_map<const Op*, Op*> replaces;  // the last absorbed add -> its matmul
+    std::unordered_map<const Op*, std::vector<Value*>> epilogue;
+    std::unordered_set<const Op*> absorbed;
+    for (const auto& op : f.ops) {
+      auto chain = biasAdd.find(op.get());
+      if (chain == biasAdd.end()) continue;
+      Op* add = chain->second;
+      const TensorType& t = op->result()->type;
+      std::vector<Value*> extra{otherOperand(add, op->result())};
+      Op* last = add;
+      absorbed.insert(op.get());
+      Op* add2 = soleUser(add->result());
+      Value* residual = otherOperand(add2, add->result());
+      if (residual && residual->type == t && add2->result()->type == t && !biasAdds.count(add2) &&
+          !replaces.count(add2) && !(residual->def && biasAdds.count(residual->def))) {
+        extra.push_back(residual);
+        absorbed.insert(add);
+        last = add2;
+      }
+      replaces[last] = op.get();
+      epilogue[last] = std::move(extra);
+    }
+    if (replaces.empty()) return false;
+    std::unordered_map<Value*, Value*> renamed;  // results replaced so far (a residual may be one)
+    for (size_t i = 0; i < f.ops.size(); ++i) {
+      Op* last = f.ops[i].get();
+      auto it = replaces.find(last);
+      if (it == replaces.end()) continue;
+      Op* mm = it->second;
+      std::vector<Value*> operands{mm->operands[0], mm->operands[1]};
+      for (Value* v : epilogue[last]) operands.push_back(renamed.count(v) ? renamed[v] : v);
+      Op* fused = f.insertOp(i, OpKind::MatmulBias, operands, {last->result()->type}, mm->attrs);
+      fused->name = mm->name;
+      fused->loc = mm->loc;
+      fused->textLoc = mm->textLoc;
+      fused->result()->name = last->result()->name;
+      f.replaceAllUses(last->result(), fused->result());
+      renamed[last->result()] = fused->result();
+      absorbed.insert(last);
+      ++i;
+    }
+    f.eraseOpsIf([&](const Op& op) { return absorbed.count(&op) != 0; });
+    return true;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> createFuseMatmulEpilogue() { return std::make_unique<FuseMatmulEpilogue>(); }
+
+}  // namespace kiln

@@ -27,7 +27,7 @@ const std::map<std::string, Factory>& registry() {
       {"cse", withoutOptions<createCommonSubexpressionElimination>},
       {"dce", withoutOptions<createDeadCodeElimination>},
       {"fuse-elementwise", createFuseElementwisePass},
-      {"fuse-matmul-epilogue", withoutOptions<createFuseMatmulEpilogue>},
+      {"fuse-matmul-epilogue", createFuseMatmulEpiloguePass},
       {"optimizer", createOptimizerPass},
       {"pads-to-concat", withoutOptions<createPadsToConcat>},
       {"schedule", withoutOptions<createSchedule>},

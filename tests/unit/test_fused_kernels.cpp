@@ -174,7 +174,7 @@ TEST_CASE("fused kernels: GPT training steps with every fusion pass and generate
     concats += op->kind == OpKind::Concat;
   }
   CHECK(fusedOps > 10);
-  CHECK(epilogues == 8);  // per layer: q/k/v and MLP-in with a bias, both projections with bias + residual
+  CHECK(epilogues == 8);  // per layer: q/k/v, attention output, MLP in and out
   CHECK(concats == 2);    // the q/k/v gradient of each layer
   auto jit = jitFusedKernels(planFusedKernels(fused));
   REQUIRE(jit.ok());

@@ -20,6 +20,7 @@ struct PassManagerOptions {
   std::string dumpDir;    // empty: no dump files
   bool timePasses = false;
   bool verifyEach = true;
+  std::set<std::string> skip;  // optional passes left out of a standard pipeline
 };
 
 struct PipelineEntry {

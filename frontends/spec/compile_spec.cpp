@@ -109,7 +109,11 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   OptimizerConfig opt = spec.optimizer;
   opt.source = spec.locationOf("optimizer.kind");
   PassManager pm(passOptions);
+  for (const auto& name : passOptions.skip)
+    if (name != "fuse-elementwise" && name != "fuse-matmul-epilogue" && name != "pads-to-concat" && name != "schedule")
+      return makeError({}, "--skip-pass takes fuse-elementwise, fuse-matmul-epilogue, pads-to-concat or schedule, got '" + name + "'");
   for (const auto& name : standardPipeline(target)) {
+    if (passOptions.skip.count(name)) continue;
     if (name == "optimizer") {
       pm.add(createOptimizerPass(opt));
       continue;

@@ -26,6 +26,7 @@ const std::vector<cli::OptionSpec> kCompileOptions = {
     {"dump-dir", true, "write the IR after each pass to DIR/NN-pass.kir"},
     {"time-passes", false, "report the time each pass took"},
     {"batch", true, "override the spec's train.batch (the batch is compiled into the shapes)"},
+    {"skip-pass", true, "leave an optimization pass out (fuse-elementwise, fuse-matmul-epilogue, pads-to-concat, schedule)"},
     {"emit-kernels", true, "write the generated fused kernels (MLIR linalg, before lowering) to FILE"},
     {"help", false, "show this help"},
 };
@@ -68,6 +69,7 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
   opts.stopAfter = args.get("stop-after");
   opts.dumpDir = args.get("dump-dir");
   opts.timePasses = args.has("time-passes");
+  for (const auto& v : args.all("skip-pass")) opts.skip.insert(v);
   auto compiled = compileSpec(*spec, opts, std::cout, std::cerr, target);
   if (!compiled) return compiled.error();
   auto cfg = compiled->exe.configMap();

@@ -18,6 +18,7 @@
 #include "runtime/checkpoint/safetensors.h"
 #include "runtime/data/corpus.h"
 #include "runtime/engine/engine.h"
+#include "runtime/cpu/cpu_features.h"
 #include "runtime/cpu/fused_kernel_plan.h"
 #include "runtime/reference/interpreter.h"
 #include "runtime/reference/random.h"
@@ -524,6 +525,16 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   if (!opts) return fail(opts.error());
   std::string device = opts->get("device", exe.config("device", "cpu"));
   if (device != "cpu" && device != "reference") return fail(makeError({}, "--device must be cpu or reference, got '" + device + "'"));
+  // Code built for vector extensions this CPU lacks would die of SIGILL: say so instead.
+  std::vector<std::string> need = runtimeCpuFeatures();
+  std::istringstream kernelFeatures(exe.config("kernels.cpu_features"));  // space-separated
+  for (std::string f; kernelFeatures >> f;) need.push_back(f);
+  if (auto missing = missingCpuFeatures(need); !missing.empty()) {
+    std::string list;
+    for (const auto& f : missing) list += (list.empty() ? "" : ", ") + f;
+    return fail(makeError({}, programName + " was built for a CPU with " + list +
+                                  ", which this one lacks; compile the spec again on this machine (kiln compile)"));
+  }
   if (device == "cpu" && !kernels && exe.sections.count("kernels.so")) {
     auto lib = loadKernelLibrary(exe.sections.at("kernels.so"), programName);
     if (!lib) return fail(lib.error());

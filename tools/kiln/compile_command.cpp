@@ -10,6 +10,7 @@
 
 #include "compiler/codegen/cpu/mlir_codegen.h"
 #include "frontends/spec/compile_spec.h"
+#include "runtime/cpu/cpu_features.h"
 #include "runtime/trainer/trainer.h"
 #include "tools/kiln/cli_args.h"
 #include "tools/kiln/commands.h"
@@ -102,6 +103,12 @@ Status addGeneratedKernels(CompiledSpec& compiled, bool quiet) {
   auto so = linkSharedObject(*object);
   if (!so) return so.error();
   compiled.exe.sections["kernels.so"] = *so;
+  // The kernels use this machine's vector extensions; a trainer checks for them before loading.
+  auto cfg = compiled.exe.configMap();
+  std::string features;
+  for (const auto& f : hostCpuFeatures()) features += (features.empty() ? "" : " ") + f;
+  cfg["kernels.cpu_features"] = features;
+  compiled.exe.sections["config"] = formatConfig(cfg);
   if (!quiet)
     std::cerr << "generated " << plans.size() << " fused kernels (" << so->size() / 1024 << " KiB) in "
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";

@@ -340,8 +340,10 @@ Expected<std::shared_ptr<KernelLibrary>> jitFusedKernels(const std::vector<Fused
   if (auto s = lowerToLlvmDialect(**module); !s) return s.error();
   auto host = hostTarget();
   if (!host) return host.error();
+  // ExecutionEngineOptions::transformer is a function_ref: the function must outlive create().
+  auto optimize = makeOptimizingTransformer(3, 0, host->machine.get());
   ExecutionEngineOptions eo;
-  eo.transformer = makeOptimizingTransformer(3, 0, host->machine.get());
+  eo.transformer = optimize;
   eo.jitCodeGenOptLevel = llvm::CodeGenOpt::Aggressive;
   auto engine = ExecutionEngine::create(**module, eo);
   if (!engine) {

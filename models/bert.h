@@ -1,0 +1,38 @@
+// The BERT model family (encoder-only Transformer, post-LN, bidirectional attention with a
+// padding mask) in the builder API, with Hugging Face BERT parameter names and layouts
+// (linear weights stored [out, in]). Shares GptConfig's sizes and sources.
+#pragma once
+
+#include <string>
+
+#include "models/gpt.h"
+
+namespace kiln {
+
+// The four special tokens sit after the tokenizer's own vocabulary: vocab_size - 4 ... - 1.
+struct EncoderSpecials {
+  int32_t pad, cls, sep, mask;
+  static EncoderSpecials after(int64_t tokenizerVocab) {
+    int32_t b = int32_t(tokenizerVocab);
+    return {b, b + 1, b + 2, b + 3};
+  }
+};
+inline constexpr int64_t kEncoderSpecialCount = 4;
+
+void addBertParameters(Module& m, const GptConfig& c, bool nspHead);
+
+// ids, segments [B, T] i32 and mask [B, T] f32 (1 real token, 0 padding) -> hidden [B, T, C].
+Value* bertEncoder(Builder& b, const GptConfig& c, Value* ids, Value* segments, Value* mask);
+
+// A function `name`(input_ids, segment_ids, attention_mask: [B, T], mlm_labels: i32[B, T]
+// (-100 where not masked)[, nsp_labels: i32[B]]) -> (<prefix>loss, <prefix>mlm_accuracy
+// [, <prefix>nsp_accuracy]): masked-LM cross-entropy (+ next-sentence cross-entropy), the
+// decoder tied to the word embeddings. Parameters must exist.
+Function& buildBertPretraining(Module& m, const GptConfig& c, bool nsp, const std::string& name,
+                               const std::string& outputPrefix);
+
+// The fraction of rows whose label has the largest logit, over rows whose label is not
+// `ignoreIndex` (0 when there are none). logits [N..., V], labels i32 [N...].
+Value* accuracy(Builder& b, Value* logits, Value* labels, int64_t ignoreIndex);
+
+}  // namespace kiln

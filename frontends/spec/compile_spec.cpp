@@ -8,6 +8,7 @@
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
+#include "models/bert.h"
 #include "models/gpt.h"
 #include "runtime/data/corpus.h"
 
@@ -75,9 +76,12 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
     return makeError(spec.locationOf("data.files"), (d.loc.known() ? d.loc.file + ": " : "") + d.message);
   }
   auto t1 = std::chrono::steady_clock::now();
+  const bool encoder = spec.modelKind == "bert";
+  // An encoder's [PAD] [CLS] [SEP] [MASK] take the last 4 ids of model.vocab_size.
+  const int64_t tokenizerVocab = spec.model.vocab - (encoder ? kEncoderSpecialCount : 0);
   BpeTokenizer tok = BpeTokenizer::bytes();
   if (spec.data.tokenizer == "train") {
-    tok = BpeTokenizer::train(*docs, spec.model.vocab);
+    tok = BpeTokenizer::train(*docs, tokenizerVocab);
   } else if (spec.data.tokenizer != "byte") {
     std::string dir = absolute(spec.data.tokenizer, base);
     auto loaded = BpeTokenizer::load(dir + "/vocab.json", dir + "/merges.txt");
@@ -87,10 +91,11 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
     }
     tok = loaded.take();
   }
-  if (tok.vocabSize() > spec.model.vocab)
+  if (tok.vocabSize() > tokenizerVocab)
     return makeError(spec.locationOf("data.tokenizer"), "the tokenizer has " + std::to_string(tok.vocabSize()) +
                                                            " tokens, more than model.vocab_size (" +
-                                                           std::to_string(spec.model.vocab) + ")");
+                                                           std::to_string(spec.model.vocab) + ")" +
+                                                           (encoder ? " less the 4 special tokens" : ""));
   double tokSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 
   // The embedding has vocab_size rows even when the corpus yields fewer tokens (as GPT-2's
@@ -100,11 +105,19 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
                {"attention", spec.locationOf("model.heads")}, {"mlp", spec.locationOf("model.d_ff")},
                {"lm_head", spec.locationOf("model.kind")}};
   Module m;
-  Function& loss = buildGptLoss(m, c, "loss");
-  for (const auto& op : loss.ops)
-    if (op->name == "loss") op->loc = spec.locationOf("objective.kind");
-  buildEvalStep(m, c, spec.locationOf("objective.kind"));
-  buildGptSampleStep(m, c);
+  if (encoder) {
+    c.sources["objective"] = spec.locationOf("objective.kind");
+    c.sources["lm_head"] = spec.locationOf("objective.kind");
+    addBertParameters(m, c, spec.objectiveConfig.nsp);
+    buildBertPretraining(m, c, spec.objectiveConfig.nsp, "loss", "");
+    buildBertPretraining(m, c, spec.objectiveConfig.nsp, "eval_step", "val_");
+  } else {
+    Function& loss = buildGptLoss(m, c, "loss");
+    for (const auto& op : loss.ops)
+      if (op->name == "loss") op->loc = spec.locationOf("objective.kind");
+    buildEvalStep(m, c, spec.locationOf("objective.kind"));
+    buildGptSampleStep(m, c);
+  }
 
   OptimizerConfig opt = spec.optimizer;
   opt.source = spec.locationOf("optimizer.kind");
@@ -135,6 +148,9 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   std::map<std::string, std::string> cfg = {
       {"spec", std::filesystem::absolute(spec.path).string()},
       {"objective", spec.objective},
+      {"objective.nsp", spec.objectiveConfig.nsp ? "true" : "false"},
+      {"objective.mask_prob", formatDouble(spec.objectiveConfig.maskProb)},
+      {"model.kind", spec.modelKind},
       {"model.vocab", std::to_string(c.vocab)},
       {"model.context", std::to_string(c.context)},
       {"model.batch", std::to_string(c.batch)},

@@ -9,6 +9,7 @@
 #include "ir/attributes.h"
 #include "ir/parser.h"
 #include "ir/suggest.h"
+#include "models/bert.h"
 
 namespace kiln {
 
@@ -37,7 +38,7 @@ std::string asString(const toml::node& n) { return n.value<std::string>().value(
 
 const std::vector<KeySpec>& schema() {
   static const std::vector<KeySpec> keys = {
-      {"model", "kind", KeyType::String, 0, 0, {"gpt"}, [](Spec& s, const toml::node& n) { s.modelKind = asString(n); }},
+      {"model", "kind", KeyType::String, 0, 0, {"gpt", "bert"}, [](Spec& s, const toml::node& n) { s.modelKind = asString(n); }},
       {"model", "vocab_size", KeyType::Int, 257, 1 << 20, {}, [](Spec& s, const toml::node& n) { s.model.vocab = asInt(n); }},
       {"model", "context", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.model.context = asInt(n); }},
       {"model", "layers", KeyType::Int, 1, 1024, {}, [](Spec& s, const toml::node& n) { s.model.layers = asInt(n); }},
@@ -55,7 +56,10 @@ const std::vector<KeySpec>& schema() {
        [](Spec& s, const toml::node& n) { s.model.layerNormEps = asNumber(n); }},
       {"model", "dtype", KeyType::String, 0, 0, {"f32", "f64"},
        [](Spec& s, const toml::node& n) { s.model.dtype = *parseDType(asString(n)); }},
-      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
+      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm", "mlm"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
+      {"objective", "nsp", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.nsp = n.value<bool>().value(); }},
+      {"objective", "mask_prob", KeyType::Number, 0.01, 0.9, {},
+       [](Spec& s, const toml::node& n) { s.objectiveConfig.maskProb = asNumber(n); }},
       {"optimizer", "kind", KeyType::String, 0, 0, {"adamw", "sgd"}, [](Spec& s, const toml::node& n) { s.optimizer.kind = asString(n); }},
       {"optimizer", "lr", KeyType::Number, 1e-12, 100, {}, [](Spec& s, const toml::node& n) { s.optimizer.lr = asNumber(n); }},
       {"optimizer", "beta1", KeyType::Number, 0, 0.999999, {}, [](Spec& s, const toml::node& n) { s.optimizer.beta1 = asNumber(n); }},
@@ -227,6 +231,23 @@ class SpecReader {
     if (s.optimizer.minLr > s.optimizer.lr) failAt(s, "optimizer.min_lr", "optimizer.min_lr must not exceed optimizer.lr");
     if (s.data.tokenizer == "byte" && m.vocab < 256)
       failAt(s, "model.vocab_size", "a byte tokenizer needs model.vocab_size >= 256");
+    bool encoder = s.modelKind == "bert";
+    if (s.objective == "causal_lm" && encoder)
+      failAt(s, "objective.kind", "objective.kind \"causal_lm\" needs a decoder (model.kind = \"gpt\"), got model.kind \"bert\"");
+    if (s.objective == "mlm" && !encoder)
+      failAt(s, "objective.kind", "objective.kind \"mlm\" needs an encoder (model.kind = \"bert\"), got model.kind \"" + s.modelKind + "\"");
+    for (const char* k : {"objective.nsp", "objective.mask_prob"})
+      if (s.objective != "mlm" && s.locations.count(k))
+        failAt(s, k, std::string(k) + " applies to objective.kind \"mlm\" only");
+    if (s.objective == "mlm" && m.context < (s.objectiveConfig.nsp ? 5 : 3))
+      failAt(s, "model.context", "objective \"mlm\" needs model.context >= " + std::string(s.objectiveConfig.nsp ? "5" : "3") +
+                                     " ([CLS] A [SEP]" + (s.objectiveConfig.nsp ? " B [SEP]" : "") + ")");
+    if (encoder && s.data.tokenizer == "byte" && m.vocab < 256 + kEncoderSpecialCount)
+      failAt(s, "model.vocab_size", "a byte tokenizer with BERT's 4 special tokens needs model.vocab_size >= 260");
+    if (encoder && s.locations.count("model.norm") && m.preNorm)
+      failAt(s, "model.norm", "model.norm is \"post\" for bert (post-LN, as BERT)");
+    if (encoder && s.locations.count("model.positions") && !m.learnedPositions)
+      failAt(s, "model.positions", "model.positions is \"learned\" for bert");
     if (s.data.separator.find('\n') != std::string::npos)
       failAt(s, "data.separator", "data.separator must be a single line");
   }

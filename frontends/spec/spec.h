@@ -34,11 +34,18 @@ struct DataConfig {
   std::string tokenizer = "train";
 };
 
+// Settings of the objectives beyond causal LM (docs/spec.md).
+struct ObjectiveConfig {
+  bool nsp = true;          // mlm: add next-sentence prediction
+  double maskProb = 0.15;   // mlm: fraction of tokens chosen for prediction
+};
+
 struct Spec {
   std::string path;       // the spec file
   std::string modelKind = "gpt";
   GptConfig model;
   std::string objective = "causal_lm";
+  ObjectiveConfig objectiveConfig;
   OptimizerConfig optimizer;
   TrainConfig train;
   DataConfig data;

@@ -21,6 +21,7 @@
 #include "runtime/cpu/cpu_features.h"
 #include "runtime/cpu/fused_kernel_plan.h"
 #include "runtime/reference/interpreter.h"
+#include "runtime/trainer/batch_source.h"
 #include "runtime/reference/random.h"
 
 namespace kiln {
@@ -120,7 +121,8 @@ class Trainer {
   std::string cfg(const std::string& k) const { return cfg_.count(k) ? cfg_.at(k) : ""; }
 
   int info() {
-    std::cout << "model: GPT, " << cfg("model.layers") << " layers, d_model " << cfg("model.d_model") << ", vocab "
+    std::string kind = cfg("model.kind") == "bert" ? "BERT" : "GPT";
+    std::cout << "model: " << kind << ", objective " << cfg("objective") << ", " << cfg("model.layers") << " layers, d_model " << cfg("model.d_model") << ", vocab "
               << cfg("model.vocab") << ", context " << cfg("model.context") << ", batch " << cfg("model.batch") << "\n"
               << "parameters: " << cfg("model.parameters") << "\n"
               << "FLOPs per train step: " << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP\n"
@@ -210,6 +212,16 @@ class Trainer {
     return buildCorpus(*docs, tok_, src, cacheDir);
   }
 
+  // The share of validation tokens equal to the most frequent training token: the accuracy of
+  // always guessing it (what a masked-LM accuracy has to beat).
+  double majorityBaseline(const Corpus& c) const {
+    std::vector<int64_t> counts(size_t(tok_.vocabSize()), 0);
+    for (int32_t t : c.train) ++counts[size_t(t)];
+    int32_t mode = int32_t(std::max_element(counts.begin(), counts.end()) - counts.begin());
+    int64_t hits = std::count(c.val.begin(), c.val.end(), mode);
+    return c.val.empty() ? 0 : double(hits) / double(c.val.size());
+  }
+
   double unigramBaseline(const Corpus& c) const {
     std::vector<double> counts(size_t(tok_.vocabSize()), 1.0);  // add-one smoothing
     for (int32_t t : c.train) counts[size_t(t)] += 1;
@@ -220,17 +232,61 @@ class Trainer {
     return c.val.empty() ? 0 : nll / double(c.val.size());
   }
 
-  Expected<double> evaluate(const Corpus& c, Engine& engine, int64_t batches) const {
-    double sum = 0;
-    for (int64_t b = 0; b < batches; ++b) {
-      auto batch = sampleBatch(c.val, cfgInt("model.batch"), cfgInt("model.context") + 1,
-                               uint64_t(cfgInt("train.seed")) ^ 0xE7A1ULL, uint64_t(b));
+  Expected<std::unique_ptr<BatchSource>> batches(const Corpus& c) const {
+    BatchSettings s;
+    s.objective = cfg("objective");
+    s.batch = cfgInt("model.batch");
+    s.context = cfgInt("model.context");
+    s.seed = uint64_t(cfgInt("train.seed"));
+    s.nsp = cfg("objective.nsp") != "false";
+    s.maskProb = cfg("objective.mask_prob").empty() ? 0.15 : std::stod(cfg("objective.mask_prob"));
+    s.tokenizerVocab = tok_.vocabSize();
+    return makeBatchSource(c, s);
+  }
+
+  // Calls `fn` with host tensors typed as its parameters (float inputs follow the model dtype).
+  Expected<std::vector<ref::Tensor>> call(Engine& engine, const std::string& fn, std::vector<ref::Tensor> in) const {
+    const Function* f = m_.findFunction(fn);
+    if (f && f->params.size() == in.size())
+      for (size_t i = 0; i < in.size(); ++i)
+        if (isFloat(in[i].type.dtype) && isFloat(f->params[i]->type.dtype)) in[i].type.dtype = f->params[i]->type.dtype;
+    return engine.call(fn, in);
+  }
+
+  // The mean of every eval_step output over `count` validation batches, by output name.
+  Expected<std::vector<std::pair<std::string, double>>> evaluate(const BatchSource& data, Engine& engine, int64_t count) const {
+    const Function* f = m_.findFunction("eval_step");
+    std::vector<std::pair<std::string, double>> means;
+    for (const auto& n : f->outputNames) means.emplace_back(n, 0.0);
+    for (int64_t b = 0; b < count; ++b) {
+      auto batch = data.eval(uint64_t(b));
       if (!batch) return batch.error();
-      auto outs = engine.call("eval_step", {*batch});
+      auto outs = call(engine, "eval_step", batch.take());
       if (!outs) return outs.error();
-      sum += (*outs)[0][0];
+      for (size_t i = 0; i < means.size(); ++i) means[i].second += (*outs)[i][0] / double(count);
     }
-    return sum / double(batches);
+    return means;
+  }
+
+  // "val loss 4.4210 (unigram baseline 6.3870)" or "val loss 2.1, mlm accuracy 0.41, ...".
+  std::string describeEval(const std::vector<std::pair<std::string, double>>& v, double baseline) const {
+    std::string s;
+    char buf[96];
+    for (const auto& [name, x] : v) {
+      std::string label = name.rfind("val_", 0) == 0 ? name.substr(4) : name;
+      for (char& ch : label) ch = ch == '_' ? ' ' : ch;
+      std::snprintf(buf, sizeof buf, "%s%s%s %.4f", s.empty() ? "" : ", ", s.empty() ? "val " : "", label.c_str(), x);
+      s += buf;
+    }
+    if (cfg("objective") == "causal_lm") {
+      std::snprintf(buf, sizeof buf, " (unigram baseline %.4f)", baseline);
+      s += buf;
+    } else if (cfg("objective") == "mlm") {
+      std::snprintf(buf, sizeof buf, " (majority baseline: mlm accuracy %.4f%s)", baseline,
+                    cfg("objective.nsp") == "false" ? "" : ", nsp accuracy 0.5");
+      s += buf;
+    }
+    return s;
   }
 
   // ---- train ----
@@ -245,8 +301,7 @@ class Trainer {
     if (!logEvery) return fail(logEvery.error());
     std::string ckpt = checkpointPath(o);
     std::string metricsPath = o.get("metrics", cfg("train.metrics"));
-    const int64_t totalSteps = int64_t(*steps), B = cfgInt("model.batch"), T = cfgInt("model.context");
-    const uint64_t seed = uint64_t(cfgInt("train.seed"));
+    const int64_t totalSteps = int64_t(*steps);
 
     auto engine = freshEngine();
     if (!engine) return fail(engine.error());
@@ -270,14 +325,27 @@ class Trainer {
     }
     auto data = corpus();
     if (!data) return fail(data.error());
+    auto source = batches(*data);
+    if (!source) return fail(source.error());
     std::ofstream metrics(metricsPath, o.has("resume") ? std::ios::app : std::ios::trunc);
     if (!metrics) return fail(makeError(Location{metricsPath, 0, 0}, "cannot write the metrics log"));
-    double baseline = unigramBaseline(*data);
+    const bool mlm = cfg("objective") == "mlm";
+    double baseline = mlm ? majorityBaseline(*data) : unigramBaseline(*data);
     std::cerr << "corpus: " << data->trainDocuments << " train / " << data->valDocuments << " validation documents, "
-              << data->train.size() << " / " << data->val.size() << " tokens; unigram baseline val loss "
-              << baseline << "\n"
+              << data->train.size() << " / " << data->val.size() << " tokens; "
+              << (mlm ? "majority baseline mlm accuracy " : "unigram baseline val loss ") << baseline << "\n"
               << "model: " << cfg("model.parameters") << " parameters, "
-              << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP per step, " << B * T << " tokens per step\n";
+              << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP per step, " << (*source)->tokensPerStep()
+              << " tokens per step\n";
+    // train_step's outputs: the loss, any metrics of the objective, then lr and grad_norm.
+    const Function& trainFn = *m_.findFunction("train_step");
+    auto outputIndex = [&](const std::string& n) {
+      auto it = std::find(trainFn.outputNames.begin(), trainFn.outputNames.end(), n);
+      return size_t(it - trainFn.outputNames.begin());
+    };
+    const size_t lossAt = outputIndex("loss"), lrAt = outputIndex("lr"), normAt = outputIndex("grad_norm");
+    if (lossAt == trainFn.outputNames.size() || lrAt == trainFn.outputNames.size() || normAt == trainFn.outputNames.size())
+      return fail(makeError({}, "damaged executable: train_step lacks loss, lr or grad_norm"));
 
     if (o.has("profile")) st.setProfiling(true);
     gInterrupted = 0;
@@ -289,14 +357,22 @@ class Trainer {
     int rc = 0;
     while (step < totalSteps) {
       ++step;
-      auto batch = sampleBatch(data->train, B, T + 1, seed, uint64_t(step));
+      auto batch = (*source)->train(uint64_t(step));
       if (!batch) return fail(batch.error());
       auto callStart = std::chrono::steady_clock::now();
-      auto outs = st.call("train_step", {*batch});
+      auto outs = call(st, "train_step", batch.take());
       double stepSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - callStart).count();
       if (!outs) return fail(outs.error());
-      loss = (*outs)[0][0];
-      double lr = (*outs)[1][0], gnorm = (*outs)[2][0];
+      loss = (*outs)[lossAt][0];
+      double lr = (*outs)[lrAt][0], gnorm = (*outs)[normAt][0];
+      std::string extra, extraText;  // the objective's metrics (accuracies)
+      for (size_t i = 0; i < outs->size(); ++i)
+        if (i != lossAt && i != lrAt && i != normAt) {
+          extra += ", \"" + trainFn.outputNames[i] + "\": " + formatDouble((*outs)[i][0]);
+          char buf[64];
+          std::snprintf(buf, sizeof buf, " %s %.3f", trainFn.outputNames[i].c_str(), (*outs)[i][0]);
+          extraText += buf;
+        }
       if (!std::isfinite(loss)) {
         std::cerr << "\nerror: the loss is " << loss << " at step " << step
                   << "; not saving this state (the last checkpoint is kept)\n";
@@ -304,11 +380,11 @@ class Trainer {
         break;
       }
       double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      double tokPerSec = double((step - firstStep) * B * T) / std::max(elapsed, 1e-9);
+      double tokPerSec = double((step - firstStep) * (*source)->tokensPerStep()) / std::max(elapsed, 1e-9);
       double eta = elapsed / double(step - firstStep) * double(totalSteps - step);
       metrics << "{\"step\": " << step << ", \"loss\": " << formatDouble(loss) << ", \"lr\": " << formatDouble(lr)
               << ", \"grad_norm\": " << formatDouble(gnorm) << ", \"step_s\": " << formatDouble(stepSeconds)
-              << ", \"tokens_per_s\": " << formatDouble(tokPerSec) << "}\n";
+              << ", \"tokens_per_s\": " << formatDouble(tokPerSec) << extra << "}\n";
       if (tty) {
         int width = 24, filled = int(double(width) * double(step) / double(totalSteps));
         std::fprintf(stderr, "\rstep %lld/%lld [%s%s] loss %.4f | %.0f tok/s | ETA %s   ", (long long)step,
@@ -316,15 +392,16 @@ class Trainer {
                      std::string(size_t(width - filled), '.').c_str(), loss, tokPerSec, formatDuration(eta).c_str());
       }
       if (!tty && (step % int64_t(*logEvery) == 0 || step == totalSteps))
-        std::fprintf(stderr, "step %lld/%lld loss %.4f lr %.3g grad_norm %.3f tok/s %.0f eta %s\n", (long long)step,
-                     (long long)totalSteps, loss, lr, gnorm, tokPerSec, formatDuration(eta).c_str());
+        std::fprintf(stderr, "step %lld/%lld loss %.4f%s lr %.3g grad_norm %.3f tok/s %.0f eta %s\n", (long long)step,
+                     (long long)totalSteps, loss, extraText.c_str(), lr, gnorm, tokPerSec, formatDuration(eta).c_str());
       bool evalNow = (*evalEvery > 0 && step % int64_t(*evalEvery) == 0) || step == totalSteps;
       if (evalNow) {
-        auto v = evaluate(*data, st, cfgInt("train.eval_batches"));
+        auto v = evaluate(**source, st, cfgInt("train.eval_batches"));
         if (!v) return fail(v.error());
-        metrics << "{\"step\": " << step << ", \"val_loss\": " << formatDouble(*v) << "}\n";
-        std::fprintf(stderr, "%sstep %lld: val loss %.4f (unigram baseline %.4f)\n", tty ? "\n" : "", (long long)step, *v,
-                     baseline);
+        metrics << "{\"step\": " << step;
+        for (const auto& [name, x] : *v) metrics << ", \"" << name << "\": " << formatDouble(x);
+        metrics << "}\n";
+        std::fprintf(stderr, "%sstep %lld: %s\n", tty ? "\n" : "", (long long)step, describeEval(*v, baseline).c_str());
       }
       bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || gInterrupted;
       if (saveNow) {
@@ -375,6 +452,7 @@ class Trainer {
   // The loss of eval_step on a batch of token ids read from a file (whitespace-separated,
   // batch x (context + 1) of them).
   int score(const Options& o) {
+    if (cfg("objective") != "causal_lm") return fail(makeError({}, "score needs a causal LM; this trainer's objective is " + cfg("objective")));
     auto engine = freshEngine();
     if (!engine) return fail(engine.error());
     auto loaded = loadCheckpoint(**engine, checkpointPath(o), false);
@@ -409,13 +487,18 @@ class Trainer {
     if (!batches) return fail(batches.error());
     auto data = corpus();
     if (!data) return fail(data.error());
-    auto v = evaluate(*data, **engine, int64_t(*batches));
+    auto source = this->batches(*data);
+    if (!source) return fail(source.error());
+    auto v = evaluate(**source, **engine, int64_t(*batches));
     if (!v) return fail(v.error());
-    std::cout << "val loss " << *v << " (unigram baseline " << unigramBaseline(*data) << ") at step " << *loaded << "\n";
+    double baseline = cfg("objective") == "mlm" ? majorityBaseline(*data) : unigramBaseline(*data);
+    std::cout << describeEval(*v, baseline) << " at step " << *loaded << "\n";
     return 0;
   }
 
   int sample(const Options& o) {
+    if (!m_.findFunction("sample_step"))
+      return fail(makeError({}, "sample needs a causal LM; this trainer's objective is " + cfg("objective")));
     auto engine = freshEngine();
     if (!engine) return fail(engine.error());
     auto loaded = loadCheckpoint(**engine, checkpointPath(o), false);
@@ -497,7 +580,7 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   auto module = parseModule(exe.sections.at("module"), "<executable module>");
   if (!module) return fail(module.error());
   if (auto diags = verifyModule(*module); !diags.empty()) return fail(diags[0]);
-  for (const char* fn : {"train_step", "eval_step", "sample_step"})
+  for (const char* fn : {"train_step", "eval_step"})
     if (!module->findFunction(fn)) return fail(makeError({}, std::string("damaged executable: no @") + fn));
   auto tok = BpeTokenizer::fromStrings(exe.sections.count("vocab.json") ? exe.sections.at("vocab.json") : "",
                                        exe.sections.count("merges.txt") ? exe.sections.at("merges.txt") : "", "<executable>");

@@ -104,7 +104,7 @@ Value* sinusoidalPositions(Builder& b, const GptConfig& c, int64_t T) {
   return b.constant(v, {c.dtype, {T, c.dModel}});
 }
 
-// The Transformer body from embedded inputs x [B, T, C] to logits [B, T, vocab].
+// The Transformer body from embedded inputs x [B, T, C] to the final hidden states [B, T, C].
 Value* gptBody(Builder& b, const GptConfig& c, Value* x, const AttentionCore& core) {
   for (int64_t i = 0; i < c.layers; ++i) {
     std::string h = "h." + std::to_string(i);
@@ -136,13 +136,20 @@ Value* gptBody(Builder& b, const GptConfig& c, Value* x, const AttentionCore& co
   }
   b.setLocation(c.source("lm_head"));
   if (c.preNorm) x = layerNorm(b, x, "ln_f", c.layerNormEps);
+  return x;
+}
+
+Value* lmHead(Builder& b, const GptConfig& c, Value* x) {
+  b.setLocation(c.source("lm_head"));
   auto s = b.scope("lm_head");
   return b.matmul(x, b.readState("wte.weight"), false, true);  // tied: [B, T, vocab]
 }
 
 }  // namespace
 
-Value* gptLogits(Builder& b, const GptConfig& c, Value* ids) {
+Value* gptLogits(Builder& b, const GptConfig& c, Value* ids) { return lmHead(b, c, gptHidden(b, c, ids)); }
+
+Value* gptHidden(Builder& b, const GptConfig& c, Value* ids) {
   const int64_t T = ids->type.shape[1];
   Value* x;
   b.setLocation(c.source("embedding"));
@@ -188,7 +195,7 @@ Function& buildGptSampleStep(Module& m, const GptConfig& c) {
   Value* here = b.compare(OpKind::Eq, slot, pos);
   Value* visible = b.compare(OpKind::Le, b.iota({DType::I32, {1, 1, 1, S}}, 3), pos);
   Value* mask = b.select(visible, b.scalar(0.0, c.dtype), b.scalar(-INFINITY, c.dtype));
-  Value* logits = gptBody(b, c, x, [&](Builder& b, Value* q, Value* k, Value* v, int64_t layer) {
+  Value* hidden = gptBody(b, c, x, [&](Builder& b, Value* q, Value* k, Value* v, int64_t layer) {
     std::string prefix = std::string(kKvCachePrefix) + "h." + std::to_string(layer) + ".";
     Value* kc = b.select(here, k, b.readState(prefix + "k"));
     Value* vc = b.select(here, v, b.readState(prefix + "v"));
@@ -196,7 +203,7 @@ Function& buildGptSampleStep(Module& m, const GptConfig& c) {
     b.assignState(prefix + "v", vc);
     return b.attention(q, kc, vc, mask, /*causal=*/false);
   });
-  b.output("logits", b.reshape(logits, {c.vocab}));
+  b.output("logits", b.reshape(lmHead(b, c, hidden), {c.vocab}));
   return f;
 }
 

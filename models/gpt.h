@@ -40,6 +40,8 @@ Function& buildGptLoss(Module& m, const GptConfig& c, const std::string& name = 
 
 // The forward pass on input ids [batch, T] to logits [batch, T, vocab]; parameters must exist.
 Value* gptLogits(Builder& b, const GptConfig& c, Value* ids);
+// The same up to the final hidden states [batch, T, d_model] (after ln_f), before the LM head.
+Value* gptHidden(Builder& b, const GptConfig& c, Value* ids);
 
 void addGptParameters(Module& m, const GptConfig& c);
 

@@ -9,6 +9,8 @@
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "models/bert.h"
+#include "models/classifier.h"
+#include "runtime/data/labeled_data.h"
 #include "models/gpt.h"
 #include "runtime/data/corpus.h"
 
@@ -70,7 +72,22 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   src.separator = spec.data.separator;
   src.valFraction = spec.data.valFraction;
   src.seed = uint64_t(spec.train.seed);
-  auto docs = readDocuments(src);
+  // Classification reads labeled texts; the tokenizer trains on the texts either way, so a
+  // classifier over the same files gets its pretrained body's tokenizer.
+  const bool classify = spec.objective == "classify";
+  std::vector<LabeledText> labeled;
+  Expected<std::vector<std::string>> docs = std::vector<std::string>{};
+  if (classify) {
+    auto texts = readLabeledTexts(src, spec.data.labels);
+    if (!texts) {
+      const Diagnostic& d = texts.error();
+      return makeError(spec.locationOf("data.files"), (d.loc.known() ? d.loc.str() + ": " : "") + d.message);
+    }
+    labeled = texts.take();
+    for (const auto& t : labeled) docs->push_back(t.text);
+  } else {
+    docs = readDocuments(src);
+  }
   if (!docs) {
     const Diagnostic& d = docs.error();
     return makeError(spec.locationOf("data.files"), (d.loc.known() ? d.loc.file + ": " : "") + d.message);
@@ -105,7 +122,18 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
                {"attention", spec.locationOf("model.heads")}, {"mlp", spec.locationOf("model.d_ff")},
                {"lm_head", spec.locationOf("model.kind")}};
   Module m;
-  if (encoder) {
+  std::vector<std::string> classes;
+  if (classify) {
+    auto data = labelData(labeled, tok, src);
+    if (!data) return makeError(spec.locationOf("data.files"), data.error().message);
+    classes = data->classes;
+    c.sources["objective"] = spec.locationOf("objective.kind");
+    addClassifierParameters(m, c, spec.modelKind, int64_t(classes.size()), true);
+    if (spec.objectiveConfig.freeze)  // the body becomes constant state: no gradients, no updates
+      for (StateVar& s : m.states) s.trainable = s.trainable && isClassifierHead(s.name);
+    buildClassifier(m, c, spec.modelKind, "loss", "");
+    buildClassifier(m, c, spec.modelKind, "eval_step", "val_");
+  } else if (encoder) {
     c.sources["objective"] = spec.locationOf("objective.kind");
     c.sources["lm_head"] = spec.locationOf("objective.kind");
     addBertParameters(m, c, spec.objectiveConfig.nsp);
@@ -150,6 +178,10 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       {"objective", spec.objective},
       {"objective.nsp", spec.objectiveConfig.nsp ? "true" : "false"},
       {"objective.mask_prob", formatDouble(spec.objectiveConfig.maskProb)},
+      {"objective.classes", joinList(classes)},
+      {"objective.init_from", spec.objectiveConfig.initFrom.empty() ? "" : absolute(spec.objectiveConfig.initFrom, base)},
+      {"objective.freeze", spec.objectiveConfig.freeze ? "true" : "false"},
+      {"data.labels", spec.data.labels},
       {"model.kind", spec.modelKind},
       {"model.vocab", std::to_string(c.vocab)},
       {"model.context", std::to_string(c.context)},

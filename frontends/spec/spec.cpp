@@ -56,7 +56,9 @@ const std::vector<KeySpec>& schema() {
        [](Spec& s, const toml::node& n) { s.model.layerNormEps = asNumber(n); }},
       {"model", "dtype", KeyType::String, 0, 0, {"f32", "f64"},
        [](Spec& s, const toml::node& n) { s.model.dtype = *parseDType(asString(n)); }},
-      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm", "mlm"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
+      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm", "mlm", "classify"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
+      {"objective", "init_from", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.initFrom = asString(n); }},
+      {"objective", "freeze", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.freeze = n.value<bool>().value(); }},
       {"objective", "nsp", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.nsp = n.value<bool>().value(); }},
       {"objective", "mask_prob", KeyType::Number, 0.01, 0.9, {},
        [](Spec& s, const toml::node& n) { s.objectiveConfig.maskProb = asNumber(n); }},
@@ -104,6 +106,7 @@ const std::vector<KeySpec>& schema() {
       {"data", "val_fraction", KeyType::Number, 0, 0.9, {}, [](Spec& s, const toml::node& n) { s.data.valFraction = asNumber(n); }},
       {"data", "tokenizer", KeyType::String, 0, 0, {},
        [](Spec& s, const toml::node& n) { s.data.tokenizer = asString(n); }},
+      {"data", "labels", KeyType::String, 0, 0, {"file_name", "jsonl"}, [](Spec& s, const toml::node& n) { s.data.labels = asString(n); }},
   };
   return keys;
 }
@@ -239,6 +242,13 @@ class SpecReader {
     for (const char* k : {"objective.nsp", "objective.mask_prob"})
       if (s.objective != "mlm" && s.locations.count(k))
         failAt(s, k, std::string(k) + " applies to objective.kind \"mlm\" only");
+    for (const char* k : {"objective.init_from", "objective.freeze", "data.labels"})
+      if (s.objective != "classify" && s.locations.count(k))
+        failAt(s, k, std::string(k) + " applies to objective.kind \"classify\" only");
+    if (s.objectiveConfig.freeze && s.objectiveConfig.initFrom.empty())
+      failAt(s, "objective.freeze", "objective.freeze needs objective.init_from (a frozen random body learns nothing)");
+    if (s.objective == "classify" && encoder && m.context < 3)
+      failAt(s, "model.context", "classify with bert needs model.context >= 3 ([CLS] text [SEP])");
     if (s.objective == "mlm" && m.context < (s.objectiveConfig.nsp ? 5 : 3))
       failAt(s, "model.context", "objective \"mlm\" needs model.context >= " + std::string(s.objectiveConfig.nsp ? "5" : "3") +
                                      " ([CLS] A [SEP]" + (s.objectiveConfig.nsp ? " B [SEP]" : "") + ")");

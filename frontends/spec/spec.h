@@ -32,12 +32,15 @@ struct DataConfig {
   // "train" (byte-level BPE on the corpus), "byte", or a folder holding GPT-2-style vocab.json
   // and merges.txt (GPT-2's own, say), relative to the spec's folder.
   std::string tokenizer = "train";
+  std::string labels = "file_name";  // classify: "file_name" (a file's name labels its documents) or "jsonl"
 };
 
 // Settings of the objectives beyond causal LM (docs/spec.md).
 struct ObjectiveConfig {
   bool nsp = true;          // mlm: add next-sentence prediction
   double maskProb = 0.15;   // mlm: fraction of tokens chosen for prediction
+  std::string initFrom;     // classify: a checkpoint of the body (relative to the spec's folder)
+  bool freeze = false;      // classify: train the head only
 };
 
 struct Spec {

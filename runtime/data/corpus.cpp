@@ -62,10 +62,24 @@ Expected<std::vector<std::string>> expandFiles(const CorpusSource& src) {
 }  // namespace
 
 Expected<std::vector<std::string>> readDocuments(const CorpusSource& src) {
-  auto files = expandFiles(src);
+  auto files = readDocumentsByFile(src);
   if (!files) return files.error();
   std::vector<std::string> docs;
+  for (auto& [path, fileDocs] : *files) docs.insert(docs.end(), fileDocs.begin(), fileDocs.end());
+  if (docs.empty()) {
+    std::string list;
+    for (const auto& f : src.files) list += (list.empty() ? "" : ", ") + f;
+    return makeError(Location{}, "the corpus (" + list + ") holds no documents");
+  }
+  return docs;
+}
+
+Expected<std::vector<std::pair<std::string, std::vector<std::string>>>> readDocumentsByFile(const CorpusSource& src) {
+  auto files = expandFiles(src);
+  if (!files) return files.error();
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (const auto& path : *files) {
+    std::vector<std::string>& docs = out.emplace_back(path, std::vector<std::string>{}).second;
     auto text = readFile(path);
     if (!text) return text.error();
     std::istringstream in(*text);
@@ -80,12 +94,7 @@ Expected<std::vector<std::string>> readDocuments(const CorpusSource& src) {
     }
     flush();
   }
-  if (docs.empty()) {
-    std::string list;
-    for (const auto& f : src.files) list += (list.empty() ? "" : ", ") + f;
-    return makeError(Location{}, "the corpus (" + list + ") holds no documents");
-  }
-  return docs;
+  return out;
 }
 
 Expected<Corpus> buildCorpus(const std::vector<std::string>& documents, const BpeTokenizer& tok,

@@ -25,6 +25,8 @@ struct CorpusSource {
 // The documents of the source, in file order then position. A path that does not exist or a
 // glob that matches nothing is an error naming it; so is a corpus without any document.
 Expected<std::vector<std::string>> readDocuments(const CorpusSource& src);
+// The same, grouped by file (path, documents), in file order; no error for an empty file.
+Expected<std::vector<std::pair<std::string, std::vector<std::string>>>> readDocumentsByFile(const CorpusSource& src);
 
 struct Corpus {
   std::vector<int32_t> train, val;  // token streams, documents joined by <|endoftext|>

@@ -1,6 +1,12 @@
 #include "runtime/trainer/batch_source.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "models/bert.h"
 #include "runtime/data/mlm_batches.h"
+#include "runtime/reference/random.h"
 
 namespace kiln {
 
@@ -9,12 +15,33 @@ namespace {
 // Evaluation batches use their own seed, so they never coincide with training batches.
 constexpr uint64_t kEvalSeedMix = 0xE7A1ULL;
 
-class CausalLmBatches : public BatchSource {
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+class CorpusBatches : public BatchSource {
  public:
-  CausalLmBatches(const Corpus& c, const BatchSettings& s) : c_(c), s_(s) {}
+  CorpusBatches(Corpus c, const BatchSettings& s) : c_(std::move(c)), s_(s) {}
+  int64_t tokensPerStep() const override { return s_.batch * s_.context; }
+  std::string corpusLine() const {
+    return "corpus: " + std::to_string(c_.trainDocuments) + " train / " + std::to_string(c_.valDocuments) +
+           " validation documents, " + std::to_string(c_.train.size()) + " / " + std::to_string(c_.val.size()) + " tokens";
+  }
+
+ protected:
+  Corpus c_;
+  BatchSettings s_;
+};
+
+class CausalLmBatches : public CorpusBatches {
+ public:
+  using CorpusBatches::CorpusBatches;
   Expected<std::vector<ref::Tensor>> train(uint64_t step) const override { return one(c_.train, s_.seed, step); }
   Expected<std::vector<ref::Tensor>> eval(uint64_t index) const override { return one(c_.val, s_.seed ^ kEvalSeedMix, index); }
-  int64_t tokensPerStep() const override { return s_.batch * s_.context; }
+  std::string describe() const override { return corpusLine() + "; unigram baseline val loss " + fmt("%g", unigram()); }
+  std::string baselineNote() const override { return " (unigram baseline " + fmt("%.4f", unigram()) + ")"; }
 
  private:
   Expected<std::vector<ref::Tensor>> one(const std::vector<int32_t>& stream, uint64_t seed, uint64_t step) const {
@@ -22,38 +49,106 @@ class CausalLmBatches : public BatchSource {
     if (!t) return t.error();
     return std::vector<ref::Tensor>{t.take()};
   }
-  const Corpus& c_;
-  BatchSettings s_;
+  // Validation loss of add-one-smoothed unigram frequencies from the training stream.
+  double unigram() const {
+    if (cached_ >= 0) return cached_;
+    std::vector<double> counts(size_t(s_.tokenizerVocab), 1.0);
+    for (int32_t t : c_.train) counts[size_t(t)] += 1;
+    double total = 0, nll = 0;
+    for (double x : counts) total += x;
+    for (int32_t t : c_.val) nll -= std::log(counts[size_t(t)] / total);
+    return cached_ = c_.val.empty() ? 0 : nll / double(c_.val.size());
+  }
+  mutable double cached_ = -1;
 };
 
-class MlmBatches : public BatchSource {
+class MlmBatches : public CorpusBatches {
  public:
-  MlmBatches(const Corpus& c, const BatchSettings& s) : c_(c), s_(s) {
+  MlmBatches(Corpus c, const BatchSettings& s) : CorpusBatches(std::move(c), s) {
     m_.batch = s.batch;
     m_.context = s.context;
     m_.nsp = s.nsp;
     m_.maskProb = s.maskProb;
     m_.tokenizerVocab = s.tokenizerVocab;
     m_.specials = EncoderSpecials::after(s.tokenizerVocab);
+    // Always guessing the most frequent training token: the accuracy to beat.
+    std::vector<int64_t> counts(size_t(s.tokenizerVocab), 0);
+    for (int32_t t : c_.train) ++counts[size_t(t)];
+    int32_t mode = int32_t(std::max_element(counts.begin(), counts.end()) - counts.begin());
+    majority_ = c_.val.empty() ? 0 : double(std::count(c_.val.begin(), c_.val.end(), mode)) / double(c_.val.size());
   }
   Expected<std::vector<ref::Tensor>> train(uint64_t step) const override { return mlmBatch(c_.train, m_, s_.seed, step); }
   Expected<std::vector<ref::Tensor>> eval(uint64_t index) const override {
     return mlmBatch(c_.val, m_, s_.seed ^ kEvalSeedMix, index);
   }
-  int64_t tokensPerStep() const override { return s_.batch * s_.context; }
+  std::string describe() const override { return corpusLine() + "; majority baseline mlm accuracy " + fmt("%.4f", majority_); }
+  std::string baselineNote() const override {
+    return " (majority baseline: mlm accuracy " + fmt("%.4f", majority_) + (s_.nsp ? ", nsp accuracy 0.5)" : ")");
+  }
 
  private:
-  const Corpus& c_;
-  BatchSettings s_;
   MlmSettings m_;
+  double majority_ = 0;
+};
+
+class ClassifyBatches : public BatchSource {
+ public:
+  ClassifyBatches(LabeledData d, const BatchSettings& s) : d_(std::move(d)), s_(s) {
+    layout_.batch = s.batch;
+    layout_.context = s.context;
+    layout_.encoder = s.encoder;
+    EncoderSpecials sp = EncoderSpecials::after(s.tokenizerVocab);
+    layout_.cls = sp.cls;
+    layout_.sep = sp.sep;
+    layout_.pad = s.encoder ? sp.pad : s.padToken;
+    std::vector<int64_t> counts(d_.classes.size(), 0);
+    for (const auto& e : d_.val) ++counts[size_t(e.label)];
+    majority_ = double(*std::max_element(counts.begin(), counts.end())) / double(d_.val.size());
+  }
+  Expected<std::vector<ref::Tensor>> train(uint64_t step) const override {
+    std::vector<const LabeledExample*> rows;
+    for (int64_t r = 0; r < s_.batch; ++r) {
+      double u = counterUniform(s_.seed, step * uint64_t(s_.batch) + uint64_t(r));
+      rows.push_back(&d_.train[size_t(u * double(d_.train.size()))]);
+    }
+    return classifyRows(rows, layout_);
+  }
+  Expected<std::vector<ref::Tensor>> eval(uint64_t index) const override {
+    std::vector<const LabeledExample*> rows;
+    for (int64_t r = 0; r < s_.batch; ++r) {
+      size_t i = size_t(index) * size_t(s_.batch) + size_t(r);
+      if (i < d_.val.size()) rows.push_back(&d_.val[i]);
+    }
+    return classifyRows(rows, layout_);
+  }
+  int64_t evalBatches(int64_t) const override { return (int64_t(d_.val.size()) + s_.batch - 1) / s_.batch; }
+  int64_t tokensPerStep() const override { return s_.batch * s_.context; }
+  std::string describe() const override {
+    return "labeled data: " + std::to_string(d_.classes.size()) + " classes, " + std::to_string(d_.train.size()) +
+           " train / " + std::to_string(d_.val.size()) + " validation examples; majority baseline accuracy " +
+           fmt("%.4f", majority_) + ", chance " + fmt("%.4f", 1.0 / double(d_.classes.size()));
+  }
+  std::string baselineNote() const override {
+    return " (majority baseline accuracy " + fmt("%.4f", majority_) + ", chance " + fmt("%.4f", 1.0 / double(d_.classes.size())) + ")";
+  }
+
+ private:
+  LabeledData d_;
+  BatchSettings s_;
+  ClassifyLayout layout_;
+  double majority_ = 0;
 };
 
 }  // namespace
 
-Expected<std::unique_ptr<BatchSource>> makeBatchSource(const Corpus& corpus, const BatchSettings& s) {
-  if (s.objective == "causal_lm") return std::unique_ptr<BatchSource>(std::make_unique<CausalLmBatches>(corpus, s));
-  if (s.objective == "mlm") return std::unique_ptr<BatchSource>(std::make_unique<MlmBatches>(corpus, s));
-  return makeError({}, "this trainer's objective '" + s.objective + "' has no data pipeline");
+Expected<std::unique_ptr<BatchSource>> makeBatchSource(Corpus corpus, const BatchSettings& s) {
+  if (s.objective == "causal_lm") return std::unique_ptr<BatchSource>(std::make_unique<CausalLmBatches>(std::move(corpus), s));
+  if (s.objective == "mlm") return std::unique_ptr<BatchSource>(std::make_unique<MlmBatches>(std::move(corpus), s));
+  return makeError({}, "this trainer's objective '" + s.objective + "' has no corpus data pipeline");
+}
+
+std::unique_ptr<BatchSource> makeClassifyBatchSource(LabeledData data, const BatchSettings& s) {
+  return std::make_unique<ClassifyBatches>(std::move(data), s);
 }
 
 }  // namespace kiln

@@ -1,5 +1,6 @@
 // The inputs of train_step and eval_step for each objective, as a function of the step (or the
-// evaluation batch index): the data position of a run is its step number.
+// evaluation batch index): the data position of a run is its step number. A source owns its
+// data and knows the baseline its metrics are compared with.
 #pragma once
 
 #include <memory>
@@ -8,6 +9,7 @@
 
 #include "ir/diagnostics.h"
 #include "runtime/data/corpus.h"
+#include "runtime/data/labeled_data.h"
 #include "runtime/reference/tensor.h"
 
 namespace kiln {
@@ -17,20 +19,27 @@ class BatchSource {
   virtual ~BatchSource() = default;
   virtual Expected<std::vector<ref::Tensor>> train(uint64_t step) const = 0;
   virtual Expected<std::vector<ref::Tensor>> eval(uint64_t index) const = 0;
-  // Tokens the model reads per step (for tokens/s).
+  // Evaluation batches for `requested` (classification always covers the whole split).
+  virtual int64_t evalBatches(int64_t requested) const { return requested; }
   virtual int64_t tokensPerStep() const = 0;
+  // One line about the data and the baseline, e.g. "corpus: ...; unigram baseline val loss 6.39".
+  virtual std::string describe() const = 0;
+  // Appended to evaluation lines: " (unigram baseline 6.3870)".
+  virtual std::string baselineNote() const = 0;
 };
 
 struct BatchSettings {
-  std::string objective;  // causal_lm | mlm
+  std::string objective;  // causal_lm | mlm | classify
   int64_t batch = 1, context = 1;
   uint64_t seed = 1;
   bool nsp = true;
   double maskProb = 0.15;
   int64_t tokenizerVocab = 0;
+  bool encoder = false;
+  int32_t padToken = 0;  // decoders pad classification rows with <|endoftext|>
 };
 
-// The corpus must outlive the source.
-Expected<std::unique_ptr<BatchSource>> makeBatchSource(const Corpus& corpus, const BatchSettings& s);
+Expected<std::unique_ptr<BatchSource>> makeBatchSource(Corpus corpus, const BatchSettings& s);
+std::unique_ptr<BatchSource> makeClassifyBatchSource(LabeledData data, const BatchSettings& s);
 
 }  // namespace kiln

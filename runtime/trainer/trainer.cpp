@@ -21,6 +21,7 @@
 #include "runtime/cpu/cpu_features.h"
 #include "runtime/cpu/fused_kernel_plan.h"
 #include "runtime/reference/interpreter.h"
+#include "models/classifier.h"
 #include "runtime/trainer/batch_source.h"
 #include "runtime/reference/random.h"
 
@@ -149,6 +150,7 @@ class Trainer {
         {"kiln.step", std::to_string(step)},
         {"kiln.seed", cfg("train.seed")},
         {"kiln.data_position", std::to_string(step)},  // batches are a function of the step
+        {"kiln.tokenizer", tokenizerHash()},            // so another model can check it reads the same ids
     };
     return writeSafetensors(path, entries, metadata, [&](const std::string& name) { return engine.stateTensor(name); });
   }
@@ -166,10 +168,57 @@ class Trainer {
     return n;
   }
 
-  // Loads a checkpoint into `st`; with `full`, every saved state (optimizer too) must be there;
-  // with `parametersOnly`, only trainable state is taken (initialization from another model).
-  Expected<int64_t> loadCheckpoint(Engine& engine, const std::string& path, bool full,
-                                   bool parametersOnly = false) const {
+  // Model weights (trainable or frozen), as opposed to optimizer state and caches.
+  static bool isWeight(const std::string& name) {
+    return name.rfind("optimizer.", 0) != 0 && name.rfind(kKvCache, 0) != 0;
+  }
+
+  std::string tokenizerHash() const {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(tok_.vocabJson() + tok_.mergesTxt())));
+    return buf;
+  }
+
+  // Initializes the weights from another model's checkpoint (a pretrained body, or Hugging Face
+  // GPT-2): every weight of this model must be there except a classification head, which
+  // keeps its initial values; the file's other tensors (another objective's heads) are skipped.
+  Status initFrom(Engine& engine, const std::string& path) const {
+    auto f = readSafetensors(path);
+    if (!f) return f.error();
+    auto tokHash = f->metadata.find("kiln.tokenizer");
+    if (tokHash != f->metadata.end() && tokHash->second != tokenizerHash())
+      return makeError(Location{path, 0, 0}, "this checkpoint was trained with another tokenizer; the model would read "
+                                             "different token ids (train both specs on the same data and vocab_size)");
+    std::vector<std::pair<std::string, const ref::Tensor*>> accepted;
+    int64_t skipped = 0;
+    for (const auto& [stored, t] : f->tensors) {
+      std::string name = modelName(stored);
+      const StateVar* var = name.empty() ? nullptr : m_.findState(name);
+      if (!var || !isWeight(name)) {
+        ++skipped;
+        continue;
+      }
+      if (var->type != t.type)
+        return makeError(Location{path, 0, 0}, "tensor '" + name + "' is " + t.type.str() + ", the model needs " + var->type.str());
+      accepted.emplace_back(name, &t);
+    }
+    std::vector<std::string> fresh;
+    for (const auto& s : m_.states) {
+      if (!isWeight(s.name) || f->tensors.count(s.name) || f->tensors.count("transformer." + s.name)) continue;
+      if (!isClassifierHead(s.name)) return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
+      fresh.push_back(s.name);
+    }
+    for (const auto& [name, t] : accepted) engine.setStateTensor(name, *t);
+    std::cerr << "initialized " << accepted.size() << " tensors from " << path;
+    if (skipped) std::cerr << " (" << skipped << " of its tensors are not part of this model)";
+    if (!fresh.empty()) std::cerr << "; " << fresh.size() << " head tensor(s) start fresh";
+    std::cerr << "\n";
+    return okStatus();
+  }
+
+  // Loads a checkpoint of this model into `st`; with `full`, every saved state (optimizer
+  // too) must be there.
+  Expected<int64_t> loadCheckpoint(Engine& engine, const std::string& path, bool full) const {
     auto f = readSafetensors(path);
     if (!f) return f.error();
     // Everything is checked before any state changes, so a bad file leaves the model as it was.
@@ -178,32 +227,35 @@ class Trainer {
       std::string name = modelName(stored);
       if (name.empty()) continue;
       const StateVar* var = m_.findState(name);
-      if (parametersOnly && var && !var->trainable) continue;
       if (!var) return makeError(Location{path, 0, 0}, "tensor '" + name + "' does not belong to this model");
       if (var->type != t.type)
         return makeError(Location{path, 0, 0}, "tensor '" + name + "' is " + t.type.str() + ", the model needs " + var->type.str());
       accepted.emplace_back(name, &t);
     }
     for (const auto& s : m_.states) {
-      bool needed = s.trainable || (full && s.name.rfind(kKvCache, 0) != 0);
+      bool needed = isWeight(s.name) || (full && s.name.rfind(kKvCache, 0) != 0);
       if (needed && !f->tensors.count(s.name) && !f->tensors.count("transformer." + s.name))
         return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
     }
     for (const auto& [name, t] : accepted) engine.setStateTensor(name, *t);
-    if (parametersOnly) return int64_t(0);
     auto step = f->metadata.find("kiln.step");
     if (full && step == f->metadata.end()) return makeError(Location{path, 0, 0}, "checkpoint lacks its step (kiln.step)");
     return step == f->metadata.end() ? int64_t(0) : std::stoll(step->second);
   }
 
   // ---- data ----
-  Expected<Corpus> corpus() const {
+  CorpusSource corpusSource() const {
     CorpusSource src;
     src.files = splitList(cfg("data.files"));
     src.exclude = splitList(cfg("data.exclude"));
     src.separator = cfg("data.separator");
     src.valFraction = std::stod(cfg("data.val_fraction"));
     src.seed = uint64_t(cfgInt("train.seed"));
+    return src;
+  }
+
+  Expected<Corpus> corpus() const {
+    CorpusSource src = corpusSource();
     auto docs = readDocuments(src);
     if (!docs) return docs.error();
     const char* env = std::getenv("KILN_CACHE_DIR");
@@ -212,27 +264,8 @@ class Trainer {
     return buildCorpus(*docs, tok_, src, cacheDir);
   }
 
-  // The share of validation tokens equal to the most frequent training token: the accuracy of
-  // always guessing it (what a masked-LM accuracy has to beat).
-  double majorityBaseline(const Corpus& c) const {
-    std::vector<int64_t> counts(size_t(tok_.vocabSize()), 0);
-    for (int32_t t : c.train) ++counts[size_t(t)];
-    int32_t mode = int32_t(std::max_element(counts.begin(), counts.end()) - counts.begin());
-    int64_t hits = std::count(c.val.begin(), c.val.end(), mode);
-    return c.val.empty() ? 0 : double(hits) / double(c.val.size());
-  }
-
-  double unigramBaseline(const Corpus& c) const {
-    std::vector<double> counts(size_t(tok_.vocabSize()), 1.0);  // add-one smoothing
-    for (int32_t t : c.train) counts[size_t(t)] += 1;
-    double total = 0;
-    for (double x : counts) total += x;
-    double nll = 0;
-    for (int32_t t : c.val) nll -= std::log(counts[size_t(t)] / total);
-    return c.val.empty() ? 0 : nll / double(c.val.size());
-  }
-
-  Expected<std::unique_ptr<BatchSource>> batches(const Corpus& c) const {
+  // The data of this trainer's objective, with its baseline.
+  Expected<std::unique_ptr<BatchSource>> dataSource() const {
     BatchSettings s;
     s.objective = cfg("objective");
     s.batch = cfgInt("model.batch");
@@ -241,7 +274,27 @@ class Trainer {
     s.nsp = cfg("objective.nsp") != "false";
     s.maskProb = cfg("objective.mask_prob").empty() ? 0.15 : std::stod(cfg("objective.mask_prob"));
     s.tokenizerVocab = tok_.vocabSize();
-    return makeBatchSource(c, s);
+    s.encoder = cfg("model.kind") == "bert";
+    s.padToken = tok_.endOfText();
+    if (s.objective == "classify") {
+      CorpusSource src = corpusSource();
+      auto texts = readLabeledTexts(src, cfg("data.labels"));
+      if (!texts) return texts.error();
+      auto data = labelData(*texts, tok_, src);
+      if (!data) return data.error();
+      if (joinClasses(data->classes) != cfg("objective.classes"))
+        return makeError({}, "the labeled data's classes changed since compilation; compile the spec again");
+      return makeClassifyBatchSource(data.take(), s);
+    }
+    auto c = corpus();
+    if (!c) return c.error();
+    return makeBatchSource(c.take(), s);
+  }
+
+  static std::string joinClasses(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : "\x1f") + x;
+    return out;
   }
 
   // Calls `fn` with host tensors typed as its parameters (float inputs follow the model dtype).
@@ -253,23 +306,64 @@ class Trainer {
     return engine.call(fn, in);
   }
 
-  // The mean of every eval_step output over `count` validation batches, by output name.
-  Expected<std::vector<std::pair<std::string, double>>> evaluate(const BatchSource& data, Engine& engine, int64_t count) const {
+  // Scalar eval_step outputs averaged over the evaluation batches, by name. A `val_logits`
+  // output (classification) gives accuracy and macro-F1 over every example instead.
+  Expected<std::vector<std::pair<std::string, double>>> evaluate(const BatchSource& data, Engine& engine, int64_t requested) const {
     const Function* f = m_.findFunction("eval_step");
+    const int64_t count = data.evalBatches(requested);
     std::vector<std::pair<std::string, double>> means;
-    for (const auto& n : f->outputNames) means.emplace_back(n, 0.0);
+    size_t logitsAt = f->outputNames.size(), labelsAt = f->params.size();
+    for (size_t i = 0; i < f->outputNames.size(); ++i)
+      if (f->outputs[i]->type.rank() == 0) means.emplace_back(f->outputNames[i], 0.0);
+      else if (f->outputNames[i] == "val_logits") logitsAt = i;
+    for (size_t i = 0; i < f->params.size(); ++i)
+      if (f->params[i]->name == "labels") labelsAt = i;
+    std::vector<std::pair<int32_t, int32_t>> predicted;  // (label, prediction)
     for (int64_t b = 0; b < count; ++b) {
       auto batch = data.eval(uint64_t(b));
       if (!batch) return batch.error();
+      ref::Tensor labels = labelsAt < batch->size() ? (*batch)[labelsAt] : ref::Tensor();
       auto outs = call(engine, "eval_step", batch.take());
       if (!outs) return outs.error();
-      for (size_t i = 0; i < means.size(); ++i) means[i].second += (*outs)[i][0] / double(count);
+      size_t k = 0;
+      for (size_t i = 0; i < outs->size(); ++i)
+        if ((*outs)[i].type.rank() == 0) means[k++].second += (*outs)[i][0] / double(count);
+      if (logitsAt < outs->size() && labels.size() > 0) {
+        const ref::Tensor& lg = (*outs)[logitsAt];
+        const int64_t K = lg.type.shape[1];
+        for (int64_t r = 0; r < lg.type.shape[0]; ++r) {
+          if (labels[r] < 0) continue;
+          int64_t best = 0;
+          for (int64_t j = 1; j < K; ++j)
+            if (lg[r * K + j] > lg[r * K + best]) best = j;
+          predicted.emplace_back(int32_t(labels[r]), int32_t(best));
+        }
+      }
+    }
+    if (!predicted.empty()) {
+      int64_t K = f->outputs[logitsAt]->type.shape[1], correct = 0;
+      std::vector<double> tp(static_cast<size_t>(K)), fp(static_cast<size_t>(K)), fn(static_cast<size_t>(K));
+      for (auto [label, pred] : predicted) {
+        correct += label == pred;
+        if (label == pred) ++tp[size_t(label)];
+        else ++fp[size_t(pred)], ++fn[size_t(label)];
+      }
+      double f1Sum = 0;  // macro-F1 over the classes present in the labels or the predictions
+      int64_t present = 0;
+      for (int64_t j = 0; j < K; ++j) {
+        if (tp[size_t(j)] + fp[size_t(j)] + fn[size_t(j)] == 0) continue;
+        ++present;
+        f1Sum += 2 * tp[size_t(j)] / (2 * tp[size_t(j)] + fp[size_t(j)] + fn[size_t(j)]);
+      }
+      for (auto& [name, v] : means)
+        if (name == "val_accuracy") v = double(correct) / double(predicted.size());
+      means.emplace_back("val_macro_f1", present ? f1Sum / double(present) : 0.0);
     }
     return means;
   }
 
   // "val loss 4.4210 (unigram baseline 6.3870)" or "val loss 2.1, mlm accuracy 0.41, ...".
-  std::string describeEval(const std::vector<std::pair<std::string, double>>& v, double baseline) const {
+  static std::string describeEval(const std::vector<std::pair<std::string, double>>& v, const BatchSource& data) {
     std::string s;
     char buf[96];
     for (const auto& [name, x] : v) {
@@ -278,15 +372,7 @@ class Trainer {
       std::snprintf(buf, sizeof buf, "%s%s%s %.4f", s.empty() ? "" : ", ", s.empty() ? "val " : "", label.c_str(), x);
       s += buf;
     }
-    if (cfg("objective") == "causal_lm") {
-      std::snprintf(buf, sizeof buf, " (unigram baseline %.4f)", baseline);
-      s += buf;
-    } else if (cfg("objective") == "mlm") {
-      std::snprintf(buf, sizeof buf, " (majority baseline: mlm accuracy %.4f%s)", baseline,
-                    cfg("objective.nsp") == "false" ? "" : ", nsp accuracy 0.5");
-      s += buf;
-    }
-    return s;
+    return s + data.baselineNote();
   }
 
   // ---- train ----
@@ -307,12 +393,11 @@ class Trainer {
     if (!engine) return fail(engine.error());
     Engine& st = **engine;
     int64_t step = 0;
-    if (o.has("init-from")) {
-      if (o.has("resume")) return fail(makeError({}, "--init-from and --resume exclude each other"));
-      auto loaded = loadCheckpoint(st, o.get("init-from", ""), false, /*parametersOnly=*/true);
-      if (!loaded) return fail(loaded.error());
-      std::cerr << "parameters initialized from " << o.get("init-from", "") << "\n";
-    }
+    if (o.has("init-from") && o.has("resume")) return fail(makeError({}, "--init-from and --resume exclude each other"));
+    // A fresh run starts from --init-from, else from the spec's objective.init_from.
+    std::string initPath = o.get("init-from", o.has("resume") ? "" : cfg("objective.init_from"));
+    if (!initPath.empty())
+      if (auto s = initFrom(st, initPath); !s) return fail(s.error());
     if (o.has("resume")) {
       auto loaded = loadCheckpoint(st, ckpt, /*full=*/true);
       if (!loaded) return fail(loaded.error());
@@ -323,17 +408,11 @@ class Trainer {
         return 0;
       }
     }
-    auto data = corpus();
-    if (!data) return fail(data.error());
-    auto source = batches(*data);
+    auto source = dataSource();
     if (!source) return fail(source.error());
     std::ofstream metrics(metricsPath, o.has("resume") ? std::ios::app : std::ios::trunc);
     if (!metrics) return fail(makeError(Location{metricsPath, 0, 0}, "cannot write the metrics log"));
-    const bool mlm = cfg("objective") == "mlm";
-    double baseline = mlm ? majorityBaseline(*data) : unigramBaseline(*data);
-    std::cerr << "corpus: " << data->trainDocuments << " train / " << data->valDocuments << " validation documents, "
-              << data->train.size() << " / " << data->val.size() << " tokens; "
-              << (mlm ? "majority baseline mlm accuracy " : "unigram baseline val loss ") << baseline << "\n"
+    std::cerr << (*source)->describe() << "\n"
               << "model: " << cfg("model.parameters") << " parameters, "
               << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP per step, " << (*source)->tokensPerStep()
               << " tokens per step\n";
@@ -401,7 +480,7 @@ class Trainer {
         metrics << "{\"step\": " << step;
         for (const auto& [name, x] : *v) metrics << ", \"" << name << "\": " << formatDouble(x);
         metrics << "}\n";
-        std::fprintf(stderr, "%sstep %lld: %s\n", tty ? "\n" : "", (long long)step, describeEval(*v, baseline).c_str());
+        std::fprintf(stderr, "%sstep %lld: %s\n", tty ? "\n" : "", (long long)step, describeEval(*v, **source).c_str());
       }
       bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || gInterrupted;
       if (saveNow) {
@@ -485,14 +564,11 @@ class Trainer {
     if (!loaded) return fail(loaded.error());
     auto batches = numberOption(o, "batches", double(cfgInt("train.eval_batches")), 1, 1e6);
     if (!batches) return fail(batches.error());
-    auto data = corpus();
-    if (!data) return fail(data.error());
-    auto source = this->batches(*data);
+    auto source = dataSource();
     if (!source) return fail(source.error());
     auto v = evaluate(**source, **engine, int64_t(*batches));
     if (!v) return fail(v.error());
-    double baseline = cfg("objective") == "mlm" ? majorityBaseline(*data) : unigramBaseline(*data);
-    std::cout << describeEval(*v, baseline) << " at step " << *loaded << "\n";
+    std::cout << describeEval(*v, **source) << " at step " << *loaded << "\n";
     return 0;
   }
 

@@ -1,0 +1,100 @@
+#include "runtime/data/labeled_data.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "ir/attributes.h"
+#include "ir/parser.h"
+#include "runtime/checkpoint/json.h"
+#include "runtime/reference/random.h"
+
+namespace kiln {
+
+namespace {
+
+Expected<std::vector<LabeledText>> readJsonLines(const CorpusSource& src) {
+  auto files = readDocumentsByFile(src);  // only for the file list; JSON lines are read below
+  if (!files) return files.error();
+  std::vector<LabeledText> out;
+  for (const auto& [path, docs] : *files) {
+    auto text = readFile(path);
+    if (!text) return text.error();
+    std::istringstream in(*text);
+    std::string line;
+    int lineNo = 0;
+    while (std::getline(in, line)) {
+      ++lineNo;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      Location at{path, lineNo, 1};
+      auto v = json::parse(line, path);
+      if (!v) return makeError(at, "not a JSON object: " + v.error().message);
+      if (!v->isObject()) return makeError(at, "expected a JSON object {\"text\": ..., \"label\": ...}");
+      const auto& o = v->object();
+      auto t = o.find("text");
+      auto l = o.find("label");
+      if (t == o.end() || !t->second.isString()) return makeError(at, "the object needs a string \"text\"");
+      if (l == o.end() || !(l->second.isString() || l->second.isNumber()))
+        return makeError(at, "the object needs a \"label\" (a string or a number)");
+      std::string label = l->second.isString() ? l->second.string() : formatDouble(l->second.number());
+      out.push_back({t->second.string(), label});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Expected<std::vector<LabeledText>> readLabeledTexts(const CorpusSource& src, const std::string& labels) {
+  if (labels == "jsonl") return readJsonLines(src);
+  auto files = readDocumentsByFile(src);
+  if (!files) return files.error();
+  std::vector<LabeledText> raw;
+  for (const auto& [path, docs] : *files)
+    for (const auto& d : docs) raw.push_back({d, std::filesystem::path(path).filename().string()});
+  return raw;
+}
+
+Expected<LabeledData> labelData(const std::vector<LabeledText>& raw, const BpeTokenizer& tok, const CorpusSource& src) {
+  LabeledData data;
+  std::map<std::string, int32_t> ids;
+  for (const auto& r : raw) ids[r.label] = 0;
+  for (auto& [name, id] : ids) {
+    id = int32_t(data.classes.size());
+    data.classes.push_back(name);
+  }
+  if (data.classes.size() < 2)
+    return makeError({}, "classification needs at least two labels; the data has " + std::to_string(data.classes.size()));
+  for (const auto& r : raw) {
+    bool toVal = counterUniform(src.seed ^ 0x5eedULL, fnv1a(r.text)) < src.valFraction;
+    (toVal ? data.val : data.train).push_back({tok.encode(r.text), ids[r.label]});
+  }
+  if (data.train.empty() || data.val.empty())
+    return makeError({}, "the labeled data (" + std::to_string(raw.size()) + " examples) is too small for a train/validation split");
+  return data;
+}
+
+std::vector<ref::Tensor> classifyRows(const std::vector<const LabeledExample*>& examples, const ClassifyLayout& l) {
+  const int64_t B = l.batch, T = l.context;
+  ref::Tensor ids({DType::I32, {B, T}}), mask({DType::F32, {B, T}}), labels({DType::I32, {B}});
+  for (int64_t r = 0; r < B; ++r) {
+    std::vector<int32_t> row;
+    const LabeledExample* e = r < int64_t(examples.size()) ? examples[size_t(r)] : nullptr;
+    if (e) {
+      if (l.encoder) row.push_back(l.cls);
+      int64_t room = l.encoder ? T - 2 : T;
+      for (int64_t i = 0; i < std::min<int64_t>(room, int64_t(e->tokens.size())); ++i) row.push_back(e->tokens[size_t(i)]);
+      if (l.encoder) row.push_back(l.sep);
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      bool real = t < int64_t(row.size());
+      ids[r * T + t] = real ? row[size_t(t)] : l.pad;
+      mask[r * T + t] = real ? 1 : 0;
+    }
+    labels[r] = e ? e->label : -100;  // a missing example is ignored by the loss and the metrics
+  }
+  return {ids, mask, labels};
+}
+
+}  // namespace kiln

@@ -1,0 +1,48 @@
+// Labeled texts for classification: documents labeled by the name of their file (the fortunes
+// categories: art, computers, ...) or JSON lines {"text": ..., "label": ...}. The train /
+// validation split hashes each text with the seed (like the corpus), so it does not depend on
+// file order; class ids follow the sorted label names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/diagnostics.h"
+#include "runtime/data/bpe_tokenizer.h"
+#include "runtime/data/corpus.h"
+#include "runtime/reference/tensor.h"
+
+namespace kiln {
+
+struct LabeledExample {
+  std::vector<int32_t> tokens;  // the text, encoded
+  int32_t label = 0;
+};
+
+struct LabeledData {
+  std::vector<std::string> classes;  // sorted; the class id is the index
+  std::vector<LabeledExample> train, val;
+};
+
+struct LabeledText {
+  std::string text, label;
+};
+
+// `labels`: "file_name" or "jsonl". Errors name the file and line (a JSON line without a string
+// "text", a missing file).
+Expected<std::vector<LabeledText>> readLabeledTexts(const CorpusSource& src, const std::string& labels);
+
+// Classes, encoding and the split; fewer than two classes or an empty split is an error.
+Expected<LabeledData> labelData(const std::vector<LabeledText>& texts, const BpeTokenizer& tok, const CorpusSource& src);
+
+// Rows of `context` tokens: encoders [CLS] text [SEP] [PAD]..., decoders text [eot]...;
+// texts are cut to fit. Returns input_ids, attention_mask (1 real / 0 padding), labels.
+struct ClassifyLayout {
+  int64_t batch = 1, context = 8;
+  bool encoder = true;
+  int32_t cls = 0, sep = 0, pad = 0;  // encoder specials; decoders pad with `pad` too
+};
+std::vector<ref::Tensor> classifyRows(const std::vector<const LabeledExample*>& examples, const ClassifyLayout& l);
+
+}  // namespace kiln

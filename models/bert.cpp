@@ -31,7 +31,7 @@ std::vector<int64_t> allAxes(const Value* v) {
 
 }  // namespace
 
-void addBertParameters(Module& m, const GptConfig& c, bool nspHead) {
+void addBertParameters(Module& m, const GptConfig& c, BertHeads heads) {
   int64_t seed = c.seed * 1000;
   auto normal = [&]() { return Initializer{InitKind::Normal, 0.0, c.initStd, ++seed}; };
   auto add = [&](const std::string& name, Shape shape, Initializer init) {
@@ -58,13 +58,13 @@ void addBertParameters(Module& m, const GptConfig& c, bool nspHead) {
     addLinear(layerName(i, "output.dense"), C, c.dFF);
     addNorm(layerName(i, "output.LayerNorm"));
   }
-  addLinear("cls.predictions.transform.dense", C, C);
-  addNorm("cls.predictions.transform.LayerNorm");
-  add("cls.predictions.bias", {c.vocab}, Initializer{InitKind::Zeros});
-  if (nspHead) {
-    addLinear("bert.pooler.dense", C, C);
-    addLinear("cls.seq_relationship", 2, C);
+  if (heads.mlm) {
+    addLinear("cls.predictions.transform.dense", C, C);
+    addNorm("cls.predictions.transform.LayerNorm");
+    add("cls.predictions.bias", {c.vocab}, Initializer{InitKind::Zeros});
   }
+  if (heads.pooler) addLinear("bert.pooler.dense", C, C);
+  if (heads.nsp) addLinear("cls.seq_relationship", 2, C);
 }
 
 Value* bertEncoder(Builder& b, const GptConfig& c, Value* ids, Value* segments, Value* mask) {

@@ -19,7 +19,12 @@ struct EncoderSpecials {
 };
 inline constexpr int64_t kEncoderSpecialCount = 4;
 
-void addBertParameters(Module& m, const GptConfig& c, bool nspHead);
+// Which heads exist besides the encoder: the MLM prediction head (cls.predictions), the pooler
+// (bert.pooler, on [CLS]) and the next-sentence head (cls.seq_relationship).
+struct BertHeads {
+  bool mlm = true, pooler = true, nsp = true;
+};
+void addBertParameters(Module& m, const GptConfig& c, BertHeads heads);
 
 // ids, segments [B, T] i32 and mask [B, T] f32 (1 real token, 0 padding) -> hidden [B, T, C].
 Value* bertEncoder(Builder& b, const GptConfig& c, Value* ids, Value* segments, Value* mask);

@@ -8,7 +8,7 @@ void addClassifierParameters(Module& m, const GptConfig& c, const std::string& m
   int64_t seed = c.seed * 1000 + 900;
   auto normal = [&]() { return Initializer{InitKind::Normal, 0.0, c.initStd, ++seed}; };
   if (modelKind == "bert") {
-    if (withBody) addBertParameters(m, c, /*nspHead=*/true);  // the pooler comes with the NSP head
+    if (withBody) addBertParameters(m, c, BertHeads{.mlm = false, .pooler = true, .nsp = false});
     m.addState("classifier.weight", {c.dtype, {classes, c.dModel}}, normal(), true);
     m.addState("classifier.bias", {c.dtype, {classes}}, Initializer{InitKind::Zeros}, true);
   } else {
@@ -17,7 +17,9 @@ void addClassifierParameters(Module& m, const GptConfig& c, const std::string& m
   }
 }
 
-bool isClassifierHead(const std::string& n) { return n.rfind("classifier.", 0) == 0 || n.rfind("score.", 0) == 0; }
+bool isClassifierHead(const std::string& n) {
+  return n.rfind("classifier.", 0) == 0 || n.rfind("score.", 0) == 0 || n.rfind("bert.pooler.", 0) == 0;
+}
 
 Function& buildClassifier(Module& m, const GptConfig& c, const std::string& modelKind,
                           const std::string& name, const std::string& outputPrefix) {

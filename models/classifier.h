@@ -19,7 +19,9 @@ void addClassifierParameters(Module& m, const GptConfig& c, const std::string& m
 Function& buildClassifier(Module& m, const GptConfig& c, const std::string& modelKind,
                           const std::string& name, const std::string& outputPrefix);
 
-// Names of the head's parameters (everything else is the body, which `freeze` fixes).
+// Names of the head's parameters: the classifier, and BERT's pooler (pretrained by NSP, or
+// fresh when the body was pretrained without it). Everything else is the body, which `freeze`
+// fixes.
 bool isClassifierHead(const std::string& stateName);
 
 }  // namespace kiln

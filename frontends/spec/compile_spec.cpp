@@ -136,7 +136,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   } else if (encoder) {
     c.sources["objective"] = spec.locationOf("objective.kind");
     c.sources["lm_head"] = spec.locationOf("objective.kind");
-    addBertParameters(m, c, spec.objectiveConfig.nsp);
+    addBertParameters(m, c, BertHeads{.mlm = true, .pooler = spec.objectiveConfig.nsp, .nsp = spec.objectiveConfig.nsp});
     buildBertPretraining(m, c, spec.objectiveConfig.nsp, "loss", "");
     buildBertPretraining(m, c, spec.objectiveConfig.nsp, "eval_step", "val_");
   } else {

@@ -195,7 +195,7 @@ class Trainer {
       std::string name = modelName(stored);
       const StateVar* var = name.empty() ? nullptr : m_.findState(name);
       if (!var || !isWeight(name)) {
-        ++skipped;
+        skipped += !name.empty() && isWeight(name);  // another objective's head; optimizer state is not news
         continue;
       }
       if (var->type != t.type)
@@ -210,7 +210,7 @@ class Trainer {
     }
     for (const auto& [name, t] : accepted) engine.setStateTensor(name, *t);
     std::cerr << "initialized " << accepted.size() << " tensors from " << path;
-    if (skipped) std::cerr << " (" << skipped << " of its tensors are not part of this model)";
+    if (skipped) std::cerr << " (" << skipped << " of its weights are not part of this model)";
     if (!fresh.empty()) std::cerr << "; " << fresh.size() << " head tensor(s) start fresh";
     std::cerr << "\n";
     return okStatus();

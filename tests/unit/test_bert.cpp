@@ -42,7 +42,7 @@ std::vector<ref::Tensor> batch(const GptConfig& c) {
 TEST_CASE("BERT (MLM + NSP): autodiff matches finite differences for every parameter") {
   GptConfig c = tinyBert(DType::F64);
   Module m;
-  addBertParameters(m, c, true);
+  addBertParameters(m, c, BertHeads{});
   buildBertPretraining(m, c, true, "loss", "");
   Module g = test::parseValid(printModule(m));
   REQUIRE(differentiate(g, *g.functions[0]).ok());
@@ -85,7 +85,7 @@ TEST_CASE("BERT (MLM + NSP) overfits a fixed batch: loss falls, both accuracies 
   GptConfig c = tinyBert(DType::F32);
   c.initStd = 0.02;
   Module m;
-  addBertParameters(m, c, true);
+  addBertParameters(m, c, BertHeads{});
   Function& f = buildBertPretraining(m, c, true, "loss", "");
   REQUIRE(differentiate(m, f).ok());
   OptimizerConfig opt;

@@ -2,6 +2,7 @@
 
 #include "compiler/cost_model.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -10,6 +11,7 @@
 #include "ir/verifier.h"
 #include "models/bert.h"
 #include "models/classifier.h"
+#include "models/cloze.h"
 #include "runtime/data/labeled_data.h"
 #include "models/gpt.h"
 #include "runtime/data/corpus.h"
@@ -74,7 +76,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   src.seed = uint64_t(spec.train.seed);
   // Classification reads labeled texts; the tokenizer trains on the texts either way, so a
   // classifier over the same files gets its pretrained body's tokenizer.
-  const bool classify = spec.objective == "classify";
+  const bool classify = spec.objective == "classify" || spec.objective == "cloze";
   std::vector<LabeledText> labeled;
   Expected<std::vector<std::string>> docs = std::vector<std::string>{};
   if (classify) {
@@ -123,7 +125,39 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
                {"lm_head", spec.locationOf("model.kind")}};
   Module m;
   std::vector<std::string> classes;
-  if (classify) {
+  if (spec.objective == "cloze") {
+    // The classes are the verbalizer's labels; each word contributes its first token.
+    std::vector<std::vector<int32_t>> words;
+    for (const auto& [label, ws] : spec.objectiveConfig.verbalizer) {
+      if (std::none_of(labeled.begin(), labeled.end(), [&](const LabeledText& t) { return t.label == label; }))
+        return makeError(spec.locationOf("objective.verbalizer"), "verbalizer label '" + label + "' has no examples in the data");
+      classes.push_back(label);
+      auto& ids = words.emplace_back();
+      for (const auto& w : ws) {
+        auto t = tok.encode(w);
+        if (t.empty()) return makeError(spec.locationOf("objective.verbalizer"), "verbalizer word '" + w + "' encodes to no token");
+        ids.push_back(t[0]);
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    }
+    // Labels whose words start with the same tokens would always score alike.
+    for (size_t a = 0; a < words.size(); ++a)
+      for (size_t b = a + 1; b < words.size(); ++b)
+        if (words[a] == words[b]) {
+          std::string shown;
+          for (int32_t id : words[a]) shown += (shown.empty() ? "'" : "', '") + tok.decode({id});
+          return makeError(spec.locationOf("objective.verbalizer"),
+                           "verbalizer labels '" + classes[a] + "' and '" + classes[b] + "' both read token(s) " + shown +
+                               "' (a word's first token); they could never be told apart: choose words that start differently "
+                               "(or a larger vocab_size)");
+        }
+    c.sources["objective"] = spec.locationOf("objective.kind");
+    if (encoder) addBertParameters(m, c, BertHeads{.mlm = true, .pooler = false, .nsp = false});
+    else addGptParameters(m, c);
+    buildCloze(m, c, spec.modelKind, words, "loss", "");
+    buildCloze(m, c, spec.modelKind, words, "eval_step", "val_");
+  } else if (classify) {
     auto data = labelData(labeled, tok, src);
     if (!data) return makeError(spec.locationOf("data.files"), data.error().message);
     classes = data->classes;
@@ -181,6 +215,8 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       {"objective.classes", joinList(classes)},
       {"objective.init_from", spec.objectiveConfig.initFrom.empty() ? "" : absolute(spec.objectiveConfig.initFrom, base)},
       {"objective.freeze", spec.objectiveConfig.freeze ? "true" : "false"},
+      {"objective.template", spec.objectiveConfig.clozeTemplate},
+      {"objective.shots", std::to_string(spec.objectiveConfig.shots)},
       {"data.labels", spec.data.labels},
       {"model.kind", spec.modelKind},
       {"model.vocab", std::to_string(c.vocab)},

@@ -20,7 +20,7 @@ Location Spec::locationOf(const std::string& key) const {
 
 namespace {
 
-enum class KeyType { Int, Number, Bool, String, StringList };
+enum class KeyType { Int, Number, Bool, String, StringList, WordTable };
 
 // One spec key: its type, allowed range or choices, and where it goes.
 struct KeySpec {
@@ -56,8 +56,15 @@ const std::vector<KeySpec>& schema() {
        [](Spec& s, const toml::node& n) { s.model.layerNormEps = asNumber(n); }},
       {"model", "dtype", KeyType::String, 0, 0, {"f32", "f64"},
        [](Spec& s, const toml::node& n) { s.model.dtype = *parseDType(asString(n)); }},
-      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm", "mlm", "classify"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
+      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm", "mlm", "classify", "cloze"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
       {"objective", "init_from", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.initFrom = asString(n); }},
+      {"objective", "template", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.clozeTemplate = asString(n); }},
+      {"objective", "verbalizer", KeyType::WordTable, 0, 0, {}, [](Spec& s, const toml::node& n) {
+         s.objectiveConfig.verbalizer.clear();
+         for (const auto& [label, words] : *n.as_table())
+           for (const auto& w : *words.as_array()) s.objectiveConfig.verbalizer[std::string(label.str())].push_back(asString(w));
+       }},
+      {"objective", "shots", KeyType::Int, 0, 1e6, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.shots = asInt(n); }},
       {"objective", "freeze", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.freeze = n.value<bool>().value(); }},
       {"objective", "nsp", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.nsp = n.value<bool>().value(); }},
       {"objective", "mask_prob", KeyType::Number, 0.01, 0.9, {},
@@ -118,6 +125,7 @@ const char* typeName(KeyType t) {
     case KeyType::Bool: return "true or false";
     case KeyType::String: return "a string";
     case KeyType::StringList: return "an array of strings";
+    case KeyType::WordTable: return "a table of label = [\"word\", ...] (non-empty arrays of strings)";
   }
   return "?";
 }
@@ -197,6 +205,13 @@ class SpecReader {
       case KeyType::StringList:
         typeOk = value.is_array() && (value.as_array()->empty() || value.as_array()->is_homogeneous(toml::node_type::string));
         break;
+      case KeyType::WordTable:
+        typeOk = value.is_table();
+        if (typeOk)
+          for (const auto& [label, words] : *value.as_table())
+            typeOk = typeOk && words.is_array() && !words.as_array()->empty() &&
+                     words.as_array()->is_homogeneous(toml::node_type::string);
+        break;
     }
     if (!typeOk) fail(value, full + " must be " + typeName(ks->type));
     if (ks->type == KeyType::Int || ks->type == KeyType::Number) {
@@ -242,9 +257,28 @@ class SpecReader {
     for (const char* k : {"objective.nsp", "objective.mask_prob"})
       if (s.objective != "mlm" && s.locations.count(k))
         failAt(s, k, std::string(k) + " applies to objective.kind \"mlm\" only");
-    for (const char* k : {"objective.init_from", "objective.freeze", "data.labels"})
-      if (s.objective != "classify" && s.locations.count(k))
-        failAt(s, k, std::string(k) + " applies to objective.kind \"classify\" only");
+    const bool labeled = s.objective == "classify" || s.objective == "cloze";
+    for (const char* k : {"objective.init_from", "data.labels"})
+      if (!labeled && s.locations.count(k))
+        failAt(s, k, std::string(k) + " applies to objective.kind \"classify\" or \"cloze\" only");
+    if (s.objective != "classify" && s.locations.count("objective.freeze"))
+      failAt(s, "objective.freeze", "objective.freeze applies to objective.kind \"classify\" only");
+    for (const char* k : {"objective.template", "objective.verbalizer", "objective.shots"})
+      if (s.objective != "cloze" && s.locations.count(k))
+        failAt(s, k, std::string(k) + " applies to objective.kind \"cloze\" only");
+    if (s.objective == "cloze") {
+      const std::string& t = s.objectiveConfig.clozeTemplate;
+      size_t text = t.find("{text}"), slot = t.find("[MASK]");
+      if (text == std::string::npos || slot == std::string::npos || t.find("{text}", text + 1) != std::string::npos ||
+          t.find("[MASK]", slot + 1) != std::string::npos || t.find('\n') != std::string::npos)
+        failAt(s, "objective.template", "objective.template needs exactly one {text} and one [MASK] on one line");
+      if (!encoder && (slot < text || slot == 0))
+        failAt(s, "objective.template", "a causal LM (model.kind = \"gpt\") reads the slot as the next token: "
+                                        "objective.template needs {text} before [MASK]");
+      if (s.objectiveConfig.verbalizer.size() < 2)
+        failAt(s, s.locations.count("objective.verbalizer") ? "objective.verbalizer" : "objective.kind",
+               "objective \"cloze\" needs objective.verbalizer with at least two labels, e.g. { computers = [\" computer\"], food = [\" food\"] }");
+    }
     if (s.objectiveConfig.freeze && s.objectiveConfig.initFrom.empty())
       failAt(s, "objective.freeze", "objective.freeze needs objective.init_from (a frozen random body learns nothing)");
     if (s.objective == "classify" && encoder && m.context < 3)

@@ -41,6 +41,10 @@ struct ObjectiveConfig {
   double maskProb = 0.15;   // mlm: fraction of tokens chosen for prediction
   std::string initFrom;     // classify: a checkpoint of the body (relative to the spec's folder)
   bool freeze = false;      // classify: train the head only
+  // cloze: the prompt, and each label's words (the classes are the labels listed here).
+  std::string clozeTemplate = "{text} This is about [MASK].";
+  std::map<std::string, std::vector<std::string>> verbalizer;
+  int64_t shots = 0;        // cloze: training examples per label (0: all)
 };
 
 struct Spec {

@@ -97,4 +97,67 @@ std::vector<ref::Tensor> classifyRows(const std::vector<const LabeledExample*>& 
   return {ids, mask, labels};
 }
 
+Expected<ClozeTemplate> ClozeTemplate::parse(const std::string& text, const BpeTokenizer& tok) {
+  size_t t = text.find("{text}"), m = text.find("[MASK]");
+  if (t == std::string::npos || m == std::string::npos || text.find("{text}", t + 1) != std::string::npos ||
+      text.find("[MASK]", m + 1) != std::string::npos)
+    return makeError({}, "a cloze template needs exactly one {text} and one [MASK], got \"" + text + "\"");
+  ClozeTemplate out;
+  out.textFirst = t < m;
+  constexpr size_t kPlaceholder = 6;  // "{text}" and "[MASK]" alike
+  size_t first = std::min(t, m), second = std::max(t, m);
+  size_t firstLen = kPlaceholder, secondEnd = second + kPlaceholder;
+  auto enc = [&](size_t from, size_t to) { return from < to ? tok.encode(text.substr(from, to - from)) : std::vector<int32_t>{}; };
+  out.parts[0] = enc(0, first);
+  out.parts[1] = enc(first + firstLen, second);
+  out.parts[2] = enc(secondEnd, text.size());
+  return out;
+}
+
+std::vector<ref::Tensor> clozeRows(const std::vector<const LabeledExample*>& examples, const ClassifyLayout& l,
+                                   const ClozeTemplate& tpl, int32_t maskToken) {
+  const int64_t B = l.batch, T = l.context;
+  ref::Tensor ids({DType::I32, {B, T}}), mask({DType::F32, {B, T}}), slot({DType::I32, {B}}), labels({DType::I32, {B}});
+  for (int64_t r = 0; r < B; ++r) {
+    const LabeledExample* e = r < int64_t(examples.size()) ? examples[size_t(r)] : nullptr;
+    std::vector<int32_t> row;
+    int64_t at = 0;
+    if (e) {
+      // Decoders end at the slot; encoders hold every part and [CLS] ... [SEP].
+      int64_t fixed = int64_t(tpl.parts[0].size() + tpl.parts[1].size()) + 1 +
+                      (l.encoder ? 2 + int64_t(tpl.parts[2].size()) : 0);
+      int64_t room = std::max<int64_t>(0, T - fixed);
+      std::vector<int32_t> text;
+      for (int64_t i = 0; i < std::min<int64_t>(room, int64_t(e->tokens.size())); ++i) text.push_back(e->tokens[size_t(i)]);
+      auto append = [&](const std::vector<int32_t>& v) {
+        for (int32_t x : v) row.push_back(x);
+      };
+      if (l.encoder) row.push_back(l.cls);
+      append(tpl.parts[0]);
+      if (tpl.textFirst) append(text);
+      else at = int64_t(row.size()), row.push_back(maskToken);
+      append(tpl.parts[1]);
+      if (tpl.textFirst) at = int64_t(row.size()), row.push_back(maskToken);
+      else append(text);
+      if (l.encoder) {
+        append(tpl.parts[2]);
+        row.push_back(l.sep);
+      } else {
+        row.pop_back();  // a causal LM predicts the slot from the token before it
+        at -= 1;
+      }
+      if (int64_t(row.size()) > T) row.resize(size_t(T));  // only when the template alone is too long
+      at = std::min<int64_t>(std::max<int64_t>(at, 0), T - 1);
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      bool real = t < int64_t(row.size());
+      ids[r * T + t] = real ? row[size_t(t)] : l.pad;
+      mask[r * T + t] = real ? 1 : 0;
+    }
+    slot[r] = double(at);
+    labels[r] = e ? e->label : -100;
+  }
+  return {ids, mask, slot, labels};
+}
+
 }  // namespace kiln

@@ -45,4 +45,16 @@ struct ClassifyLayout {
 };
 std::vector<ref::Tensor> classifyRows(const std::vector<const LabeledExample*>& examples, const ClassifyLayout& l);
 
+// A cloze template "A {text} B [MASK] C" (or with [MASK] first), its literal parts encoded.
+struct ClozeTemplate {
+  std::vector<int32_t> parts[3];  // before the first slot, between the slots, after the second
+  bool textFirst = true;
+  static Expected<ClozeTemplate> parse(const std::string& text, const BpeTokenizer& tok);
+};
+// Rows with the example's text (cut to fit) in the template: encoders [CLS] ... [MASK] ... [SEP]
+// with `slot` at [MASK]; decoders the tokens before [MASK] with `slot` at the last of them
+// (its next-token prediction). Returns input_ids, attention_mask, slot, labels.
+std::vector<ref::Tensor> clozeRows(const std::vector<const LabeledExample*>& examples, const ClassifyLayout& l,
+                                   const ClozeTemplate& t, int32_t maskToken);
+
 }  // namespace kiln

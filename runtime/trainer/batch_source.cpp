@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include "models/bert.h"
 #include "runtime/data/mlm_batches.h"
@@ -93,7 +94,9 @@ class MlmBatches : public CorpusBatches {
 
 class ClassifyBatches : public BatchSource {
  public:
-  ClassifyBatches(LabeledData d, const BatchSettings& s) : d_(std::move(d)), s_(s) {
+  using RowMaker = std::function<std::vector<ref::Tensor>(const std::vector<const LabeledExample*>&, const ClassifyLayout&)>;
+  ClassifyBatches(LabeledData d, const BatchSettings& s, RowMaker rows = classifyRows)
+      : d_(std::move(d)), s_(s), rows_(std::move(rows)) {
     layout_.batch = s.batch;
     layout_.context = s.context;
     layout_.encoder = s.encoder;
@@ -111,7 +114,7 @@ class ClassifyBatches : public BatchSource {
       double u = counterUniform(s_.seed, step * uint64_t(s_.batch) + uint64_t(r));
       rows.push_back(&d_.train[size_t(u * double(d_.train.size()))]);
     }
-    return classifyRows(rows, layout_);
+    return rows_(rows, layout_);
   }
   Expected<std::vector<ref::Tensor>> eval(uint64_t index) const override {
     std::vector<const LabeledExample*> rows;
@@ -119,7 +122,7 @@ class ClassifyBatches : public BatchSource {
       size_t i = size_t(index) * size_t(s_.batch) + size_t(r);
       if (i < d_.val.size()) rows.push_back(&d_.val[i]);
     }
-    return classifyRows(rows, layout_);
+    return rows_(rows, layout_);
   }
   int64_t evalBatches(int64_t) const override { return (int64_t(d_.val.size()) + s_.batch - 1) / s_.batch; }
   int64_t tokensPerStep() const override { return s_.batch * s_.context; }
@@ -135,6 +138,7 @@ class ClassifyBatches : public BatchSource {
  private:
   LabeledData d_;
   BatchSettings s_;
+  RowMaker rows_;
   ClassifyLayout layout_;
   double majority_ = 0;
 };
@@ -149,6 +153,22 @@ Expected<std::unique_ptr<BatchSource>> makeBatchSource(Corpus corpus, const Batc
 
 std::unique_ptr<BatchSource> makeClassifyBatchSource(LabeledData data, const BatchSettings& s) {
   return std::make_unique<ClassifyBatches>(std::move(data), s);
+}
+
+std::unique_ptr<BatchSource> makeClozeBatchSource(LabeledData data, ClozeTemplate tpl, int64_t shots, const BatchSettings& s) {
+  if (shots > 0) {  // few-shot: the first `shots` training examples of each class
+    std::vector<int64_t> taken(data.classes.size(), 0);
+    std::vector<LabeledExample> kept;
+    for (auto& e : data.train)
+      if (taken[size_t(e.label)]++ < shots) kept.push_back(std::move(e));
+    data.train = std::move(kept);
+  }
+  int32_t maskToken = EncoderSpecials::after(s.tokenizerVocab).mask;
+  return std::make_unique<ClassifyBatches>(std::move(data), s,
+                                           [tpl = std::move(tpl), maskToken](const std::vector<const LabeledExample*>& rows,
+                                                                             const ClassifyLayout& l) {
+                                             return clozeRows(rows, l, tpl, maskToken);
+                                           });
 }
 
 }  // namespace kiln

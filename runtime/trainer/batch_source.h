@@ -41,5 +41,8 @@ struct BatchSettings {
 
 Expected<std::unique_ptr<BatchSource>> makeBatchSource(Corpus corpus, const BatchSettings& s);
 std::unique_ptr<BatchSource> makeClassifyBatchSource(LabeledData data, const BatchSettings& s);
+// Cloze rows from the template; `data` holds the verbalizer's classes only; with `shots` > 0
+// training uses the first `shots` examples of each class.
+std::unique_ptr<BatchSource> makeClozeBatchSource(LabeledData data, ClozeTemplate tpl, int64_t shots, const BatchSettings& s);
 
 }  // namespace kiln

@@ -276,15 +276,21 @@ class Trainer {
     s.tokenizerVocab = tok_.vocabSize();
     s.encoder = cfg("model.kind") == "bert";
     s.padToken = tok_.endOfText();
-    if (s.objective == "classify") {
+    if (s.objective == "classify" || s.objective == "cloze") {
       CorpusSource src = corpusSource();
       auto texts = readLabeledTexts(src, cfg("data.labels"));
       if (!texts) return texts.error();
+      std::vector<std::string> classes = splitList(cfg("objective.classes"));
+      if (s.objective == "cloze")  // only the verbalizer's labels take part
+        std::erase_if(*texts, [&](const LabeledText& t) { return std::find(classes.begin(), classes.end(), t.label) == classes.end(); });
       auto data = labelData(*texts, tok_, src);
       if (!data) return data.error();
-      if (joinClasses(data->classes) != cfg("objective.classes"))
+      if (data->classes != classes)
         return makeError({}, "the labeled data's classes changed since compilation; compile the spec again");
-      return makeClassifyBatchSource(data.take(), s);
+      if (s.objective == "classify") return makeClassifyBatchSource(data.take(), s);
+      auto tpl = ClozeTemplate::parse(cfg("objective.template"), tok_);
+      if (!tpl) return tpl.error();
+      return makeClozeBatchSource(data.take(), tpl.take(), cfgInt("objective.shots"), s);
     }
     auto c = corpus();
     if (!c) return c.error();
@@ -557,10 +563,17 @@ class Trainer {
     return 0;
   }
 
+  // Evaluates this trainer's checkpoint, or with --init-from another model's weights as they are
+  // (zero-shot: a pretrained LM scored through a cloze prompt).
   int eval(const Options& o) {
     auto engine = freshEngine();
     if (!engine) return fail(engine.error());
-    auto loaded = loadCheckpoint(**engine, checkpointPath(o), false);
+    Expected<int64_t> loaded = int64_t(0);
+    if (o.has("init-from")) {
+      if (auto s = initFrom(**engine, o.get("init-from", "")); !s) return fail(s.error());
+    } else {
+      loaded = loadCheckpoint(**engine, checkpointPath(o), false);
+    }
     if (!loaded) return fail(loaded.error());
     auto batches = numberOption(o, "batches", double(cfgInt("train.eval_batches")), 1, 1e6);
     if (!batches) return fail(batches.error());
@@ -668,7 +681,7 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   if (cmd == "train")
     valued.insert(valued.end(), {"steps", "checkpoint", "metrics", "eval-every", "checkpoint-every", "log-every", "init-from"}),
         flags = {"resume", "profile"};
-  else if (cmd == "eval") valued.insert(valued.end(), {"checkpoint", "batches"});
+  else if (cmd == "eval") valued.insert(valued.end(), {"checkpoint", "batches", "init-from"});
   else if (cmd == "init") valued.insert(valued.end(), {"checkpoint"});
   else if (cmd == "score") valued.insert(valued.end(), {"checkpoint", "tokens"});
   else if (cmd == "sample") valued.insert(valued.end(), {"checkpoint", "prompt", "max-tokens", "temperature", "top-k", "seed"});

@@ -18,3 +18,6 @@ if config.sanitizers:
     config.available_features.add("sanitizers")
 if config.have_dot:
     config.available_features.add("dot")
+# Tests run side by side on few cores: OpenMP threads that spin while waiting would starve the
+# other test's threads (an e2e test took minutes instead of seconds), so waiting threads sleep.
+config.environment["OMP_WAIT_POLICY"] = "PASSIVE"

@@ -168,6 +168,20 @@ Value* gptHidden(Builder& b, const GptConfig& c, Value* ids) {
   });
 }
 
+Function& buildGptReinforceLoss(Module& m, const GptConfig& c, const std::string& name) {
+  Function& f = m.addFunction(name);
+  Builder b(m, f);
+  Value* tokens = b.param("tokens", {DType::I32, {c.batch, c.context + 1}});
+  Value* weights = b.param("weights", {c.dtype, {c.batch, c.context}});
+  Value* logits = gptLogits(b, c, b.slice(tokens, {0, 0}, {c.batch, c.context}));
+  b.setLocation(c.source("objective"));
+  auto s = b.scope("loss");
+  // -log pi of each next token, weighted by its return minus the baseline, summed, / B.
+  Value* nll = b.crossEntropy(logits, b.slice(tokens, {0, 1}, {c.batch, c.context + 1}), -100, "none");
+  b.output("loss", b.div(b.reduceSum(b.mul(nll, weights), {0, 1}), b.scalar(double(c.batch), c.dtype)));
+  return f;
+}
+
 Function& buildGptSampleStep(Module& m, const GptConfig& c) {
   const int64_t H = c.heads, D = c.dModel / c.heads, S = c.context;
   const TensorType cacheType{c.dtype, {1, H, S, D}};

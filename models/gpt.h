@@ -45,6 +45,10 @@ Value* gptHidden(Builder& b, const GptConfig& c, Value* ids);
 
 void addGptParameters(Module& m, const GptConfig& c);
 
+// `name`(%tokens: i32[batch, context + 1], %weights: [batch, context]) -> (loss): the REINFORCE
+// loss -(1/batch) sum weights * log pi(next token); parameters must exist.
+Function& buildGptReinforceLoss(Module& m, const GptConfig& c, const std::string& name = "loss");
+
 // Adds `sample_step`(%token: i32[1], %pos: i32[]) -> (logits: [vocab]): one token of
 // autoregressive generation at position `pos`, with keys and values of earlier positions kept
 // in per-layer state (kv_cache.h.N.k / .v, [1, heads, context, d_head]), so generating n tokens

@@ -167,6 +167,12 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       for (StateVar& s : m.states) s.trainable = s.trainable && isClassifierHead(s.name);
     buildClassifier(m, c, spec.modelKind, "loss", "");
     buildClassifier(m, c, spec.modelKind, "eval_step", "val_");
+  } else if (spec.objective == "reinforce") {
+    c.sources["objective"] = spec.locationOf("objective.kind");
+    addGptParameters(m, c);
+    buildGptReinforceLoss(m, c, "loss");
+    buildEvalStep(m, c, spec.locationOf("objective.kind"));  // the causal-LM loss: how far the policy drifts
+    buildGptSampleStep(m, c);
   } else if (encoder) {
     c.sources["objective"] = spec.locationOf("objective.kind");
     c.sources["lm_head"] = spec.locationOf("objective.kind");
@@ -217,6 +223,14 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       {"objective.freeze", spec.objectiveConfig.freeze ? "true" : "false"},
       {"objective.template", spec.objectiveConfig.clozeTemplate},
       {"objective.shots", std::to_string(spec.objectiveConfig.shots)},
+      {"objective.prompts", joinList(spec.objectiveConfig.prompts)},
+      {"objective.max_length", std::to_string(spec.objectiveConfig.maxLength)},
+      {"objective.temperature", formatDouble(spec.objectiveConfig.temperature)},
+      {"objective.gamma", formatDouble(spec.objectiveConfig.gamma)},
+      {"objective.baseline_decay", formatDouble(spec.objectiveConfig.baselineDecay)},
+      {"objective.reward", joinList(spec.objectiveConfig.reward)},
+      {"objective.keywords", joinList(spec.objectiveConfig.keywords)},
+      {"objective.target_length", std::to_string(spec.objectiveConfig.targetLength)},
       {"data.labels", spec.data.labels},
       {"model.kind", spec.modelKind},
       {"model.vocab", std::to_string(c.vocab)},

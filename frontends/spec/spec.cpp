@@ -56,7 +56,7 @@ const std::vector<KeySpec>& schema() {
        [](Spec& s, const toml::node& n) { s.model.layerNormEps = asNumber(n); }},
       {"model", "dtype", KeyType::String, 0, 0, {"f32", "f64"},
        [](Spec& s, const toml::node& n) { s.model.dtype = *parseDType(asString(n)); }},
-      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm", "mlm", "classify", "cloze"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
+      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm", "mlm", "classify", "cloze", "reinforce"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
       {"objective", "init_from", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.initFrom = asString(n); }},
       {"objective", "template", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.clozeTemplate = asString(n); }},
       {"objective", "verbalizer", KeyType::WordTable, 0, 0, {}, [](Spec& s, const toml::node& n) {
@@ -65,6 +65,23 @@ const std::vector<KeySpec>& schema() {
            for (const auto& w : *words.as_array()) s.objectiveConfig.verbalizer[std::string(label.str())].push_back(asString(w));
        }},
       {"objective", "shots", KeyType::Int, 0, 1e6, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.shots = asInt(n); }},
+      {"objective", "prompts", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
+         s.objectiveConfig.prompts.clear();
+         for (const auto& e : *n.as_array()) s.objectiveConfig.prompts.push_back(asString(e));
+       }},
+      {"objective", "max_length", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.maxLength = asInt(n); }},
+      {"objective", "temperature", KeyType::Number, 0.01, 100, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.temperature = asNumber(n); }},
+      {"objective", "gamma", KeyType::Number, 0, 1, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.gamma = asNumber(n); }},
+      {"objective", "baseline_decay", KeyType::Number, 0, 0.9999, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.baselineDecay = asNumber(n); }},
+      {"objective", "reward", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
+         s.objectiveConfig.reward.clear();
+         for (const auto& e : *n.as_array()) s.objectiveConfig.reward.push_back(asString(e));
+       }},
+      {"objective", "keywords", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
+         s.objectiveConfig.keywords.clear();
+         for (const auto& e : *n.as_array()) s.objectiveConfig.keywords.push_back(asString(e));
+       }},
+      {"objective", "target_length", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.targetLength = asInt(n); }},
       {"objective", "freeze", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.freeze = n.value<bool>().value(); }},
       {"objective", "nsp", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.nsp = n.value<bool>().value(); }},
       {"objective", "mask_prob", KeyType::Number, 0.01, 0.9, {},
@@ -258,9 +275,28 @@ class SpecReader {
       if (s.objective != "mlm" && s.locations.count(k))
         failAt(s, k, std::string(k) + " applies to objective.kind \"mlm\" only");
     const bool labeled = s.objective == "classify" || s.objective == "cloze";
-    for (const char* k : {"objective.init_from", "data.labels"})
-      if (!labeled && s.locations.count(k))
-        failAt(s, k, std::string(k) + " applies to objective.kind \"classify\" or \"cloze\" only");
+    if (s.objective != "classify" && s.objective != "cloze" && s.objective != "reinforce" && s.locations.count("objective.init_from"))
+      failAt(s, "objective.init_from", "objective.init_from applies to objective.kind \"classify\", \"cloze\" or \"reinforce\" only");
+    if (!labeled && s.locations.count("data.labels"))
+      failAt(s, "data.labels", "data.labels applies to objective.kind \"classify\" or \"cloze\" only");
+    for (const char* k : {"objective.prompts", "objective.max_length", "objective.temperature", "objective.gamma",
+                          "objective.baseline_decay", "objective.reward", "objective.keywords", "objective.target_length"})
+      if (s.objective != "reinforce" && s.locations.count(k))
+        failAt(s, k, std::string(k) + " applies to objective.kind \"reinforce\" only");
+    if (s.objective == "reinforce") {
+      if (encoder) failAt(s, "objective.kind", "objective.kind \"reinforce\" needs a causal LM policy (model.kind = \"gpt\")");
+      const auto& oc = s.objectiveConfig;
+      if (oc.reward.empty()) failAt(s, "objective.reward", "objective.reward needs at least one of \"keywords\", \"length\", \"repetition\"");
+      for (const auto& r : oc.reward)
+        if (r != "keywords" && r != "length" && r != "repetition")
+          failAt(s, "objective.reward", "objective.reward entries must be \"keywords\", \"length\" or \"repetition\", got \"" + r + "\"");
+      if (std::find(oc.reward.begin(), oc.reward.end(), "keywords") != oc.reward.end() && oc.keywords.empty())
+        failAt(s, "objective.reward", "the \"keywords\" reward needs objective.keywords");
+      if (oc.prompts.empty()) failAt(s, "objective.prompts", "objective.prompts needs at least one prompt (\"\" starts from nothing)");
+      if (oc.maxLength >= m.context)
+        failAt(s, "objective.max_length", "objective.max_length (" + std::to_string(oc.maxLength) + ") must be smaller than model.context (" +
+                                              std::to_string(m.context) + ") to leave room for the prompt");
+    }
     if (s.objective != "classify" && s.locations.count("objective.freeze"))
       failAt(s, "objective.freeze", "objective.freeze applies to objective.kind \"classify\" only");
     for (const char* k : {"objective.template", "objective.verbalizer", "objective.shots"})

@@ -45,6 +45,15 @@ struct ObjectiveConfig {
   std::string clozeTemplate = "{text} This is about [MASK].";
   std::map<std::string, std::vector<std::string>> verbalizer;
   int64_t shots = 0;        // cloze: training examples per label (0: all)
+  // reinforce: the policy's prompts and sampling, the reward, returns and baseline.
+  std::vector<std::string> prompts = {""};
+  int64_t maxLength = 24;
+  double temperature = 1.0;
+  double gamma = 1.0;
+  double baselineDecay = 0.9;
+  std::vector<std::string> reward = {"repetition"};
+  std::vector<std::string> keywords;
+  int64_t targetLength = 20;
 };
 
 struct Spec {

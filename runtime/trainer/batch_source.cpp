@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "ir/attributes.h"
 #include "models/bert.h"
 #include "runtime/data/mlm_batches.h"
 #include "runtime/reference/random.h"
@@ -143,7 +144,93 @@ class ClassifyBatches : public BatchSource {
   double majority_ = 0;
 };
 
+class ReinforceBatches : public CausalLmBatches {
+ public:
+  ReinforceBatches(Corpus c, const BatchSettings& s, const ReinforceSettings& r, const BpeTokenizer& tok, SampleStep step)
+      : CausalLmBatches(std::move(c), s), r_(r), tok_(tok), sample_(std::move(step)) {
+    if (r_.prompts.empty()) r_.prompts = {""};
+  }
+
+  Expected<std::vector<ref::Tensor>> train(uint64_t step) const override {
+    const int64_t B = s_.batch, T = s_.context;
+    ref::Tensor tokens({DType::I32, {B, T + 1}});
+    std::vector<double> rewards;
+    std::vector<int64_t> start, count;
+    for (int64_t b = 0; b < B; ++b) {
+      std::vector<int32_t> ids{tok_.endOfText()};  // a document boundary, then the prompt
+      for (int32_t t : tok_.encode(r_.prompts[size_t((step * uint64_t(B) + uint64_t(b)) % r_.prompts.size())])) ids.push_back(t);
+      const int64_t room = std::min<int64_t>(r_.maxLength, T + 1 - int64_t(ids.size()));
+      if (room < 1) return makeError({}, "a prompt leaves no room to sample in the context of " + std::to_string(T) + " tokens");
+      std::vector<int32_t> generated;
+      for (int64_t pos = 0; pos + 1 < int64_t(ids.size()) + room; ++pos) {
+        bool feeding = pos < int64_t(ids.size());
+        auto logits = sample_(feeding ? ids[size_t(pos)] : generated.back(), int32_t(pos));
+        if (!logits) return logits.error();
+        if (pos + 1 < int64_t(ids.size())) continue;
+        int32_t next = draw(*logits, s_.seed ^ 0x7e1fULL, (step * uint64_t(B) + uint64_t(b)) * uint64_t(T + 1) + uint64_t(pos));
+        if (next == tok_.endOfText()) break;
+        generated.push_back(next);
+      }
+      for (int64_t t = 0; t <= T; ++t) {
+        int64_t i = t - int64_t(ids.size());
+        tokens[b * (T + 1) + t] = t < int64_t(ids.size()) ? ids[size_t(t)] : i < int64_t(generated.size()) ? generated[size_t(i)] : tok_.endOfText();
+      }
+      rewards.push_back(reward(r_.reward, tok_.decode(generated), generated));
+      start.push_back(int64_t(ids.size()) - 1);  // the position whose next token is the first sampled one
+      count.push_back(int64_t(generated.size()));
+    }
+    auto w = reinforceWeights(rewards, start, count, T, r_.gamma, baseline_);
+    ref::Tensor weights({DType::F32, {B, T}}, w);
+    meanReward_ = 0;
+    for (double x : rewards) meanReward_ += x / double(B);
+    usedBaseline_ = baseline_;
+    baseline_ = updateBaseline(baseline_, !haveBaseline_, rewards, r_.baselineDecay);
+    haveBaseline_ = true;
+    return std::vector<ref::Tensor>{tokens, weights};
+  }
+
+  std::vector<std::pair<std::string, double>> trainMetrics() const override {
+    return {{"reward", meanReward_}, {"baseline", usedBaseline_}};
+  }
+  std::map<std::string, std::string> checkpointState() const override {
+    if (!haveBaseline_) return {};
+    return {{"kiln.reinforce_baseline", formatDouble(baseline_)}};
+  }
+  Status restoreState(const std::map<std::string, std::string>& meta) override {
+    auto it = meta.find("kiln.reinforce_baseline");
+    if (it == meta.end()) return okStatus();
+    baseline_ = std::stod(it->second);
+    haveBaseline_ = true;
+    return okStatus();
+  }
+
+ private:
+  // A token from softmax(logits / temperature) over the tokenizer's vocabulary.
+  int32_t draw(const ref::Tensor& logits, uint64_t seed, uint64_t n) const {
+    const int64_t V = std::min<int64_t>(logits.size(), tok_.vocabSize());
+    double mx = -INFINITY, total = 0;
+    for (int64_t i = 0; i < V; ++i) mx = std::max(mx, logits[i]);
+    std::vector<double> p(static_cast<size_t>(V));
+    for (int64_t i = 0; i < V; ++i) total += (p[size_t(i)] = std::exp((logits[i] - mx) / r_.temperature));
+    double u = counterUniform(seed, n) * total;
+    for (int64_t i = 0; i < V; ++i)
+      if ((u -= p[size_t(i)]) <= 0) return int32_t(i);
+    return int32_t(V - 1);
+  }
+
+  ReinforceSettings r_;
+  const BpeTokenizer& tok_;
+  SampleStep sample_;
+  mutable double baseline_ = 0, usedBaseline_ = 0, meanReward_ = 0;
+  mutable bool haveBaseline_ = false;
+};
+
 }  // namespace
+
+std::unique_ptr<BatchSource> makeReinforceBatchSource(Corpus corpus, const BatchSettings& s, const ReinforceSettings& r,
+                                                      const BpeTokenizer& tok, SampleStep sampleStep) {
+  return std::make_unique<ReinforceBatches>(std::move(corpus), s, r, tok, std::move(sampleStep));
+}
 
 Expected<std::unique_ptr<BatchSource>> makeBatchSource(Corpus corpus, const BatchSettings& s) {
   if (s.objective == "causal_lm") return std::unique_ptr<BatchSource>(std::make_unique<CausalLmBatches>(std::move(corpus), s));

@@ -3,6 +3,8 @@
 // data and knows the baseline its metrics are compared with.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "runtime/data/corpus.h"
 #include "runtime/data/labeled_data.h"
 #include "runtime/reference/tensor.h"
+#include "runtime/trainer/reinforce.h"
 
 namespace kiln {
 
@@ -26,6 +29,11 @@ class BatchSource {
   virtual std::string describe() const = 0;
   // Appended to evaluation lines: " (unigram baseline 6.3870)".
   virtual std::string baselineNote() const = 0;
+  // Metrics of the last training batch (REINFORCE: the mean reward), logged with the step.
+  virtual std::vector<std::pair<std::string, double>> trainMetrics() const { return {}; }
+  // Host state a checkpoint carries (the reward baseline), and its restore on resume.
+  virtual std::map<std::string, std::string> checkpointState() const { return {}; }
+  virtual Status restoreState(const std::map<std::string, std::string>&) { return okStatus(); }
 };
 
 struct BatchSettings {
@@ -43,6 +51,20 @@ Expected<std::unique_ptr<BatchSource>> makeBatchSource(Corpus corpus, const Batc
 std::unique_ptr<BatchSource> makeClassifyBatchSource(LabeledData data, const BatchSettings& s);
 // Cloze rows from the template; `data` holds the verbalizer's classes only; with `shots` > 0
 // training uses the first `shots` examples of each class.
+// REINFORCE: each training batch is sampled from the current policy through `sampleStep`
+// (logits of the next token after `token` at `pos`, with the KV cache), scored by the reward,
+// and weighted by discounted return minus the moving-average baseline; evaluation batches are
+// the corpus' (the policy's language-model loss).
+struct ReinforceSettings {
+  std::vector<std::string> prompts{""};
+  int64_t maxLength = 24;
+  double temperature = 1.0, gamma = 1.0, baselineDecay = 0.9;
+  RewardSettings reward;
+};
+using SampleStep = std::function<Expected<ref::Tensor>(int32_t token, int32_t pos)>;
+std::unique_ptr<BatchSource> makeReinforceBatchSource(Corpus corpus, const BatchSettings& s, const ReinforceSettings& r,
+                                                      const BpeTokenizer& tok, SampleStep sampleStep);
+
 std::unique_ptr<BatchSource> makeClozeBatchSource(LabeledData data, ClozeTemplate tpl, int64_t shots, const BatchSettings& s);
 
 }  // namespace kiln

@@ -141,7 +141,8 @@ class Trainer {
   }
   Expected<std::unique_ptr<Engine>> freshEngine() const { return makeEngine(device_, m_, kernels_); }
 
-  Status saveCheckpoint(const Engine& engine, int64_t step, const std::string& path) const {
+  Status saveCheckpoint(const Engine& engine, int64_t step, const std::string& path,
+                        const std::map<std::string, std::string>& extra = {}) const {
     std::vector<std::pair<std::string, TensorType>> entries;
     for (const StateVar& s : m_.states)
       if (s.name.rfind(kKvCache, 0) != 0) entries.emplace_back(s.name, s.type);
@@ -152,6 +153,7 @@ class Trainer {
         {"kiln.data_position", std::to_string(step)},  // batches are a function of the step
         {"kiln.tokenizer", tokenizerHash()},            // so another model can check it reads the same ids
     };
+    metadata.insert(extra.begin(), extra.end());
     return writeSafetensors(path, entries, metadata, [&](const std::string& name) { return engine.stateTensor(name); });
   }
 
@@ -218,9 +220,11 @@ class Trainer {
 
   // Loads a checkpoint of this model into `st`; with `full`, every saved state (optimizer
   // too) must be there.
-  Expected<int64_t> loadCheckpoint(Engine& engine, const std::string& path, bool full) const {
+  Expected<int64_t> loadCheckpoint(Engine& engine, const std::string& path, bool full,
+                                   std::map<std::string, std::string>* metadata = nullptr) const {
     auto f = readSafetensors(path);
     if (!f) return f.error();
+    if (metadata) *metadata = f->metadata;
     // Everything is checked before any state changes, so a bad file leaves the model as it was.
     std::vector<std::pair<std::string, const ref::Tensor*>> accepted;
     for (const auto& [stored, t] : f->tensors) {
@@ -265,7 +269,7 @@ class Trainer {
   }
 
   // The data of this trainer's objective, with its baseline.
-  Expected<std::unique_ptr<BatchSource>> dataSource() const {
+  Expected<std::unique_ptr<BatchSource>> dataSource(Engine* engine = nullptr) const {
     BatchSettings s;
     s.objective = cfg("objective");
     s.batch = cfgInt("model.batch");
@@ -294,6 +298,25 @@ class Trainer {
     }
     auto c = corpus();
     if (!c) return c.error();
+    if (s.objective == "reinforce") {
+      s.objective = "causal_lm";  // evaluation: the policy's language-model loss on the corpus
+      if (!engine) return makeBatchSource(c.take(), s);
+      ReinforceSettings r;
+      r.prompts = splitList(cfg("objective.prompts"));
+      r.maxLength = cfgInt("objective.max_length");
+      r.temperature = std::stod(cfg("objective.temperature"));
+      r.gamma = std::stod(cfg("objective.gamma"));
+      r.baselineDecay = std::stod(cfg("objective.baseline_decay"));
+      r.reward.kinds = splitList(cfg("objective.reward"));
+      r.reward.keywords = splitList(cfg("objective.keywords"));
+      r.reward.targetLength = cfgInt("objective.target_length");
+      auto step = [engine](int32_t token, int32_t pos) -> Expected<ref::Tensor> {
+        auto outs = engine->call("sample_step", {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos)})});
+        if (!outs) return outs.error();
+        return (*outs)[0];
+      };
+      return makeReinforceBatchSource(c.take(), s, r, tok_, step);
+    }
     return makeBatchSource(c.take(), s);
   }
 
@@ -404,8 +427,9 @@ class Trainer {
     std::string initPath = o.get("init-from", o.has("resume") ? "" : cfg("objective.init_from"));
     if (!initPath.empty())
       if (auto s = initFrom(st, initPath); !s) return fail(s.error());
+    std::map<std::string, std::string> resumedMeta;
     if (o.has("resume")) {
-      auto loaded = loadCheckpoint(st, ckpt, /*full=*/true);
+      auto loaded = loadCheckpoint(st, ckpt, /*full=*/true, &resumedMeta);
       if (!loaded) return fail(loaded.error());
       step = *loaded;
       std::cerr << "resumed from " << ckpt << " at step " << step << "\n";
@@ -414,8 +438,9 @@ class Trainer {
         return 0;
       }
     }
-    auto source = dataSource();
+    auto source = dataSource(&st);
     if (!source) return fail(source.error());
+    if (auto s = (*source)->restoreState(resumedMeta); !s) return fail(s.error());
     std::ofstream metrics(metricsPath, o.has("resume") ? std::ios::app : std::ios::trunc);
     if (!metrics) return fail(makeError(Location{metricsPath, 0, 0}, "cannot write the metrics log"));
     std::cerr << (*source)->describe() << "\n"
@@ -450,14 +475,16 @@ class Trainer {
       if (!outs) return fail(outs.error());
       loss = (*outs)[lossAt][0];
       double lr = (*outs)[lrAt][0], gnorm = (*outs)[normAt][0];
-      std::string extra, extraText;  // the objective's metrics (accuracies)
+      std::string extra, extraText;  // the objective's metrics (accuracies, rewards)
+      std::vector<std::pair<std::string, double>> stepMetrics = (*source)->trainMetrics();
       for (size_t i = 0; i < outs->size(); ++i)
-        if (i != lossAt && i != lrAt && i != normAt) {
-          extra += ", \"" + trainFn.outputNames[i] + "\": " + formatDouble((*outs)[i][0]);
-          char buf[64];
-          std::snprintf(buf, sizeof buf, " %s %.3f", trainFn.outputNames[i].c_str(), (*outs)[i][0]);
-          extraText += buf;
-        }
+        if (i != lossAt && i != lrAt && i != normAt) stepMetrics.emplace_back(trainFn.outputNames[i], (*outs)[i][0]);
+      for (const auto& [name, value] : stepMetrics) {
+        extra += ", \"" + name + "\": " + formatDouble(value);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, " %s %.3f", name.c_str(), value);
+        extraText += buf;
+      }
       if (!std::isfinite(loss)) {
         std::cerr << "\nerror: the loss is " << loss << " at step " << step
                   << "; not saving this state (the last checkpoint is kept)\n";
@@ -490,7 +517,7 @@ class Trainer {
       }
       bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || gInterrupted;
       if (saveNow) {
-        if (auto s = saveCheckpoint(st, step, ckpt); !s) return fail(s.error());
+        if (auto s = saveCheckpoint(st, step, ckpt, (*source)->checkpointState()); !s) return fail(s.error());
         if (gInterrupted || step != totalSteps) std::fprintf(stderr, "%ssaved %s at step %lld\n", tty ? "\n" : "", ckpt.c_str(), (long long)step);
       }
       if (gInterrupted) {

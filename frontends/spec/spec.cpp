@@ -81,6 +81,9 @@ const std::vector<KeySpec>& schema() {
          s.objectiveConfig.keywords.clear();
          for (const auto& e : *n.as_array()) s.objectiveConfig.keywords.push_back(asString(e));
        }},
+      {"objective", "reward_model", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardModel = asString(n); }},
+      {"objective", "reward_checkpoint", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardCheckpoint = asString(n); }},
+      {"objective", "reward_label", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardLabel = asString(n); }},
       {"objective", "target_length", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.targetLength = asInt(n); }},
       {"objective", "freeze", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.freeze = n.value<bool>().value(); }},
       {"objective", "nsp", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.nsp = n.value<bool>().value(); }},
@@ -280,7 +283,8 @@ class SpecReader {
     if (!labeled && s.locations.count("data.labels"))
       failAt(s, "data.labels", "data.labels applies to objective.kind \"classify\" or \"cloze\" only");
     for (const char* k : {"objective.prompts", "objective.max_length", "objective.temperature", "objective.gamma",
-                          "objective.baseline_decay", "objective.reward", "objective.keywords", "objective.target_length"})
+                          "objective.baseline_decay", "objective.reward", "objective.keywords", "objective.target_length",
+                          "objective.reward_model", "objective.reward_checkpoint", "objective.reward_label"})
       if (s.objective != "reinforce" && s.locations.count(k))
         failAt(s, k, std::string(k) + " applies to objective.kind \"reinforce\" only");
     if (s.objective == "reinforce") {
@@ -288,8 +292,13 @@ class SpecReader {
       const auto& oc = s.objectiveConfig;
       if (oc.reward.empty()) failAt(s, "objective.reward", "objective.reward needs at least one of \"keywords\", \"length\", \"repetition\"");
       for (const auto& r : oc.reward)
-        if (r != "keywords" && r != "length" && r != "repetition")
-          failAt(s, "objective.reward", "objective.reward entries must be \"keywords\", \"length\" or \"repetition\", got \"" + r + "\"");
+        if (r != "keywords" && r != "length" && r != "repetition" && r != "classifier")
+          failAt(s, "objective.reward", "objective.reward entries must be \"keywords\", \"length\", \"repetition\" or \"classifier\", got \"" + r + "\"");
+      if (std::find(oc.reward.begin(), oc.reward.end(), "classifier") != oc.reward.end())
+        for (const char* k : {"objective.reward_model", "objective.reward_checkpoint", "objective.reward_label"})
+          if (!s.locations.count(k))
+            failAt(s, "objective.reward", std::string("the \"classifier\" reward needs ") + k +
+                                              " (a compiled classify trainer, its checkpoint, and the label to reward)");
       if (std::find(oc.reward.begin(), oc.reward.end(), "keywords") != oc.reward.end() && oc.keywords.empty())
         failAt(s, "objective.reward", "the \"keywords\" reward needs objective.keywords");
       if (oc.prompts.empty()) failAt(s, "objective.prompts", "objective.prompts needs at least one prompt (\"\" starts from nothing)");

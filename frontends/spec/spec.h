@@ -54,6 +54,7 @@ struct ObjectiveConfig {
   std::vector<std::string> reward = {"repetition"};
   std::vector<std::string> keywords;
   int64_t targetLength = 20;
+  std::string rewardModel, rewardCheckpoint, rewardLabel;  // the "classifier" reward
 };
 
 struct Spec {

@@ -155,6 +155,7 @@ class ReinforceBatches : public CausalLmBatches {
     const int64_t B = s_.batch, T = s_.context;
     ref::Tensor tokens({DType::I32, {B, T + 1}});
     std::vector<double> rewards;
+    std::vector<std::string> texts;
     std::vector<int64_t> start, count;
     for (int64_t b = 0; b < B; ++b) {
       std::vector<int32_t> ids{tok_.endOfText()};  // a document boundary, then the prompt
@@ -175,9 +176,15 @@ class ReinforceBatches : public CausalLmBatches {
         int64_t i = t - int64_t(ids.size());
         tokens[b * (T + 1) + t] = t < int64_t(ids.size()) ? ids[size_t(t)] : i < int64_t(generated.size()) ? generated[size_t(i)] : tok_.endOfText();
       }
-      rewards.push_back(reward(r_.reward, tok_.decode(generated), generated));
+      texts.push_back(tok_.decode(generated));
+      rewards.push_back(reward(r_.reward, texts.back(), generated));
       start.push_back(int64_t(ids.size()) - 1);  // the position whose next token is the first sampled one
       count.push_back(int64_t(generated.size()));
+    }
+    if (r_.classifier) {
+      auto p = r_.classifier->score(texts);
+      if (!p) return p.error();
+      for (size_t b = 0; b < rewards.size(); ++b) rewards[b] += (*p)[b];
     }
     auto w = reinforceWeights(rewards, start, count, T, r_.gamma, baseline_);
     ref::Tensor weights({DType::F32, {B, T}}, w);

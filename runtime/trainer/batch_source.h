@@ -13,6 +13,7 @@
 #include "runtime/data/corpus.h"
 #include "runtime/data/labeled_data.h"
 #include "runtime/reference/tensor.h"
+#include "runtime/trainer/classifier_reward.h"
 #include "runtime/trainer/reinforce.h"
 
 namespace kiln {
@@ -60,6 +61,7 @@ struct ReinforceSettings {
   int64_t maxLength = 24;
   double temperature = 1.0, gamma = 1.0, baselineDecay = 0.9;
   RewardSettings reward;
+  std::shared_ptr<ClassifierReward> classifier;  // the "classifier" reward: p(label | continuation)
 };
 using SampleStep = std::function<Expected<ref::Tensor>(int32_t token, int32_t pos)>;
 std::unique_ptr<BatchSource> makeReinforceBatchSource(Corpus corpus, const BatchSettings& s, const ReinforceSettings& r,

@@ -11,7 +11,7 @@
 namespace kiln {
 
 struct RewardSettings {
-  std::vector<std::string> kinds;     // keywords | length | repetition
+  std::vector<std::string> kinds;     // keywords | length | repetition (| classifier, scored elsewhere)
   std::vector<std::string> keywords;  // keywords: each occurrence in the text scores
   int64_t targetLength = 20;          // length: tokens aimed at
 };

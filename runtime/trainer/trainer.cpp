@@ -310,6 +310,11 @@ class Trainer {
       r.reward.kinds = splitList(cfg("objective.reward"));
       r.reward.keywords = splitList(cfg("objective.keywords"));
       r.reward.targetLength = cfgInt("objective.target_length");
+      if (std::find(r.reward.kinds.begin(), r.reward.kinds.end(), "classifier") != r.reward.kinds.end()) {
+        auto cls = ClassifierReward::load(cfg("objective.reward_model"), cfg("objective.reward_checkpoint"), cfg("objective.reward_label"));
+        if (!cls) return cls.error();
+        r.classifier = std::move(*cls);
+      }
       auto step = [engine](int32_t token, int32_t pos) -> Expected<ref::Tensor> {
         auto outs = engine->call("sample_step", {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos)})});
         if (!outs) return outs.error();

@@ -325,12 +325,6 @@ class Trainer {
     return makeBatchSource(c.take(), s);
   }
 
-  static std::string joinClasses(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& x : v) out += (out.empty() ? "" : "\x1f") + x;
-    return out;
-  }
-
   // Calls `fn` with host tensors typed as its parameters (float inputs follow the model dtype).
   Expected<std::vector<ref::Tensor>> call(Engine& engine, const std::string& fn, std::vector<ref::Tensor> in) const {
     const Function* f = m_.findFunction(fn);

@@ -14,6 +14,8 @@
 #include "models/cloze.h"
 #include "runtime/data/labeled_data.h"
 #include "models/gpt.h"
+#include "models/seq2seq.h"
+#include "runtime/data/denoising_batches.h"
 #include "runtime/data/corpus.h"
 
 namespace kiln {
@@ -97,7 +99,9 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   auto t1 = std::chrono::steady_clock::now();
   const bool encoder = spec.modelKind == "bert";
   // An encoder's [PAD] [CLS] [SEP] [MASK] take the last 4 ids of model.vocab_size.
-  const int64_t tokenizerVocab = spec.model.vocab - (encoder ? kEncoderSpecialCount : 0);
+  const bool encoderDecoder = spec.modelKind == "bart";
+  // ... and an encoder-decoder's [PAD] [MASK] and sentinels (runtime/data/denoising_batches.h).
+  const int64_t tokenizerVocab = spec.model.vocab - (encoder ? kEncoderSpecialCount : encoderDecoder ? kDenoisingSpecialCount : 0);
   BpeTokenizer tok = BpeTokenizer::bytes();
   if (spec.data.tokenizer == "train") {
     tok = BpeTokenizer::train(*docs, tokenizerVocab);
@@ -114,7 +118,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
     return makeError(spec.locationOf("data.tokenizer"), "the tokenizer has " + std::to_string(tok.vocabSize()) +
                                                            " tokens, more than model.vocab_size (" +
                                                            std::to_string(spec.model.vocab) + ")" +
-                                                           (encoder ? " less the 4 special tokens" : ""));
+                                                           (encoder ? " less the 4 special tokens" : encoderDecoder ? " less the 18 denoising specials" : ""));
   double tokSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 
   // The embedding has vocab_size rows even when the corpus yields fewer tokens (as GPT-2's
@@ -167,6 +171,11 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       for (StateVar& s : m.states) s.trainable = s.trainable && isClassifierHead(s.name);
     buildClassifier(m, c, spec.modelKind, "loss", "");
     buildClassifier(m, c, spec.modelKind, "eval_step", "val_");
+  } else if (encoderDecoder) {
+    c.sources["objective"] = spec.locationOf("objective.kind");
+    addSeq2SeqParameters(m, c);
+    buildSeq2Seq(m, c, "loss", "");
+    buildSeq2Seq(m, c, "eval_step", "val_");
   } else if (spec.objective == "reinforce") {
     c.sources["objective"] = spec.locationOf("objective.kind");
     addGptParameters(m, c);
@@ -234,6 +243,9 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       {"objective.reward_model", spec.objectiveConfig.rewardModel.empty() ? "" : absolute(spec.objectiveConfig.rewardModel, base)},
       {"objective.reward_checkpoint", spec.objectiveConfig.rewardCheckpoint.empty() ? "" : absolute(spec.objectiveConfig.rewardCheckpoint, base)},
       {"objective.reward_label", spec.objectiveConfig.rewardLabel},
+      {"objective.noise", spec.objectiveConfig.noise},
+      {"objective.noise_density", formatDouble(spec.objectiveConfig.noiseDensity)},
+      {"objective.mean_span", formatDouble(spec.objectiveConfig.meanSpan)},
       {"data.labels", spec.data.labels},
       {"model.kind", spec.modelKind},
       {"model.vocab", std::to_string(c.vocab)},

@@ -38,7 +38,7 @@ std::string asString(const toml::node& n) { return n.value<std::string>().value(
 
 const std::vector<KeySpec>& schema() {
   static const std::vector<KeySpec> keys = {
-      {"model", "kind", KeyType::String, 0, 0, {"gpt", "bert"}, [](Spec& s, const toml::node& n) { s.modelKind = asString(n); }},
+      {"model", "kind", KeyType::String, 0, 0, {"gpt", "bert", "bart"}, [](Spec& s, const toml::node& n) { s.modelKind = asString(n); }},
       {"model", "vocab_size", KeyType::Int, 257, 1 << 20, {}, [](Spec& s, const toml::node& n) { s.model.vocab = asInt(n); }},
       {"model", "context", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.model.context = asInt(n); }},
       {"model", "layers", KeyType::Int, 1, 1024, {}, [](Spec& s, const toml::node& n) { s.model.layers = asInt(n); }},
@@ -56,7 +56,7 @@ const std::vector<KeySpec>& schema() {
        [](Spec& s, const toml::node& n) { s.model.layerNormEps = asNumber(n); }},
       {"model", "dtype", KeyType::String, 0, 0, {"f32", "f64"},
        [](Spec& s, const toml::node& n) { s.model.dtype = *parseDType(asString(n)); }},
-      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm", "mlm", "classify", "cloze", "reinforce"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
+      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm", "mlm", "classify", "cloze", "reinforce", "seq2seq"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
       {"objective", "init_from", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.initFrom = asString(n); }},
       {"objective", "template", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.clozeTemplate = asString(n); }},
       {"objective", "verbalizer", KeyType::WordTable, 0, 0, {}, [](Spec& s, const toml::node& n) {
@@ -85,6 +85,9 @@ const std::vector<KeySpec>& schema() {
       {"objective", "reward_checkpoint", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardCheckpoint = asString(n); }},
       {"objective", "reward_label", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardLabel = asString(n); }},
       {"objective", "target_length", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.targetLength = asInt(n); }},
+      {"objective", "noise", KeyType::String, 0, 0, {"t5", "bart"}, [](Spec& s, const toml::node& n) { s.objectiveConfig.noise = asString(n); }},
+      {"objective", "noise_density", KeyType::Number, 0.01, 0.9, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.noiseDensity = asNumber(n); }},
+      {"objective", "mean_span", KeyType::Number, 1, 64, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.meanSpan = asNumber(n); }},
       {"objective", "freeze", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.freeze = n.value<bool>().value(); }},
       {"objective", "nsp", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.nsp = n.value<bool>().value(); }},
       {"objective", "mask_prob", KeyType::Number, 0.01, 0.9, {},
@@ -287,6 +290,15 @@ class SpecReader {
                           "objective.reward_model", "objective.reward_checkpoint", "objective.reward_label"})
       if (s.objective != "reinforce" && s.locations.count(k))
         failAt(s, k, std::string(k) + " applies to objective.kind \"reinforce\" only");
+    const bool encDec = s.modelKind == "bart";
+    if ((s.objective == "seq2seq") != encDec)
+      failAt(s, "objective.kind", encDec ? "model.kind \"bart\" (encoder-decoder) trains with objective.kind \"seq2seq\""
+                                         : "objective.kind \"seq2seq\" needs an encoder-decoder (model.kind = \"bart\")");
+    for (const char* k : {"objective.noise", "objective.noise_density", "objective.mean_span"})
+      if (s.objective != "seq2seq" && s.locations.count(k))
+        failAt(s, k, std::string(k) + " applies to objective.kind \"seq2seq\" only");
+    if (encDec && m.vocab < 256 + 2 + 16 + 1)
+      failAt(s, "model.vocab_size", "model.vocab_size must leave room for 256 bytes, <|endoftext|> and 18 denoising specials (>= 275)");
     if (s.objective == "reinforce") {
       if (encoder) failAt(s, "objective.kind", "objective.kind \"reinforce\" needs a causal LM policy (model.kind = \"gpt\")");
       const auto& oc = s.objectiveConfig;

@@ -55,6 +55,9 @@ struct ObjectiveConfig {
   std::vector<std::string> keywords;
   int64_t targetLength = 20;
   std::string rewardModel, rewardCheckpoint, rewardLabel;  // the "classifier" reward
+  // seq2seq: the corruption (t5 span corruption or bart text infilling).
+  std::string noise = "t5";
+  double noiseDensity = 0.15, meanSpan = 3.0;
 };
 
 struct Spec {

@@ -7,6 +7,7 @@
 
 #include "ir/attributes.h"
 #include "models/bert.h"
+#include "runtime/data/denoising_batches.h"
 #include "runtime/data/mlm_batches.h"
 #include "runtime/reference/random.h"
 
@@ -90,6 +91,35 @@ class MlmBatches : public CorpusBatches {
 
  private:
   MlmSettings m_;
+  double majority_ = 0;
+};
+
+class DenoisingBatches : public CorpusBatches {
+ public:
+  DenoisingBatches(Corpus c, const BatchSettings& s) : CorpusBatches(std::move(c), s) {
+    d_.batch = s.batch;
+    d_.context = s.context;
+    d_.noise = s.noise;
+    d_.noiseDensity = s.noiseDensity;
+    d_.meanSpan = s.meanSpan;
+    d_.tokenizerVocab = s.tokenizerVocab;
+    d_.eos = s.padToken;
+    std::vector<int64_t> counts(size_t(s.tokenizerVocab), 0);
+    for (int32_t t : c_.train) ++counts[size_t(t)];
+    int32_t mode = int32_t(std::max_element(counts.begin(), counts.end()) - counts.begin());
+    majority_ = c_.val.empty() ? 0 : double(std::count(c_.val.begin(), c_.val.end(), mode)) / double(c_.val.size());
+  }
+  Expected<std::vector<ref::Tensor>> train(uint64_t step) const override { return denoisingBatch(c_.train, d_, s_.seed, step); }
+  Expected<std::vector<ref::Tensor>> eval(uint64_t index) const override {
+    return denoisingBatch(c_.val, d_, s_.seed ^ kEvalSeedMix, index);
+  }
+  std::string describe() const override {
+    return corpusLine() + "; " + d_.noise + " denoising; majority baseline token accuracy " + fmt("%.4f", majority_);
+  }
+  std::string baselineNote() const override { return " (majority baseline: token accuracy " + fmt("%.4f", majority_) + ")"; }
+
+ private:
+  DenoisingSettings d_;
   double majority_ = 0;
 };
 
@@ -242,6 +272,7 @@ std::unique_ptr<BatchSource> makeReinforceBatchSource(Corpus corpus, const Batch
 Expected<std::unique_ptr<BatchSource>> makeBatchSource(Corpus corpus, const BatchSettings& s) {
   if (s.objective == "causal_lm") return std::unique_ptr<BatchSource>(std::make_unique<CausalLmBatches>(std::move(corpus), s));
   if (s.objective == "mlm") return std::unique_ptr<BatchSource>(std::make_unique<MlmBatches>(std::move(corpus), s));
+  if (s.objective == "seq2seq") return std::unique_ptr<BatchSource>(std::make_unique<DenoisingBatches>(std::move(corpus), s));
   return makeError({}, "this trainer's objective '" + s.objective + "' has no corpus data pipeline");
 }
 

@@ -46,6 +46,8 @@ struct BatchSettings {
   int64_t tokenizerVocab = 0;
   bool encoder = false;
   int32_t padToken = 0;  // decoders pad classification rows with <|endoftext|>
+  std::string noise = "t5";  // seq2seq
+  double noiseDensity = 0.15, meanSpan = 3.0;
 };
 
 Expected<std::unique_ptr<BatchSource>> makeBatchSource(Corpus corpus, const BatchSettings& s);

@@ -122,7 +122,7 @@ class Trainer {
   std::string cfg(const std::string& k) const { return cfg_.count(k) ? cfg_.at(k) : ""; }
 
   int info() {
-    std::string kind = cfg("model.kind") == "bert" ? "BERT" : "GPT";
+    std::string kind = cfg("model.kind") == "bert" ? "BERT" : cfg("model.kind") == "bart" ? "BART (encoder-decoder)" : "GPT";
     std::cout << "model: " << kind << ", objective " << cfg("objective") << ", " << cfg("model.layers") << " layers, d_model " << cfg("model.d_model") << ", vocab "
               << cfg("model.vocab") << ", context " << cfg("model.context") << ", batch " << cfg("model.batch") << "\n"
               << "parameters: " << cfg("model.parameters") << "\n"
@@ -280,6 +280,9 @@ class Trainer {
     s.tokenizerVocab = tok_.vocabSize();
     s.encoder = cfg("model.kind") == "bert";
     s.padToken = tok_.endOfText();
+    s.noise = cfg("objective.noise").empty() ? "t5" : cfg("objective.noise");
+    if (!cfg("objective.noise_density").empty()) s.noiseDensity = std::stod(cfg("objective.noise_density"));
+    if (!cfg("objective.mean_span").empty()) s.meanSpan = std::stod(cfg("objective.mean_span"));
     if (s.objective == "classify" || s.objective == "cloze") {
       CorpusSource src = corpusSource();
       auto texts = readLabeledTexts(src, cfg("data.labels"));

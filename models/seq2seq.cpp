@@ -1,0 +1,134 @@
+#include "models/seq2seq.h"
+
+#include "models/bert.h"
+
+namespace kiln {
+
+namespace {
+
+std::string encoderLayer(int64_t i) { return "model.encoder.layers." + std::to_string(i) + "."; }
+std::string decoderLayer(int64_t i) { return "model.decoder.layers." + std::to_string(i) + "."; }
+
+Value* linear(Builder& b, Value* x, const std::string& prefix) {
+  return b.add(b.matmul(x, b.readState(prefix + ".weight"), false, true), b.readState(prefix + ".bias"));
+}
+
+Value* norm(Builder& b, Value* x, const std::string& prefix, double eps) {
+  return b.layerNorm(x, b.readState(prefix + ".weight"), b.readState(prefix + ".bias"), eps);
+}
+
+// Multi-head attention of queries from x over keys/values from `kv` ([B, S, C]).
+Value* attention(Builder& b, const GptConfig& c, Value* x, Value* kv, Value* mask, bool causal, const std::string& prefix) {
+  const int64_t B = x->type.shape[0], T = x->type.shape[1], S = kv->type.shape[1], H = c.heads, D = c.dModel / c.heads;
+  auto heads = [&](Value* v, const char* proj, int64_t len) {
+    return b.transpose(b.reshape(linear(b, v, prefix + proj), {B, len, H, D}), {0, 2, 1, 3});
+  };
+  Value* y = b.attention(heads(x, "q_proj", T), heads(kv, "k_proj", S), heads(kv, "v_proj", S), mask, causal);
+  return linear(b, b.reshape(b.transpose(y, {0, 2, 1, 3}), {B, T, c.dModel}), prefix + "out_proj");
+}
+
+Value* feedForward(Builder& b, const GptConfig& c, Value* x, const std::string& prefix) {
+  Value* h = linear(b, x, prefix + "fc1");
+  h = c.activation == "relu" ? b.relu(h) : b.gelu(h, "erf");
+  return linear(b, h, prefix + "fc2");
+}
+
+Value* embed(Builder& b, const GptConfig& c, Value* ids, const std::string& side) {
+  const int64_t T = ids->type.shape[1];
+  Value* x = b.gather(b.readState("model.shared.weight"), ids);
+  x = b.add(x, b.slice(b.readState("model." + side + ".embed_positions.weight"), {0, 0}, {T, c.dModel}));
+  return norm(b, x, "model." + side + ".layernorm_embedding", c.layerNormEps);
+}
+
+}  // namespace
+
+void addSeq2SeqParameters(Module& m, const GptConfig& c) {
+  int64_t seed = c.seed * 1000 + 500;
+  const int64_t C = c.dModel;
+  auto add = [&](const std::string& name, Shape shape, Initializer init) { m.addState(name, {c.dtype, std::move(shape)}, init, true); };
+  auto normal = [&]() { return Initializer{InitKind::Normal, 0.0, c.initStd, ++seed}; };
+  auto addLinear = [&](const std::string& prefix, int64_t out, int64_t in) {
+    add(prefix + ".weight", {out, in}, normal());
+    add(prefix + ".bias", {out}, Initializer{InitKind::Zeros});
+  };
+  auto addNorm = [&](const std::string& prefix) {
+    add(prefix + ".weight", {C}, Initializer{InitKind::Ones});
+    add(prefix + ".bias", {C}, Initializer{InitKind::Zeros});
+  };
+  auto addAttention = [&](const std::string& prefix) {
+    for (const char* p : {"q_proj", "k_proj", "v_proj", "out_proj"}) addLinear(prefix + p, C, C);
+  };
+  add("model.shared.weight", {c.vocab, C}, normal());
+  for (const char* side : {"encoder", "decoder"}) {
+    add(std::string("model.") + side + ".embed_positions.weight", {c.context, C}, normal());
+    addNorm(std::string("model.") + side + ".layernorm_embedding");
+  }
+  for (int64_t i = 0; i < c.layers; ++i) {
+    addAttention(encoderLayer(i) + "self_attn.");
+    addNorm(encoderLayer(i) + "self_attn_layer_norm");
+    addLinear(encoderLayer(i) + "fc1", c.dFF, C);
+    addLinear(encoderLayer(i) + "fc2", C, c.dFF);
+    addNorm(encoderLayer(i) + "final_layer_norm");
+  }
+  for (int64_t i = 0; i < c.layers; ++i) {
+    addAttention(decoderLayer(i) + "self_attn.");
+    addNorm(decoderLayer(i) + "self_attn_layer_norm");
+    addAttention(decoderLayer(i) + "encoder_attn.");
+    addNorm(decoderLayer(i) + "encoder_attn_layer_norm");
+    addLinear(decoderLayer(i) + "fc1", c.dFF, C);
+    addLinear(decoderLayer(i) + "fc2", C, c.dFF);
+    addNorm(decoderLayer(i) + "final_layer_norm");
+  }
+}
+
+Function& buildSeq2Seq(Module& m, const GptConfig& c, const std::string& name, const std::string& outputPrefix) {
+  Function& f = m.addFunction(name);
+  Builder b(m, f);
+  const int64_t B = c.batch, S = c.context;
+  Value* ids = b.param("input_ids", {DType::I32, {B, S}});
+  Value* mask = b.param("attention_mask", {c.dtype, {B, S}});
+  Value* decIds = b.param("decoder_input_ids", {DType::I32, {B, S}});
+  Value* labels = b.param("labels", {DType::I32, {B, S}});
+  // Padding keys get -10000 added to their scores: [B, 1, 1, S], for both kinds of attention.
+  Value* padding = b.reshape(b.mul(b.sub(mask, b.scalar(1.0, c.dtype)), b.scalar(10000.0, c.dtype)), {B, 1, 1, S});
+  Value* enc;
+  {
+    auto s = b.scope("model.encoder");
+    b.setLocation(c.source("layers"));
+    enc = embed(b, c, ids, "encoder");
+    for (int64_t i = 0; i < c.layers; ++i) {
+      auto l = b.scope("layers." + std::to_string(i));
+      enc = norm(b, b.add(enc, attention(b, c, enc, enc, padding, false, encoderLayer(i) + "self_attn.")),
+                 encoderLayer(i) + "self_attn_layer_norm", c.layerNormEps);
+      enc = norm(b, b.add(enc, feedForward(b, c, enc, encoderLayer(i))), encoderLayer(i) + "final_layer_norm", c.layerNormEps);
+    }
+  }
+  Value* dec;
+  {
+    auto s = b.scope("model.decoder");
+    b.setLocation(c.source("layers"));
+    dec = embed(b, c, decIds, "decoder");
+    for (int64_t i = 0; i < c.layers; ++i) {
+      auto l = b.scope("layers." + std::to_string(i));
+      dec = norm(b, b.add(dec, attention(b, c, dec, dec, nullptr, true, decoderLayer(i) + "self_attn.")),
+                 decoderLayer(i) + "self_attn_layer_norm", c.layerNormEps);
+      dec = norm(b, b.add(dec, attention(b, c, dec, enc, padding, false, decoderLayer(i) + "encoder_attn.")),
+                 decoderLayer(i) + "encoder_attn_layer_norm", c.layerNormEps);
+      dec = norm(b, b.add(dec, feedForward(b, c, dec, decoderLayer(i))), decoderLayer(i) + "final_layer_norm", c.layerNormEps);
+    }
+  }
+  b.setLocation(c.source("objective"));
+  Value* logits;
+  {
+    auto s = b.scope("lm_head");
+    logits = b.matmul(dec, b.readState("model.shared.weight"), false, true);  // tied: [B, S, V]
+  }
+  {
+    auto s = b.scope("loss");
+    b.output(outputPrefix + "loss", b.crossEntropy(logits, labels, -100));
+  }
+  b.output(outputPrefix + "token_accuracy", accuracy(b, logits, labels, -100));
+  return f;
+}
+
+}  // namespace kiln

@@ -243,6 +243,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       {"objective.reward_model", spec.objectiveConfig.rewardModel.empty() ? "" : absolute(spec.objectiveConfig.rewardModel, base)},
       {"objective.reward_checkpoint", spec.objectiveConfig.rewardCheckpoint.empty() ? "" : absolute(spec.objectiveConfig.rewardCheckpoint, base)},
       {"objective.reward_label", spec.objectiveConfig.rewardLabel},
+      {"objective.kl_coef", formatDouble(spec.objectiveConfig.klCoef)},
       {"objective.noise", spec.objectiveConfig.noise},
       {"objective.noise_density", formatDouble(spec.objectiveConfig.noiseDensity)},
       {"objective.mean_span", formatDouble(spec.objectiveConfig.meanSpan)},

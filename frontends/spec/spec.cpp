@@ -84,6 +84,7 @@ const std::vector<KeySpec>& schema() {
       {"objective", "reward_model", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardModel = asString(n); }},
       {"objective", "reward_checkpoint", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardCheckpoint = asString(n); }},
       {"objective", "reward_label", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardLabel = asString(n); }},
+      {"objective", "kl_coef", KeyType::Number, 0, 100, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.klCoef = asNumber(n); }},
       {"objective", "target_length", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.targetLength = asInt(n); }},
       {"objective", "noise", KeyType::String, 0, 0, {"t5", "bart"}, [](Spec& s, const toml::node& n) { s.objectiveConfig.noise = asString(n); }},
       {"objective", "noise_density", KeyType::Number, 0.01, 0.9, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.noiseDensity = asNumber(n); }},
@@ -287,7 +288,7 @@ class SpecReader {
       failAt(s, "data.labels", "data.labels applies to objective.kind \"classify\" or \"cloze\" only");
     for (const char* k : {"objective.prompts", "objective.max_length", "objective.temperature", "objective.gamma",
                           "objective.baseline_decay", "objective.reward", "objective.keywords", "objective.target_length",
-                          "objective.reward_model", "objective.reward_checkpoint", "objective.reward_label"})
+                          "objective.reward_model", "objective.reward_checkpoint", "objective.reward_label", "objective.kl_coef"})
       if (s.objective != "reinforce" && s.locations.count(k))
         failAt(s, k, std::string(k) + " applies to objective.kind \"reinforce\" only");
     const bool encDec = s.modelKind == "bart";

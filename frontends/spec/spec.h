@@ -55,6 +55,7 @@ struct ObjectiveConfig {
   std::vector<std::string> keywords;
   int64_t targetLength = 20;
   std::string rewardModel, rewardCheckpoint, rewardLabel;  // the "classifier" reward
+  double klCoef = 0;        // reinforce: penalty on the KL to the initial policy
   // seq2seq: the corruption (t5 span corruption or bart text infilling).
   std::string noise = "t5";
   double noiseDensity = 0.15, meanSpan = 3.0;

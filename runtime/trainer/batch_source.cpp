@@ -176,15 +176,16 @@ class ClassifyBatches : public BatchSource {
 
 class ReinforceBatches : public CausalLmBatches {
  public:
-  ReinforceBatches(Corpus c, const BatchSettings& s, const ReinforceSettings& r, const BpeTokenizer& tok, SampleStep step)
-      : CausalLmBatches(std::move(c), s), r_(r), tok_(tok), sample_(std::move(step)) {
+  ReinforceBatches(Corpus c, const BatchSettings& s, const ReinforceSettings& r, const BpeTokenizer& tok, SampleStep step,
+                   SampleStep reference)
+      : CausalLmBatches(std::move(c), s), r_(r), tok_(tok), sample_(std::move(step)), reference_(std::move(reference)) {
     if (r_.prompts.empty()) r_.prompts = {""};
   }
 
   Expected<std::vector<ref::Tensor>> train(uint64_t step) const override {
     const int64_t B = s_.batch, T = s_.context;
     ref::Tensor tokens({DType::I32, {B, T + 1}});
-    std::vector<double> rewards;
+    std::vector<double> rewards, kls;
     std::vector<std::string> texts;
     std::vector<int64_t> start, count;
     for (int64_t b = 0; b < B; ++b) {
@@ -193,21 +194,29 @@ class ReinforceBatches : public CausalLmBatches {
       const int64_t room = std::min<int64_t>(r_.maxLength, T + 1 - int64_t(ids.size()));
       if (room < 1) return makeError({}, "a prompt leaves no room to sample in the context of " + std::to_string(T) + " tokens");
       std::vector<int32_t> generated;
+      double kl = 0;
+      const bool penalize = r_.klCoef > 0 && reference_;
       for (int64_t pos = 0; pos + 1 < int64_t(ids.size()) + room; ++pos) {
         bool feeding = pos < int64_t(ids.size());
-        auto logits = sample_(feeding ? ids[size_t(pos)] : generated.back(), int32_t(pos));
+        int32_t token = feeding ? ids[size_t(pos)] : generated.back();
+        auto logits = sample_(token, int32_t(pos));
         if (!logits) return logits.error();
+        Expected<ref::Tensor> refLogits = ref::Tensor();
+        if (penalize) refLogits = reference_(token, int32_t(pos));  // keeps its KV cache in step
+        if (!refLogits) return refLogits.error();
         if (pos + 1 < int64_t(ids.size())) continue;
         int32_t next = draw(*logits, s_.seed ^ 0x7e1fULL, (step * uint64_t(B) + uint64_t(b)) * uint64_t(T + 1) + uint64_t(pos));
+        if (penalize) kl += logProb(*logits, next) - logProb(*refLogits, next);
         if (next == tok_.endOfText()) break;
         generated.push_back(next);
       }
+      kls.push_back(kl);
       for (int64_t t = 0; t <= T; ++t) {
         int64_t i = t - int64_t(ids.size());
         tokens[b * (T + 1) + t] = t < int64_t(ids.size()) ? ids[size_t(t)] : i < int64_t(generated.size()) ? generated[size_t(i)] : tok_.endOfText();
       }
       texts.push_back(tok_.decode(generated));
-      rewards.push_back(reward(r_.reward, texts.back(), generated));
+      rewards.push_back(reward(r_.reward, texts.back(), generated) - r_.klCoef * kl);
       start.push_back(int64_t(ids.size()) - 1);  // the position whose next token is the first sampled one
       count.push_back(int64_t(generated.size()));
     }
@@ -218,8 +227,9 @@ class ReinforceBatches : public CausalLmBatches {
     }
     auto w = reinforceWeights(rewards, start, count, T, r_.gamma, baseline_);
     ref::Tensor weights({DType::F32, {B, T}}, w);
-    meanReward_ = 0;
+    meanReward_ = meanKl_ = 0;
     for (double x : rewards) meanReward_ += x / double(B);
+    for (double x : kls) meanKl_ += x / double(B);
     usedBaseline_ = baseline_;
     baseline_ = updateBaseline(baseline_, !haveBaseline_, rewards, r_.baselineDecay);
     haveBaseline_ = true;
@@ -227,6 +237,7 @@ class ReinforceBatches : public CausalLmBatches {
   }
 
   std::vector<std::pair<std::string, double>> trainMetrics() const override {
+    if (r_.klCoef > 0) return {{"reward", meanReward_}, {"kl", meanKl_}, {"baseline", usedBaseline_}};
     return {{"reward", meanReward_}, {"baseline", usedBaseline_}};
   }
   std::map<std::string, std::string> checkpointState() const override {
@@ -242,6 +253,15 @@ class ReinforceBatches : public CausalLmBatches {
   }
 
  private:
+  // log softmax(logits)[token] over the tokenizer's vocabulary (the policy at temperature 1).
+  double logProb(const ref::Tensor& logits, int32_t token) const {
+    const int64_t V = std::min<int64_t>(logits.size(), tok_.vocabSize());
+    double mx = -INFINITY, total = 0;
+    for (int64_t i = 0; i < V; ++i) mx = std::max(mx, logits[i]);
+    for (int64_t i = 0; i < V; ++i) total += std::exp(logits[i] - mx);
+    return logits[token] - mx - std::log(total);
+  }
+
   // A token from softmax(logits / temperature) over the tokenizer's vocabulary.
   int32_t draw(const ref::Tensor& logits, uint64_t seed, uint64_t n) const {
     const int64_t V = std::min<int64_t>(logits.size(), tok_.vocabSize());
@@ -257,16 +277,16 @@ class ReinforceBatches : public CausalLmBatches {
 
   ReinforceSettings r_;
   const BpeTokenizer& tok_;
-  SampleStep sample_;
-  mutable double baseline_ = 0, usedBaseline_ = 0, meanReward_ = 0;
+  SampleStep sample_, reference_;
+  mutable double baseline_ = 0, usedBaseline_ = 0, meanReward_ = 0, meanKl_ = 0;
   mutable bool haveBaseline_ = false;
 };
 
 }  // namespace
 
 std::unique_ptr<BatchSource> makeReinforceBatchSource(Corpus corpus, const BatchSettings& s, const ReinforceSettings& r,
-                                                      const BpeTokenizer& tok, SampleStep sampleStep) {
-  return std::make_unique<ReinforceBatches>(std::move(corpus), s, r, tok, std::move(sampleStep));
+                                                      const BpeTokenizer& tok, SampleStep sampleStep, SampleStep reference) {
+  return std::make_unique<ReinforceBatches>(std::move(corpus), s, r, tok, std::move(sampleStep), std::move(reference));
 }
 
 Expected<std::unique_ptr<BatchSource>> makeBatchSource(Corpus corpus, const BatchSettings& s) {

@@ -64,10 +64,14 @@ struct ReinforceSettings {
   double temperature = 1.0, gamma = 1.0, baselineDecay = 0.9;
   RewardSettings reward;
   std::shared_ptr<ClassifierReward> classifier;  // the "classifier" reward: p(label | continuation)
+  // KL penalty: reward -= kl_coef * sum_t (log pi(a_t) - log pi_ref(a_t)), pi_ref the initial
+  // policy, run in lockstep through `reference` (its own engine and KV cache).
+  double klCoef = 0;
 };
 using SampleStep = std::function<Expected<ref::Tensor>(int32_t token, int32_t pos)>;
 std::unique_ptr<BatchSource> makeReinforceBatchSource(Corpus corpus, const BatchSettings& s, const ReinforceSettings& r,
-                                                      const BpeTokenizer& tok, SampleStep sampleStep);
+                                                      const BpeTokenizer& tok, SampleStep sampleStep,
+                                                      SampleStep reference = nullptr);
 
 std::unique_ptr<BatchSource> makeClozeBatchSource(LabeledData data, ClozeTemplate tpl, int64_t shots, const BatchSettings& s);
 

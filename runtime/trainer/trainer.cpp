@@ -318,12 +318,24 @@ class Trainer {
         if (!cls) return cls.error();
         r.classifier = std::move(*cls);
       }
-      auto step = [engine](int32_t token, int32_t pos) -> Expected<ref::Tensor> {
-        auto outs = engine->call("sample_step", {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos)})});
-        if (!outs) return outs.error();
-        return (*outs)[0];
+      auto stepOf = [](Engine* e) {
+        return [e](int32_t token, int32_t pos) -> Expected<ref::Tensor> {
+          auto outs = e->call("sample_step", {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos)})});
+          if (!outs) return outs.error();
+          return (*outs)[0];
+        };
       };
-      return makeReinforceBatchSource(c.take(), s, r, tok_, step);
+      r.klCoef = cfg("objective.kl_coef").empty() ? 0.0 : std::stod(cfg("objective.kl_coef"));
+      SampleStep reference;
+      if (r.klCoef > 0) {  // the initial policy, on an engine of its own
+        auto refEngine = freshEngine();
+        if (!refEngine) return refEngine.error();
+        if (!initialPolicy_.empty())
+          if (auto st = initFrom(**refEngine, initialPolicy_); !st) return st.error();
+        referenceEngine_ = refEngine.take();
+        reference = stepOf(referenceEngine_.get());
+      }
+      return makeReinforceBatchSource(c.take(), s, r, tok_, stepOf(engine), reference);
     }
     return makeBatchSource(c.take(), s);
   }
@@ -427,6 +439,7 @@ class Trainer {
     if (o.has("init-from") && o.has("resume")) return fail(makeError({}, "--init-from and --resume exclude each other"));
     // A fresh run starts from --init-from, else from the spec's objective.init_from.
     std::string initPath = o.get("init-from", o.has("resume") ? "" : cfg("objective.init_from"));
+    initialPolicy_ = o.get("init-from", cfg("objective.init_from"));  // REINFORCE's KL reference
     if (!initPath.empty())
       if (auto s = initFrom(st, initPath); !s) return fail(s.error());
     std::map<std::string, std::string> resumedMeta;
@@ -672,6 +685,8 @@ class Trainer {
   BpeTokenizer tok_;
   std::string device_ = "cpu";
   std::shared_ptr<const KernelLibrary> kernels_;
+  std::string initialPolicy_;
+  mutable std::unique_ptr<Engine> referenceEngine_;
 };
 
 constexpr const char* kUsage =

@@ -76,3 +76,40 @@ TEST_CASE("labeled data: encoder rows get [CLS] text [SEP] and padding; missing 
 }
 
 }  // namespace kiln
+
+namespace kiln {
+
+TEST_CASE("labeled data: cloze rows put the text and the slot where the template says") {
+  BpeTokenizer tok = BpeTokenizer::bytes();
+  auto tpl = ClozeTemplate::parse("{text} is [MASK].", tok);
+  REQUIRE(tpl.ok());
+  CHECK(tpl->textFirst);
+  CHECK(tpl->parts[1] == tok.encode(" is "));
+  CHECK(tpl->parts[2] == tok.encode("."));
+  CHECK_FALSE(ClozeTemplate::parse("no slot here {text}", tok).ok());
+  LabeledExample e{tok.encode("abcdefgh"), 2};
+  ClassifyLayout l;
+  l.batch = 1;
+  l.context = 12;
+  l.cls = 300;
+  l.sep = 301;
+  l.pad = 302;
+  // Encoder: [CLS] text (cut to 12 - (4 + 1 + 1 + 2) = 4 tokens) " is " [MASK] "." [SEP].
+  auto enc = clozeRows({&e}, l, *tpl, 303);
+  std::vector<double> want = {300, 'a', 'b', 'c', 'd', ' ', 'i', 's', ' ', 303, '.', 301};
+  CHECK(enc[0].data == want);
+  CHECK(enc[2][0] == 9);  // the slot is the [MASK]
+  CHECK(enc[3][0] == 2);
+  // Decoder: the text before the slot, read at its last token.
+  l.encoder = false;
+  auto dec = clozeRows({&e}, l, *tpl, 303);
+  CHECK(dec[0][int64_t(0)] == 'a');
+  // "abcdefgh is" fits (12 tokens allow 12 - (4 + 1) = 7 of text: "abcdefg" + " is"): the
+  // slot is the last token before [MASK], the space after "is".
+  CHECK(dec[2][0] == 10);
+  CHECK(dec[0][int64_t(10)] == ' ');
+  CHECK(dec[1][int64_t(10)] == 1);
+  CHECK(dec[1][int64_t(11)] == 0);
+}
+
+}  // namespace kiln

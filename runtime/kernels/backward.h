@@ -60,33 +60,49 @@ void softmaxGrad(View<const T> y, View<const T> g, int axis, bool logarithm, Vie
 template <class T>
 void layerNormGrad(View<const T> x, View<const T> gain, View<const T> g, double eps, View<T> dx, View<T> dgain,
                    View<T> dbias) {
-  int64_t c = x.type.shape.back();
-  int64_t rows = c == 0 ? 0 : x.size() / c;
-  std::fill(dgain.data, dgain.data + dgain.size(), T(0));
-  std::fill(dbias.data, dbias.data + dbias.size(), T(0));
-  std::vector<double> xhat(static_cast<size_t>(c));
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* row = x.data + r * c;
-    const T* gr = g.data + r * c;
-    double mean = 0, var = 0;
-    for (int64_t j = 0; j < c; ++j) mean += row[j];
-    mean /= double(c);
-    for (int64_t j = 0; j < c; ++j) var += (row[j] - mean) * (row[j] - mean);
-    var /= double(c);
-    double rstd = 1.0 / std::sqrt(var + eps);
-    double meanD = 0, meanDX = 0;
-    for (int64_t j = 0; j < c; ++j) {
-      xhat[size_t(j)] = (row[j] - mean) * rstd;
-      double d = gr[j] * gain[j];
-      meanD += d;
-      meanDX += d * xhat[size_t(j)];
-      dgain[j] += gr[j] * xhat[size_t(j)];
-      dbias[j] += gr[j];
+  const int64_t c = x.type.shape.back();
+  const int64_t rows = c == 0 ? 0 : x.size() / c;
+  // Rows in fixed chunks, in parallel; each chunk sums its own dgain/dbias, and the chunks are
+  // added in order, so the result does not depend on the thread count.
+  const int64_t chunkRows = 32, chunks = (rows + chunkRows - 1) / chunkRows;
+  std::vector<Acc<T>> partG(static_cast<size_t>(chunks * c), 0), partB(static_cast<size_t>(chunks * c), 0);
+#pragma omp parallel for if (x.size() >= kParallelGrain)
+  for (int64_t ci = 0; ci < chunks; ++ci) {
+    std::vector<Acc<T>> xhat(static_cast<size_t>(c));
+    Acc<T>* pg = partG.data() + ci * c;
+    Acc<T>* pb = partB.data() + ci * c;
+    for (int64_t r = ci * chunkRows; r < std::min(rows, (ci + 1) * chunkRows); ++r) {
+      const T* row = x.data + r * c;
+      const T* gr = g.data + r * c;
+      Acc<T> mean = 0, var = 0;
+#pragma omp simd reduction(+ : mean)
+      for (int64_t j = 0; j < c; ++j) mean += row[j];
+      mean /= Acc<T>(c);
+#pragma omp simd reduction(+ : var)
+      for (int64_t j = 0; j < c; ++j) var += (row[j] - mean) * (row[j] - mean);
+      var /= Acc<T>(c);
+      const Acc<T> rstd = Acc<T>(1.0 / std::sqrt(double(var) + eps));
+      Acc<T> meanD = 0, meanDX = 0;
+#pragma omp simd reduction(+ : meanD, meanDX)
+      for (int64_t j = 0; j < c; ++j) {
+        xhat[size_t(j)] = (row[j] - mean) * rstd;
+        Acc<T> d = gr[j] * gain[j];
+        meanD += d;
+        meanDX += d * xhat[size_t(j)];
+        pg[j] += gr[j] * xhat[size_t(j)];
+        pb[j] += gr[j];
+      }
+      meanD /= Acc<T>(c);
+      meanDX /= Acc<T>(c);
+#pragma omp simd
+      for (int64_t j = 0; j < c; ++j) dx[r * c + j] = T(rstd * (gr[j] * gain[j] - meanD - xhat[size_t(j)] * meanDX));
     }
-    meanD /= double(c);
-    meanDX /= double(c);
-    for (int64_t j = 0; j < c; ++j)
-      dx[r * c + j] = rstd * (gr[j] * gain[j] - meanD - xhat[size_t(j)] * meanDX);
+  }
+  for (int64_t j = 0; j < c; ++j) {
+    double sg = 0, sb = 0;
+    for (int64_t ci = 0; ci < chunks; ++ci) sg += double(partG[size_t(ci * c + j)]), sb += double(partB[size_t(ci * c + j)]);
+    dgain[j] = T(sg);
+    dbias[j] = T(sb);
   }
 }
 

@@ -8,7 +8,7 @@ Function& buildCloze(Module& m, const GptConfig& c, const std::string& modelKind
                      const std::vector<std::vector<int32_t>>& words, const std::string& name, const std::string& outputPrefix) {
   Function& f = m.addFunction(name);
   Builder b(m, f);
-  const int64_t B = c.batch, T = c.context, C = c.dModel, K = int64_t(words.size());
+  const int64_t B = c.batch, T = c.context, K = int64_t(words.size());
   Value* ids = b.param("input_ids", {DType::I32, {B, T}});
   Value* mask = b.param("attention_mask", {c.dtype, {B, T}});
   Value* slot = b.param("slot", {DType::I32, {B}});
@@ -32,7 +32,6 @@ Function& buildCloze(Module& m, const GptConfig& c, const std::string& modelKind
   } else {
     vocabLogits = b.matmul(x, b.readState("wte.weight"), false, true);
   }
-  (void)C;
   // log p(word) for every verbalizer word, then log sum over each label's words: [B, K].
   std::vector<double> flat, membership;
   for (const auto& ws : words) flat.insert(flat.end(), ws.begin(), ws.end());

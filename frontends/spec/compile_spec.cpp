@@ -45,12 +45,6 @@ std::string absolute(const std::string& path, const std::string& base) {
   return std::filesystem::absolute(std::filesystem::path(base) / path).lexically_normal().string();
 }
 
-std::string joinList(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : "\x1f") + s;  // unit separator: any path is safe
-  return out;
-}
-
 // eval_step(%tokens) -> (val_loss): the loss without gradients or updates.
 void buildEvalStep(Module& m, const GptConfig& c, Location where) {
   Function& f = m.addFunction("eval_step");
@@ -227,18 +221,18 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       {"objective", spec.objective},
       {"objective.nsp", spec.objectiveConfig.nsp ? "true" : "false"},
       {"objective.mask_prob", formatDouble(spec.objectiveConfig.maskProb)},
-      {"objective.classes", joinList(classes)},
+      {"objective.classes", joinConfigList(classes)},
       {"objective.init_from", spec.objectiveConfig.initFrom.empty() ? "" : absolute(spec.objectiveConfig.initFrom, base)},
       {"objective.freeze", spec.objectiveConfig.freeze ? "true" : "false"},
       {"objective.template", spec.objectiveConfig.clozeTemplate},
       {"objective.shots", std::to_string(spec.objectiveConfig.shots)},
-      {"objective.prompts", joinList(spec.objectiveConfig.prompts)},
+      {"objective.prompts", joinConfigList(spec.objectiveConfig.prompts)},
       {"objective.max_length", std::to_string(spec.objectiveConfig.maxLength)},
       {"objective.temperature", formatDouble(spec.objectiveConfig.temperature)},
       {"objective.gamma", formatDouble(spec.objectiveConfig.gamma)},
       {"objective.baseline_decay", formatDouble(spec.objectiveConfig.baselineDecay)},
-      {"objective.reward", joinList(spec.objectiveConfig.reward)},
-      {"objective.keywords", joinList(spec.objectiveConfig.keywords)},
+      {"objective.reward", joinConfigList(spec.objectiveConfig.reward)},
+      {"objective.keywords", joinConfigList(spec.objectiveConfig.keywords)},
       {"objective.target_length", std::to_string(spec.objectiveConfig.targetLength)},
       {"objective.reward_model", spec.objectiveConfig.rewardModel.empty() ? "" : absolute(spec.objectiveConfig.rewardModel, base)},
       {"objective.reward_checkpoint", spec.objectiveConfig.rewardCheckpoint.empty() ? "" : absolute(spec.objectiveConfig.rewardCheckpoint, base)},
@@ -265,8 +259,8 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       // Outputs are relative to where the trainer runs, inputs to the spec's folder.
       {"train.checkpoint", spec.train.checkpoint},
       {"train.metrics", spec.train.metrics},
-      {"data.files", joinList(files)},
-      {"data.exclude", joinList(spec.data.exclude)},
+      {"data.files", joinConfigList(files)},
+      {"data.exclude", joinConfigList(spec.data.exclude)},
       {"data.separator", spec.data.separator},
       {"data.val_fraction", formatDouble(spec.data.valFraction)},
       {"plan.arena_bytes", std::to_string(out.plan.arenaBytes)},

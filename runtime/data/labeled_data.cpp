@@ -106,11 +106,10 @@ Expected<ClozeTemplate> ClozeTemplate::parse(const std::string& text, const BpeT
   out.textFirst = t < m;
   constexpr size_t kPlaceholder = 6;  // "{text}" and "[MASK]" alike
   size_t first = std::min(t, m), second = std::max(t, m);
-  size_t firstLen = kPlaceholder, secondEnd = second + kPlaceholder;
   auto enc = [&](size_t from, size_t to) { return from < to ? tok.encode(text.substr(from, to - from)) : std::vector<int32_t>{}; };
   out.parts[0] = enc(0, first);
-  out.parts[1] = enc(first + firstLen, second);
-  out.parts[2] = enc(secondEnd, text.size());
+  out.parts[1] = enc(first + kPlaceholder, second);
+  out.parts[2] = enc(second + kPlaceholder, text.size());
   return out;
 }
 

@@ -74,14 +74,7 @@ void layerNormGrad(View<const T> x, View<const T> gain, View<const T> g, double 
     for (int64_t r = ci * chunkRows; r < std::min(rows, (ci + 1) * chunkRows); ++r) {
       const T* row = x.data + r * c;
       const T* gr = g.data + r * c;
-      Acc<T> mean = 0, var = 0;
-#pragma omp simd reduction(+ : mean)
-      for (int64_t j = 0; j < c; ++j) mean += row[j];
-      mean /= Acc<T>(c);
-#pragma omp simd reduction(+ : var)
-      for (int64_t j = 0; j < c; ++j) var += (row[j] - mean) * (row[j] - mean);
-      var /= Acc<T>(c);
-      const Acc<T> rstd = Acc<T>(1.0 / std::sqrt(double(var) + eps));
+      const auto [mean, rstd] = rowMoments(row, c, eps);
       Acc<T> meanD = 0, meanDX = 0;
 #pragma omp simd reduction(+ : meanD, meanDX)
       for (int64_t j = 0; j < c; ++j) {

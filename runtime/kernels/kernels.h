@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <type_traits>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -156,6 +157,20 @@ void attentionGrad(View<const T> q, View<const T> k, View<const T> v, View<const
 template <class T>
 void adamwUpdate(View<const T> p, View<const T> g, View<const T> m, View<const T> v, double lr, double decay, double t,
                  double beta1, double beta2, double eps, View<T> p1, View<T> m1, View<T> v1);
+
+// Mean and 1/sqrt(variance + eps) (biased variance) of one row, in the accumulator type so the
+// loops vectorize on the cpu device; shared by layer norm and its gradient.
+template <class T>
+std::pair<Acc<T>, Acc<T>> rowMoments(const T* row, int64_t c, double eps) {
+  Acc<T> mean = 0, var = 0;
+#pragma omp simd reduction(+ : mean)
+  for (int64_t j = 0; j < c; ++j) mean += row[j];
+  mean /= Acc<T>(c);
+#pragma omp simd reduction(+ : var)
+  for (int64_t j = 0; j < c; ++j) var += (row[j] - mean) * (row[j] - mean);
+  var /= Acc<T>(c);
+  return {mean, Acc<T>(1.0 / std::sqrt(double(var) + eps))};
+}
 
 // GELU in the element type (f32 math on the cpu device, f64 on the reference).
 template <class T>

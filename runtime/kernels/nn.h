@@ -75,14 +75,7 @@ void layerNorm(View<const T> x, View<const T> gain, View<const T> bias, double e
 #pragma omp parallel for if (x.size() >= kParallelGrain)
   for (int64_t r = 0; r < rows; ++r) {
     const T* row = x.data + r * c;
-    Acc<T> mean = 0, var = 0;  // f32 on the cpu device: the loops vectorize
-#pragma omp simd reduction(+ : mean)
-    for (int64_t j = 0; j < c; ++j) mean += row[j];
-    mean /= Acc<T>(c);
-#pragma omp simd reduction(+ : var)
-    for (int64_t j = 0; j < c; ++j) var += (row[j] - mean) * (row[j] - mean);
-    var /= Acc<T>(c);
-    const Acc<T> rstd = Acc<T>(1.0 / std::sqrt(double(var) + eps));
+    const auto [mean, rstd] = rowMoments(row, c, eps);
 #pragma omp simd
     for (int64_t j = 0; j < c; ++j) out[r * c + j] = T((row[j] - mean) * rstd * gain[j] + bias[j]);
   }

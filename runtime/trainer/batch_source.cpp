@@ -34,6 +34,15 @@ class CorpusBatches : public BatchSource {
   }
 
  protected:
+  // The share of validation tokens equal to the most frequent training token: the accuracy of
+  // always guessing it, which a token-prediction accuracy has to beat.
+  double majorityShare() const {
+    std::vector<int64_t> counts(size_t(s_.tokenizerVocab), 0);
+    for (int32_t t : c_.train) ++counts[size_t(t)];
+    int32_t mode = int32_t(std::max_element(counts.begin(), counts.end()) - counts.begin());
+    return c_.val.empty() ? 0 : double(std::count(c_.val.begin(), c_.val.end(), mode)) / double(c_.val.size());
+  }
+
   Corpus c_;
   BatchSettings s_;
 };
@@ -74,11 +83,7 @@ class MlmBatches : public CorpusBatches {
     m_.maskProb = s.maskProb;
     m_.tokenizerVocab = s.tokenizerVocab;
     m_.specials = EncoderSpecials::after(s.tokenizerVocab);
-    // Always guessing the most frequent training token: the accuracy to beat.
-    std::vector<int64_t> counts(size_t(s.tokenizerVocab), 0);
-    for (int32_t t : c_.train) ++counts[size_t(t)];
-    int32_t mode = int32_t(std::max_element(counts.begin(), counts.end()) - counts.begin());
-    majority_ = c_.val.empty() ? 0 : double(std::count(c_.val.begin(), c_.val.end(), mode)) / double(c_.val.size());
+    majority_ = majorityShare();
   }
   Expected<std::vector<ref::Tensor>> train(uint64_t step) const override { return mlmBatch(c_.train, m_, s_.seed, step); }
   Expected<std::vector<ref::Tensor>> eval(uint64_t index) const override {
@@ -104,10 +109,7 @@ class DenoisingBatches : public CorpusBatches {
     d_.meanSpan = s.meanSpan;
     d_.tokenizerVocab = s.tokenizerVocab;
     d_.eos = s.padToken;
-    std::vector<int64_t> counts(size_t(s.tokenizerVocab), 0);
-    for (int32_t t : c_.train) ++counts[size_t(t)];
-    int32_t mode = int32_t(std::max_element(counts.begin(), counts.end()) - counts.begin());
-    majority_ = c_.val.empty() ? 0 : double(std::count(c_.val.begin(), c_.val.end(), mode)) / double(c_.val.size());
+    majority_ = majorityShare();
   }
   Expected<std::vector<ref::Tensor>> train(uint64_t step) const override { return denoisingBatch(c_.train, d_, s_.seed, step); }
   Expected<std::vector<ref::Tensor>> eval(uint64_t index) const override {

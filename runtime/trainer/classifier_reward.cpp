@@ -16,17 +16,6 @@ namespace kiln {
 
 namespace {
 
-std::vector<std::string> splitUnits(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t end = s.find('\x1f', start);
-    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    start = end == std::string::npos ? s.size() : end + 1;
-  }
-  return out;
-}
-
 class CompiledClassifier : public ClassifierReward {
  public:
   Expected<std::vector<double>> score(const std::vector<std::string>& texts) override {
@@ -79,7 +68,7 @@ Expected<std::unique_ptr<ClassifierReward>> ClassifierReward::load(const std::st
   auto tok = BpeTokenizer::fromStrings(exe->sections["vocab.json"], exe->sections["merges.txt"], trainerPath);
   if (!tok) return tok.error();
   r->tok_ = tok.take();
-  std::vector<std::string> classes = splitUnits(cfg["objective.classes"]);
+  std::vector<std::string> classes = splitConfigList(cfg["objective.classes"]);
   auto it = std::find(classes.begin(), classes.end(), label);
   if (it == classes.end()) {
     std::string list;

@@ -126,4 +126,21 @@ Expected<Executable> readAppendedExecutable(const std::string& path) {
   return Executable::deserialize(payload, path);
 }
 
+std::string joinConfigList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : "\x1f") + s;
+  return out;
+}
+
+std::vector<std::string> splitConfigList(const std::string& value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < value.size()) {
+    size_t end = value.find('\x1f', start);
+    out.push_back(value.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    start = end == std::string::npos ? value.size() : end + 1;
+  }
+  return out;
+}
+
 }  // namespace kiln

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "ir/diagnostics.h"
 
@@ -28,6 +29,10 @@ struct Executable {
 };
 
 std::string formatConfig(const std::map<std::string, std::string>& kv);
+
+// A list in one config value, items separated by the unit separator (any path or text is safe).
+std::string joinConfigList(const std::vector<std::string>& items);
+std::vector<std::string> splitConfigList(const std::string& value);
 
 // Writes `runtimeBinary` + the executable to `outPath` (mode 0755), atomically.
 Status writeTrainerBinary(const std::string& runtimeBinary, const Executable& exe, const std::string& outPath);

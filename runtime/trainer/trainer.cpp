@@ -94,17 +94,6 @@ Expected<double> numberOption(const Options& o, const std::string& key, double f
   return v;
 }
 
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t end = s.find('\x1f', start);
-    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    start = end == std::string::npos ? s.size() : end + 1;
-  }
-  return out;
-}
-
 std::string formatDuration(double seconds) {
   int s = int(seconds + 0.5);
   char buf[32];
@@ -250,8 +239,8 @@ class Trainer {
   // ---- data ----
   CorpusSource corpusSource() const {
     CorpusSource src;
-    src.files = splitList(cfg("data.files"));
-    src.exclude = splitList(cfg("data.exclude"));
+    src.files = splitConfigList(cfg("data.files"));
+    src.exclude = splitConfigList(cfg("data.exclude"));
     src.separator = cfg("data.separator");
     src.valFraction = std::stod(cfg("data.val_fraction"));
     src.seed = uint64_t(cfgInt("train.seed"));
@@ -287,7 +276,7 @@ class Trainer {
       CorpusSource src = corpusSource();
       auto texts = readLabeledTexts(src, cfg("data.labels"));
       if (!texts) return texts.error();
-      std::vector<std::string> classes = splitList(cfg("objective.classes"));
+      std::vector<std::string> classes = splitConfigList(cfg("objective.classes"));
       if (s.objective == "cloze")  // only the verbalizer's labels take part
         std::erase_if(*texts, [&](const LabeledText& t) { return std::find(classes.begin(), classes.end(), t.label) == classes.end(); });
       auto data = labelData(*texts, tok_, src);
@@ -305,13 +294,13 @@ class Trainer {
       s.objective = "causal_lm";  // evaluation: the policy's language-model loss on the corpus
       if (!engine) return makeBatchSource(c.take(), s);
       ReinforceSettings r;
-      r.prompts = splitList(cfg("objective.prompts"));
+      r.prompts = splitConfigList(cfg("objective.prompts"));
       r.maxLength = cfgInt("objective.max_length");
       r.temperature = std::stod(cfg("objective.temperature"));
       r.gamma = std::stod(cfg("objective.gamma"));
       r.baselineDecay = std::stod(cfg("objective.baseline_decay"));
-      r.reward.kinds = splitList(cfg("objective.reward"));
-      r.reward.keywords = splitList(cfg("objective.keywords"));
+      r.reward.kinds = splitConfigList(cfg("objective.reward"));
+      r.reward.keywords = splitConfigList(cfg("objective.keywords"));
       r.reward.targetLength = cfgInt("objective.target_length");
       if (std::find(r.reward.kinds.begin(), r.reward.kinds.end(), "classifier") != r.reward.kinds.end()) {
         auto cls = ClassifierReward::load(cfg("objective.reward_model"), cfg("objective.reward_checkpoint"), cfg("objective.reward_label"));

@@ -94,4 +94,41 @@ GradCheckResult checkGradients(const GradCase& c, double h, size_t maxElements) 
   return result;
 }
 
+ModelGradCheck checkModelGradients(const Module& m, const std::vector<ref::Tensor>& inputs, int64_t samples,
+                                   double tolerance) {
+  auto g = parseModule(printModule(m), "model.kir");
+  REQUIRE(g.ok());
+  REQUIRE(differentiate(*g, *g->functions[0]).ok());
+  REQUIRE(verifyModule(*g).empty());
+  auto init = ref::initialState(m);
+  REQUIRE(init.ok());
+  ref::StateStore st = *init;
+  auto outs = ref::run(*g, *g->functions[0], inputs, st);
+  REQUIRE(outs.ok());
+  const Function& gf = *g->functions[0];
+  ModelGradCheck r;
+  for (size_t o = 0; o < gf.outputs.size(); ++o) {
+    if (gf.outputNames[o].rfind("grad.", 0) != 0) continue;
+    const std::string name = gf.outputNames[o].substr(5);
+    const ref::Tensor& grad = (*outs)[o];
+    ++r.parameters;
+    for (int64_t j = 0; j < grad.size(); j += std::max<int64_t>(1, grad.size() / samples)) {
+      const double h = 1e-4;
+      auto lossAt = [&](double k) {
+        ref::StateStore moved = *init;
+        moved[name][j] += k * h;
+        auto l = ref::run(m, *m.functions[0], inputs, moved);
+        REQUIRE(l.ok());
+        return (*l)[0][0];
+      };
+      double fd = (lossAt(-2) - 8 * lossAt(-1) + 8 * lossAt(1) - lossAt(2)) / (12 * h);
+      double err = relativeError(grad[j], fd);
+      r.worst = std::max(r.worst, err);
+      ++r.checked;
+      CHECK_MESSAGE(err < tolerance, name << "[" << j << "]: autodiff " << grad[j] << " vs " << fd);
+    }
+  }
+  return r;
+}
+
 }  // namespace kiln::test

@@ -34,6 +34,16 @@ GradCheckResult checkGradients(const GradCase& c, double h = 1e-4, size_t maxEle
 // and with `gradients`, autodiff's gradient of the loss for every floating point input.
 Module caseModule(const GradCase& c, bool gradients);
 
+// Whole models: differentiates m's first function (scalar output `loss`) with respect to every
+// trainable state it reads and CHECKs about `samples` evenly spaced elements of each gradient
+// against fourth-order central differences of the loss (step 1e-4, f64, reference device).
+struct ModelGradCheck {
+  size_t parameters = 0, checked = 0;  // gradients compared, elements compared
+  double worst = 0;                    // worst relative error
+};
+ModelGradCheck checkModelGradients(const Module& m, const std::vector<ref::Tensor>& inputs, int64_t samples,
+                                   double tolerance = 1e-6);
+
 // Error measure: |a - b| / max(|a|, |b|, floor), so values near 0 are compared absolutely.
 double relativeError(double a, double b, double floor = 1e-4);
 

@@ -44,41 +44,9 @@ TEST_CASE("BERT (MLM + NSP): autodiff matches finite differences for every param
   Module m;
   addBertParameters(m, c, BertHeads{});
   buildBertPretraining(m, c, true, "loss", "");
-  Module g = test::parseValid(printModule(m));
-  REQUIRE(differentiate(g, *g.functions[0]).ok());
-  auto init = ref::initialState(m);
-  REQUIRE(init.ok());
-  std::vector<ref::Tensor> in = batch(c);
-  ref::StateStore st = *init;
-  auto outs = ref::run(g, *g.functions[0], in, st);
-  REQUIRE(outs.ok());
-  const Function& gf = *g.functions[0];
-  size_t params = 0, checked = 0;
-  double worst = 0;
-  for (size_t o = 0; o < gf.outputs.size(); ++o) {
-    if (gf.outputNames[o].rfind("grad.", 0) != 0) continue;
-    std::string name = gf.outputNames[o].substr(5);
-    const ref::Tensor& grad = (*outs)[o];
-    ++params;
-    int64_t stride = std::max<int64_t>(1, grad.size() / 6);
-    for (int64_t j = 0; j < grad.size(); j += stride) {
-      double h = 1e-4;
-      auto lossAt = [&](double k) {
-        ref::StateStore moved = *init;
-        moved[name][j] += k * h;
-        auto r = ref::run(m, *m.functions[0], in, moved);
-        REQUIRE(r.ok());
-        return (*r)[0][0];
-      };
-      double fd = (lossAt(-2) - 8 * lossAt(-1) + 8 * lossAt(1) - lossAt(2)) / (12 * h);
-      double err = test::relativeError(grad[j], fd);
-      worst = std::max(worst, err);
-      ++checked;
-      CHECK_MESSAGE(err < 1e-6, name << "[" << j << "]: autodiff " << grad[j] << " vs " << fd);
-    }
-  }
-  CHECK(params == m.states.size());  // every parameter reaches the loss
-  MESSAGE(checked << " elements of " << params << " parameters, worst relative error " << worst);
+  auto r = test::checkModelGradients(m, batch(c), 6);
+  CHECK(r.parameters == m.states.size());  // every parameter reaches the loss
+  MESSAGE(r.checked << " elements of " << r.parameters << " parameters, worst relative error " << r.worst);
 }
 
 TEST_CASE("BERT (MLM + NSP) overfits a fixed batch: loss falls, both accuracies reach 1") {

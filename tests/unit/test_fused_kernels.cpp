@@ -11,6 +11,7 @@
 #include "frontends/spec/compile_spec.h"
 #include "ir/fused_expr.h"
 #include "runtime/engine/engine.h"
+#include "conformance.h"
 #include "test_helpers.h"
 
 namespace kiln {
@@ -51,17 +52,6 @@ ref::Tensor randomTensor(const Shape& s, FusedPrim p, std::mt19937& rng) {
   ref::Tensor t({DType::F32, s});
   for (int64_t i = 0; i < t.size(); ++i) t[i] = double(float(sample(rng, p)));
   return t;
-}
-
-void checkClose(const ref::Tensor& got, const ref::Tensor& want, double tol, const std::string& what) {
-  REQUIRE(got.type == want.type);
-  int64_t bad = 0;
-  for (int64_t i = 0; i < got.size(); ++i) {
-    double a = got[i], b = want[i];
-    bool ok = (std::isnan(a) && std::isnan(b)) || a == b || std::fabs(a - b) <= tol * std::max(1.0, std::fabs(b));
-    if (!ok && bad++ < 3) CHECK_MESSAGE(ok, what << "[" << i << "]: cpu " << a << " vs reference " << b);
-  }
-  CHECK_MESSAGE(bad == 0, what << ": " << bad << " of " << got.size() << " elements differ");
 }
 
 // f(a, b) = prim over one or two operands, followed by a second instruction so chains are
@@ -111,7 +101,7 @@ TEST_CASE("fused kernels: every primitive and broadcast pattern, generated code 
       // f32 polynomial approximations (exp, log, tanh, erf, sin, cos): a few ulp, amplified by
       // the chained instruction; GELU's derivative cancels (1 + tanh) in f32 in its tail.
       bool geluGrad = p == FusedPrim::GeluGradTanh || p == FusedPrim::GeluGradErf;
-      checkClose((*got)[0], (*want)[0], geluGrad ? 1e-4 : 2e-5, std::string(fusedPrimName(p)));
+      test::checkClose((*got)[0], (*want)[0], geluGrad ? 1e-4 : 2e-5, std::string(fusedPrimName(p)));
       ++cases;
     }
   MESSAGE(cases << " generated kernels checked against the reference");
@@ -137,7 +127,7 @@ TEST_CASE("fused kernels: ahead-of-time object linked into a shared object and l
   auto got = (*makeCpuEngine(m, *lib))->call("f", in);
   REQUIRE(want.ok());
   REQUIRE(got.ok());
-  checkClose((*got)[0], (*want)[0], 1e-4, "aot gelu_grad_tanh");
+  test::checkClose((*got)[0], (*want)[0], 1e-4, "aot gelu_grad_tanh");
 
   // Damaged bytes are an error, not a crash.
   auto bad = loadKernelLibrary("not an ELF file", "damaged");
@@ -182,17 +172,7 @@ TEST_CASE("fused kernels: GPT training steps with every fusion pass and generate
   auto cpuEngine = makeCpuEngine(fused, *jit);
   REQUIRE(refEngine.ok());
   REQUIRE(cpuEngine.ok());
-  for (int step = 0; step < 4; ++step) {
-    ref::Tensor tokens({DType::I32, {c.batch, c.context + 1}});
-    for (int64_t i = 0; i < tokens.size(); ++i) tokens[i] = double((i * 5 + step * 3) % c.vocab);
-    auto want = (*refEngine)->call("train_step", {tokens});
-    auto got = (*cpuEngine)->call("train_step", {tokens});
-    REQUIRE(want.ok());
-    REQUIRE(got.ok());
-    checkClose((*got)[0], (*want)[0], 1e-4, "loss at step " + std::to_string(step));
-  }
-  ref::StateStore a = (*cpuEngine)->snapshot(), b = (*refEngine)->snapshot();
-  for (const auto& [name, t] : b) checkClose(a.at(name), t, 2e-3, name);
+  test::checkTrainingStepsMatch(**refEngine, **cpuEngine, c, 4);
 }
 
 }  // namespace kiln

@@ -65,41 +65,11 @@ TEST_CASE("encoder-decoder: autodiff matches finite differences for every parame
   Module m;
   addSeq2SeqParameters(m, c);
   buildSeq2Seq(m, c, "loss", "");
-  Module g = test::parseValid(printModule(m));
-  REQUIRE(differentiate(g, *g.functions[0]).ok());
-  auto init = ref::initialState(m);
-  REQUIRE(init.ok());
   ref::Tensor ids({DType::I32, {2, 5}}, {1, 2, 3, 4, 5, 6, 7, 8, 0, 0}), mask({DType::F64, {2, 5}}, {1, 1, 1, 1, 1, 1, 1, 1, 0, 0}),
       dec({DType::I32, {2, 5}}, {9, 1, 2, 3, 4, 9, 5, 6, 0, 0}), labels({DType::I32, {2, 5}}, {1, 2, 3, 4, 9, 5, 6, 9, -100, -100});
-  std::vector<ref::Tensor> in{ids, mask, dec, labels};
-  ref::StateStore st = *init;
-  auto outs = ref::run(g, *g.functions[0], in, st);
-  REQUIRE(outs.ok());
-  const Function& gf = *g.functions[0];
-  size_t params = 0;
-  double worst = 0;
-  for (size_t o = 0; o < gf.outputs.size(); ++o) {
-    if (gf.outputNames[o].rfind("grad.", 0) != 0) continue;
-    std::string name = gf.outputNames[o].substr(5);
-    const ref::Tensor& grad = (*outs)[o];
-    ++params;
-    for (int64_t j = 0; j < grad.size(); j += std::max<int64_t>(1, grad.size() / 4)) {
-      const double h = 1e-4;
-      auto lossAt = [&](double k) {
-        ref::StateStore moved = *init;
-        moved[name][j] += k * h;
-        auto r = ref::run(m, *m.functions[0], in, moved);
-        REQUIRE(r.ok());
-        return (*r)[0][0];
-      };
-      double fd = (lossAt(-2) - 8 * lossAt(-1) + 8 * lossAt(1) - lossAt(2)) / (12 * h);
-      double err = test::relativeError(grad[j], fd);
-      worst = std::max(worst, err);
-      CHECK_MESSAGE(err < 1e-6, name << "[" << j << "]: autodiff " << grad[j] << " vs " << fd);
-    }
-  }
-  CHECK(params == m.states.size());
-  MESSAGE(params << " parameters, worst relative error " << worst);
+  auto r = test::checkModelGradients(m, {ids, mask, dec, labels}, 4);
+  CHECK(r.parameters == m.states.size());
+  MESSAGE(r.checked << " elements of " << r.parameters << " parameters, worst relative error " << r.worst);
 }
 
 }  // namespace kiln

@@ -12,8 +12,10 @@
 namespace kiln {
 
 Expected<std::string> linkSharedObject(const std::string& object) {
-  char dirTemplate[] = "/tmp/kiln-link-XXXXXX";
-  if (!mkdtemp(dirTemplate)) return makeError({}, "cannot create a temporary directory to link the kernels");
+  std::error_code tmpError;
+  std::string dirTemplate = (std::filesystem::temp_directory_path(tmpError) / "kiln-link-XXXXXX").string();  // honours TMPDIR
+  if (tmpError || !mkdtemp(dirTemplate.data()))
+    return makeError({}, "cannot create a temporary directory to link the kernels (" + dirTemplate + ")");
   std::filesystem::path dir(dirTemplate);
   auto cleanup = [&] {
     std::error_code ec;
@@ -29,7 +31,7 @@ Expected<std::string> linkSharedObject(const std::string& object) {
   }
   const char* cc = getenv("CC");
   std::string compiler = cc && *cc ? cc : "cc";
-  // The temporary directory name has no shell metacharacters; the compiler name is the user's.
+  // Paths are single-quoted for the shell; TMPDIR and CC come from the user.
   std::string cmd = "'" + compiler + "' -shared -o '" + (dir / "kernels.so").string() + "' '" +
                     (dir / "kernels.o").string() + "' -lm > '" + (dir / "link.log").string() + "' 2>&1";
   int rc = std::system(cmd.c_str());

@@ -128,19 +128,19 @@ Expected<Executable> readAppendedExecutable(const std::string& path) {
 
 std::string joinConfigList(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : "\x1f") + s;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "\x1f" : "") + items[i];
   return out;
 }
 
 std::vector<std::string> splitConfigList(const std::string& value) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start < value.size()) {
+  if (value.empty()) return out;  // (a list of one empty item reads back empty)
+  for (size_t start = 0;;) {      // n separators: n + 1 items, empty ones included
     size_t end = value.find('\x1f', start);
     out.push_back(value.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    start = end == std::string::npos ? value.size() : end + 1;
+    if (end == std::string::npos) return out;
+    start = end + 1;
   }
-  return out;
 }
 
 }  // namespace kiln

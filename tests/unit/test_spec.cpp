@@ -27,3 +27,16 @@ TEST_CASE("a spec sets the model, optimizer, training and data settings") {
 }
 
 }  // namespace kiln
+
+#include "runtime/trainer/executable.h"
+
+namespace kiln {
+
+TEST_CASE("config lists keep every item, empty ones too") {
+  for (const std::vector<std::string>& v : std::vector<std::vector<std::string>>{
+           {}, {"a"}, {"a", "b c"}, {"x", ""}, {"", "y"}, {"", ""}, {"/path/with spaces/*"}})
+    CHECK(splitConfigList(joinConfigList(v)) == v);
+  CHECK(splitConfigList(joinConfigList({""})).empty());  // the one ambiguous case
+}
+
+}  // namespace kiln

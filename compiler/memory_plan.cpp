@@ -47,9 +47,46 @@ const Value* aliasOf(const Value* v) {
   return v;
 }
 
+std::map<const Value*, std::string> inPlaceStateUpdates(const Function& f) {
+  const size_t end = f.ops.size();
+  std::map<std::string, std::vector<const Value*>> assigned;  // state -> values assigned to it
+  std::map<std::string, size_t> lastRead;                      // state -> last read of its old value
+  auto readState = [&](const Value* v) -> const std::string* {
+    const Value* root = aliasOf(v);
+    return root->def && root->def->kind == OpKind::StateRead ? &root->def->stateRef : nullptr;
+  };
+  for (size_t i = 0; i < end; ++i) {
+    const Op& op = *f.ops[i];
+    if (op.kind == OpKind::StateAssign) assigned[op.stateRef].push_back(op.operands[0]);
+    for (const Value* v : op.operands)
+      if (const std::string* s = readState(v)) {
+        size_t& at = lastRead[*s];
+        at = std::max(at, op.kind == OpKind::StateAssign ? end : i);
+      }
+  }
+  for (const Value* v : f.outputs)
+    if (const std::string* s = readState(v)) lastRead[*s] = end;
+  std::map<const Value*, std::string> inState;
+  for (size_t i = 0; i < end; ++i) {
+    const Op& op = *f.ops[i];
+    if (op.kind != OpKind::AdamWUpdate) continue;
+    static constexpr int kOperandOf[3] = {0, 2, 3};  // p' <- p, m' <- m, v' <- v
+    for (int k = 0; k < 3; ++k) {
+      const Value* old = op.operands[size_t(kOperandOf[k])];
+      const std::string* s = readState(old);
+      if (!s || old->type != op.result(k)->type) continue;
+      auto a = assigned.find(*s);
+      if (a == assigned.end() || a->second.size() != 1 || a->second[0] != op.result(k)) continue;
+      if (lastRead.at(*s) <= i) inState.emplace(op.result(k), *s);
+    }
+  }
+  return inState;
+}
+
 MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
   auto bytesOf = [&](const TensorType& t) { return elementBytes > 0 ? t.numElements() * elementBytes : typeBytes(t); };
   MemoryPlan plan;
+  plan.inState = inPlaceStateUpdates(f);
   for (const StateVar& s : m.states) {
     std::string cat = s.trainable ? "parameters" : s.name.rfind("optimizer.", 0) == 0 ? "optimizer state" : "other state";
     plan.categories[cat] += bytesOf(s.type);
@@ -83,6 +120,7 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
       continue;
     }
     for (const auto& r : op.results) {
+      if (plan.inState.count(r.get())) continue;
       int64_t size = (bytesOf(r->type) + 63) / 64 * 64;
       int64_t at = 0;
       auto pos = live.begin();

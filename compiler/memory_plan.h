@@ -15,6 +15,9 @@ namespace kiln {
 struct MemoryPlan {
   int64_t arenaBytes = 0;  // peak of the value arena (activations, gradients, temporaries)
   std::map<const Value*, int64_t> offsets;
+  // Results written straight into the buffer of the state they replace (no arena space, and
+  // their state_assign costs nothing): see inPlaceStateUpdates.
+  std::map<const Value*, std::string> inState;
   // Bytes by category: parameters, optimizer state, other state, activations, gradients.
   std::map<std::string, int64_t> categories;
   int64_t totalBytes() const;
@@ -23,6 +26,12 @@ struct MemoryPlan {
 
 // `elementBytes` > 0 sizes every element that wide (a device storing all values as f32 uses 4).
 MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes = 0);
+// Results an op may write into the state buffer they replace: an adamw_update result (p', m',
+// v') assigned to the state its operand at the same position (p, m, v) was read from, when
+// nothing reads that state after the update. A state_assign or a function output of the old
+// value counts as a read at the end (assignments commit when the call returns). Elementwise,
+// so element i is read before it is written.
+std::map<const Value*, std::string> inPlaceStateUpdates(const Function& f);
 // The value whose storage `v` views: through reshapes (which never copy), else v itself.
 const Value* aliasOf(const Value* v);
 int64_t typeBytes(const TensorType& t);

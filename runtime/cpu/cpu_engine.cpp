@@ -189,6 +189,9 @@ class CpuFunction {
         where_[op.result()] = state.at(op.stateRef).data();  // alias: assignments commit at the end
         return okStatus();
       }
+      if (op.kind == OpKind::AdamWUpdate)  // results the plan puts in their state's own buffer
+        for (const auto& r : op.results)
+          if (auto in = plan_.inState.find(r.get()); in != plan_.inState.end()) where_[r.get()] = state.at(in->second).data();
       auto mm = matmuls_.find(&op);
       if (mm != matmuls_.end()) {
         MatmulPrimitive& p = mm->second;
@@ -262,6 +265,7 @@ class CpuFunction {
     std::vector<std::pair<std::string, std::vector<float>>> staged;
     for (const auto& [name, v] : assigns) {
       const float* p = where_.at(v);
+      if (p == state.at(name).data()) continue;  // updated in place
       staged.emplace_back(name, std::vector<float>(p, p + v->type.numElements()));
     }
     for (auto& [name, values] : staged) state[name] = std::move(values);

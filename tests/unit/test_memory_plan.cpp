@@ -25,7 +25,8 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
   int views = 0;
   for (size_t i = 0; i < f.ops.size(); ++i) {
     for (const auto& r : f.ops[i]->results)
-      if (aliasOf(r.get()) == r.get()) life[r.get()] = {i, i};
+      if (plan.inState.count(r.get())) CHECK(!plan.offsets.count(r.get()));
+      else if (aliasOf(r.get()) == r.get()) life[r.get()] = {i, i};
       else if (plan.offsets.count(aliasOf(r.get())) && ++views)
         CHECK(plan.offsets.at(r.get()) == plan.offsets.at(aliasOf(r.get())));
     for (const Value* v : f.ops[i]->operands)
@@ -33,8 +34,13 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
   }
   for (const Value* v : f.outputs) life[aliasOf(v)].second = f.ops.size();
   for (const auto& op : f.ops)
-    if (op->kind == OpKind::StateAssign) life[aliasOf(op->operands[0])].second = f.ops.size();
+    if (op->kind == OpKind::StateAssign && life.count(aliasOf(op->operands[0])))
+      life[aliasOf(op->operands[0])].second = f.ops.size();
   CHECK(views > 0);
+  // Every parameter's p', m', v' are written into their state buffers.
+  size_t trainable = 0;
+  for (const StateVar& s : m.states) trainable += s.trainable;
+  CHECK(plan.inState.size() == 3 * trainable);
   std::vector<const Value*> values;
   int64_t sum = 0;
   for (const auto& [v, l] : life) {
@@ -58,6 +64,37 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
   CHECK(plan.arenaBytes < sum / 2);  // reuse makes the arena far smaller than all values together
   CHECK(plan.categories.at("parameters") == countParameters(m) * 4);
   MESSAGE("arena " << plan.arenaBytes << " bytes for " << sum << " bytes of values");
+}
+
+TEST_CASE("in-place state updates only where nothing reads the old value afterwards") {
+  // @w's old value is read after its update (by %late) and @m's is assigned to @old (which
+  // commits at the end): neither may be overwritten early. Only v' goes into @v's buffer.
+  Module m = test::parseValid(R"(
+state @w : f32[2] = zeros
+state @m : f32[2] = zeros
+state @v : f32[2] = zeros
+state @old : f32[2] = zeros
+func @step(%g: f32[2]) -> (late: f32[2]) {
+  %p = state_read @w : f32[2]
+  %m0 = state_read @m : f32[2]
+  %v0 = state_read @v : f32[2]
+  %lr = constant {value = [0.1]} : f32[]
+  %d = constant {value = [1.0]} : f32[]
+  %t = constant {value = [1.0]} : f32[]
+  %p1, %m1, %v1 = adamw_update %p, %g, %m0, %v0, %lr, %d, %t {beta1 = 0.9, beta2 = 0.999, eps = 1e-08} : f32[2], f32[2], f32[2]
+  %late = mul %p, %g : f32[2]
+  state_assign @w, %p1
+  state_assign @m, %m1
+  state_assign @old, %m0
+  state_assign @v, %v1
+  return %late
+}
+)");
+  const Function& f = *m.functions[0];
+  MemoryPlan plan = planMemory(m, f);
+  REQUIRE(plan.inState.size() == 1);
+  CHECK(plan.inState.begin()->second == "v");
+  CHECK(plan.inState.begin()->first->name == "v1");
 }
 
 }  // namespace kiln

@@ -42,6 +42,8 @@ std::string MemoryPlan::summary() const {
   return out;
 }
 
+int64_t attentionBlockRows(int64_t T) { return std::min<int64_t>(T, 64); }
+
 const Value* aliasOf(const Value* v) {
   while (v->def && v->def->kind == OpKind::Reshape) v = v->def->operands[0];
   return v;
@@ -143,13 +145,13 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
       return dead;
     });
   }
-  // Workspace outside the arena: the attention scores of the largest attention op (its
+  // Workspace outside the arena: one block of attention scores of the largest attention op (its
   // gradient also holds their gradient), shared by every attention op in turn.
   int64_t workspace = 0;
   for (const auto& op : f.ops)
     if (op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) {
       const Shape& q = op->operands[0]->type.shape;
-      int64_t scores = q[0] * q[1] * q[2] * op->operands[1]->type.shape[2];
+      int64_t scores = q[0] * q[1] * attentionBlockRows(q[2]) * op->operands[1]->type.shape[2];
       workspace = std::max(workspace, scores * (op->kind == OpKind::AttentionGrad ? 2 : 1) * (elementBytes > 0 ? elementBytes : 4));
     }
   if (workspace > 0) plan.categories["workspace"] = workspace;

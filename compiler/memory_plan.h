@@ -32,6 +32,10 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes = 0);
 // value counts as a read at the end (assignments commit when the call returns). Elementwise,
 // so element i is read before it is written.
 std::map<const Value*, std::string> inPlaceStateUpdates(const Function& f);
+// Query rows per block of the cpu device's attention (runtime/cpu/attention_lowering.h): T
+// queries against S keys run in blocks of this many rows, and one block's scores [B*H, rows,
+// keys] (with their gradient for attention_grad) are the op's workspace.
+int64_t attentionBlockRows(int64_t T);
 // The value whose storage `v` views: through reshapes (which never copy), else v itself.
 const Value* aliasOf(const Value* v);
 int64_t typeBytes(const TensorType& t);

@@ -1,28 +1,65 @@
 #include "runtime/cpu/attention_lowering.h"
 
-#include "runtime/kernels/fast_math.h"
-
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "compiler/memory_plan.h"
+#include "runtime/kernels/fast_math.h"
 #include "runtime/kernels/view.h"
 
 namespace kiln {
 
 namespace {
 
-using dt = dnnl::memory::data_type;
-
-dnnl::memory::desc md(dnnl::memory::dims dims, dnnl::memory::dims strides) {
-  return dnnl::memory::desc(dims, dt::f32, strides);
-}
-
-dnnl::matmul make(const dnnl::memory::desc& a, const dnnl::memory::desc& b, const dnnl::memory::desc& c,
-                  const dnnl::engine& eng) {
-  return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), eng));
+// A [BH, rows, cols] view whose rows are `rowStride` apart and whose batches are `batchStride`
+// apart; `transposed` swaps the last two dims (a view of the transpose).
+dnnl::memory::desc view(int64_t BH, int64_t rows, int64_t cols, int64_t batchStride, int64_t rowStride,
+                        bool transposed = false) {
+  if (transposed) return dnnl::memory::desc({BH, cols, rows}, dnnl::memory::data_type::f32, {batchStride, 1, rowStride});
+  return dnnl::memory::desc({BH, rows, cols}, dnnl::memory::data_type::f32, {batchStride, rowStride, 1});
 }
 
 }  // namespace
+
+void AttentionLowering::Matmul::run(const float* pa, const float* pb, float* pc, const dnnl::engine& eng,
+                                    dnnl::stream& strm) const {
+  dnnl::memory ma(a, eng, const_cast<float*>(pa)), mb(b, eng, const_cast<float*>(pb)), mc(c, eng, pc);
+  prim.execute(strm, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
+  strm.wait();
+}
+
+AttentionLowering::Block AttentionLowering::makeBlock(int64_t r0, int64_t rows, int64_t keys, bool accumulate,
+                                                      const dnnl::engine& eng) const {
+  Block blk{r0, rows, keys, {}, {}, {}, {}, {}, {}};
+  if (keys == 0) return blk;  // nothing visible: the rows are zero
+  const int64_t BH = B_ * H_;
+  auto make = [&](Md a, Md b, Md c, bool sum) {
+    dnnl::primitive_attr attr;
+    if (sum) {
+      dnnl::post_ops po;
+      po.append_sum(1.0f);
+      attr.set_post_ops(po);
+    }
+    Matmul m{a, b, c, {}};
+    m.prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, eng));
+    return m;
+  };
+  const Md q = view(BH, rows, D_, T_ * D_, D_);            // the block's rows of q (and of dq)
+  const Md p = view(BH, rows, keys, rows * keys, keys);    // the block's scores in the workspace
+  const Md g = view(BH, rows, Dv_, T_ * Dv_, Dv_);         // its rows of the output (and of g)
+  blk.qk = make(q, view(BH, keys, D_, S_ * D_, D_, true), p, false);
+  if (!gradient_) {
+    blk.pv = make(p, view(BH, keys, Dv_, S_ * Dv_, Dv_), g, false);
+    return blk;
+  }
+  const Md pT = view(BH, rows, keys, rows * keys, keys, true);
+  blk.dv = make(pT, g, view(BH, keys, Dv_, S_ * Dv_, Dv_), accumulate);
+  blk.dp = make(g, view(BH, keys, Dv_, S_ * Dv_, Dv_, true), p, false);
+  blk.dq = make(p, view(BH, keys, D_, S_ * D_, D_), q, false);
+  blk.dk = make(pT, q, view(BH, keys, D_, S_ * D_, D_), accumulate);
+  return blk;
+}
 
 AttentionLowering::AttentionLowering(const Op& op, const dnnl::engine& eng) {
   gradient_ = op.kind == OpKind::AttentionGrad;
@@ -36,48 +73,33 @@ AttentionLowering::AttentionLowering(const Op& op, const dnnl::engine& eng) {
   size_t maskIndex = gradient_ ? 4 : 3;
   if (op.operands.size() > maskIndex)
     maskStrides_ = kernels::broadcastStrides(op.operands[maskIndex]->type.shape, {B_, H_, T_, S_});
-  const int64_t BH = B_ * H_;
-  qMd_ = md({BH, T_, D_}, {T_ * D_, D_, 1});
-  kT_ = md({BH, D_, S_}, {S_ * D_, 1, D_});
-  scoresMd_ = md({BH, T_, S_}, {T_ * S_, S_, 1});
-  vMd_ = md({BH, S_, Dv_}, {S_ * Dv_, Dv_, 1});
-  outMd_ = md({BH, T_, Dv_}, {T_ * Dv_, Dv_, 1});
-  qk_ = make(qMd_, kT_, scoresMd_, eng);
-  if (!gradient_) {
-    pv_ = make(scoresMd_, vMd_, outMd_, eng);
-    return;
-  }
-  pT_ = md({BH, S_, T_}, {T_ * S_, 1, S_});
-  gMd_ = outMd_;
-  vT_ = md({BH, Dv_, S_}, {S_ * Dv_, 1, Dv_});
-  dvMd_ = vMd_;
-  kMd_ = md({BH, S_, D_}, {S_ * D_, D_, 1});
-  dsT_ = pT_;
-  dkMd_ = kMd_;
-  dqMd_ = qMd_;
-  dv_ = make(pT_, gMd_, dvMd_, eng);         // dv = p^T g
-  dp_ = make(gMd_, vT_, scoresMd_, eng);     // dp = g v^T
-  dq_ = make(scoresMd_, kMd_, dqMd_, eng);   // dq = ds k
-  dk_ = make(dsT_, qMd_, dkMd_, eng);        // dk = ds^T q
+  const int64_t step = attentionBlockRows(T_);
+  std::vector<std::pair<int64_t, int64_t>> spans;  // (first row, rows)
+  for (int64_t r0 = 0; r0 < T_; r0 += step) spans.emplace_back(r0, std::min(step, T_ - r0));
+  auto keysOf = [&](int64_t r0, int64_t rows) { return causal_ ? std::clamp(r0 + rows + S_ - T_, int64_t(0), S_) : S_; };
+  // The gradient's dk and dv accumulate over blocks: the block seeing the most keys (the last
+  // one) writes first, the others add into their prefix.
+  std::reverse(spans.begin(), spans.end());
+  for (size_t i = 0; i < spans.size(); ++i)
+    blocks_.push_back(makeBlock(spans[i].first, spans[i].second, keysOf(spans[i].first, spans[i].second), i > 0, eng));
 }
 
-void AttentionLowering::matmul(dnnl::matmul& prim, const Md& a, const Md& b, const Md& c, const float* pa,
-                               const float* pb, float* pc, const dnnl::engine& eng, dnnl::stream& strm) {
-  dnnl::memory ma(a, eng, const_cast<float*>(pa)), mb(b, eng, const_cast<float*>(pb)), mc(c, eng, pc);
-  prim.execute(strm, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
-  strm.wait();
+size_t AttentionLowering::scratchFloats() const {
+  size_t most = 0;
+  for (const Block& b : blocks_) most = std::max(most, size_t(b.rows * b.keys));
+  return most * size_t(B_ * H_) * (gradient_ ? 2 : 1);
 }
 
-void AttentionLowering::probabilities(const float* q, const float* k, const float* mask, const dnnl::engine& eng,
-                                      dnnl::stream& strm) {
-  matmul(qk_, qMd_, kT_, scoresMd_, q, k, scores_, eng, strm);
-  const int64_t rows = B_ * H_ * T_;
+void AttentionLowering::probabilities(const Block& blk, const float* q, const float* k, const float* mask, float* p,
+                                      const dnnl::engine& eng, dnnl::stream& strm) const {
+  blk.qk.run(q + blk.r0 * D_, k, p, eng, strm);
+  const int64_t n = B_ * H_ * blk.rows, keys = blk.keys;
   const float scale = float(scale_);
 #pragma omp parallel for
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t t = r % T_, bh = r / T_, b = bh / H_, h = bh % H_;
-    float* row = scores_ + r * S_;
-    const int64_t end = causal_ ? std::min(S_, t + (S_ - T_) + 1) : S_;
+  for (int64_t r = 0; r < n; ++r) {
+    const int64_t t = blk.r0 + r % blk.rows, bh = r / blk.rows, b = bh / H_, h = bh % H_;
+    float* row = p + r * keys;
+    const int64_t end = causal_ ? std::clamp(t + (S_ - T_) + 1, int64_t(0), keys) : keys;
     float mx = -std::numeric_limits<float>::infinity();
     if (mask) {
       const float* m = mask + b * maskStrides_[0] + h * maskStrides_[1] + t * maskStrides_[2];
@@ -88,7 +110,7 @@ void AttentionLowering::probabilities(const float* q, const float* k, const floa
     }
     for (int64_t s = 0; s < end; ++s) mx = std::max(mx, row[s]);
     if (std::isinf(mx) && mx < 0) {  // no visible key: a zero row
-      std::fill(row, row + S_, 0.0f);
+      std::fill(row, row + keys, 0.0f);
       continue;
     }
     float sum = 0;
@@ -97,41 +119,56 @@ void AttentionLowering::probabilities(const float* q, const float* k, const floa
     const float inv = 1.0f / sum;
 #pragma omp simd
     for (int64_t s = 0; s < end; ++s) row[s] *= inv;
-    std::fill(row + end, row + S_, 0.0f);
+    std::fill(row + end, row + keys, 0.0f);
   }
 }
 
 void AttentionLowering::run(const std::vector<const float*>& in, const std::vector<float*>& out, float* scratch,
                             const dnnl::engine& eng, dnnl::stream& strm) {
-  scores_ = scratch;
-  dscores_ = scratch + B_ * H_ * T_ * S_;
   const float* q = in[0];
   const float* k = in[1];
   const float* v = in[2];
   size_t maskIndex = gradient_ ? 4 : 3;
   const float* mask = in.size() > maskIndex ? in[maskIndex] : nullptr;
-  probabilities(q, k, mask, eng, strm);
-  if (!gradient_) {
-    matmul(pv_, scoresMd_, vMd_, outMd_, scores_, v, out[0], eng, strm);
-    return;
+  const int64_t BH = B_ * H_;
+  // Zero rows (blocks that see no key), and dk/dv where no block writes first.
+  auto zeroRows = [&](float* base, int64_t r0, int64_t rows, int64_t len, int64_t width) {
+    for (int64_t bh = 0; bh < BH; ++bh) std::fill_n(base + (bh * len + r0) * width, rows * width, 0.0f);
+  };
+  if (gradient_ && (blocks_.empty() || blocks_.front().keys < S_)) {
+    zeroRows(out[1], 0, S_, S_, D_);
+    zeroRows(out[2], 0, S_, S_, Dv_);
   }
-  const float* g = in[3];
-  matmul(dv_, pT_, gMd_, dvMd_, scores_, g, out[2], eng, strm);
-  matmul(dp_, gMd_, vT_, scoresMd_, g, v, dscores_, eng, strm);
-  const int64_t rows = B_ * H_ * T_;
-  const float scale = float(scale_);
+  float* p = scratch;
+  for (const Block& blk : blocks_) {
+    if (blk.keys == 0) {
+      zeroRows(out[0], blk.r0, blk.rows, T_, gradient_ ? D_ : Dv_);
+      continue;
+    }
+    probabilities(blk, q, k, mask, p, eng, strm);
+    if (!gradient_) {
+      blk.pv.run(p, v, out[0] + blk.r0 * Dv_, eng, strm);
+      continue;
+    }
+    const float* g = in[3] + blk.r0 * Dv_;
+    float* dp = scratch + BH * blk.rows * blk.keys;
+    blk.dv.run(p, g, out[2], eng, strm);
+    blk.dp.run(g, v, dp, eng, strm);
+    const int64_t n = BH * blk.rows, keys = blk.keys;
+    const float scale = float(scale_);
 #pragma omp parallel for
-  for (int64_t r = 0; r < rows; ++r) {  // ds = p (dp - sum(dp p)) * scale, in place in dscores_
-    const float* p = scores_ + r * S_;
-    float* d = dscores_ + r * S_;
-    float dot = 0;
+    for (int64_t r = 0; r < n; ++r) {  // ds = p (dp - sum(dp p)) * scale, in place in dp
+      const float* pr = p + r * keys;
+      float* d = dp + r * keys;
+      float dot = 0;
 #pragma omp simd reduction(+ : dot)
-    for (int64_t s = 0; s < S_; ++s) dot += d[s] * p[s];
+      for (int64_t s = 0; s < keys; ++s) dot += d[s] * pr[s];
 #pragma omp simd
-    for (int64_t s = 0; s < S_; ++s) d[s] = p[s] * (d[s] - dot) * scale;
+      for (int64_t s = 0; s < keys; ++s) d[s] = pr[s] * (d[s] - dot) * scale;
+    }
+    blk.dq.run(dp, k, out[0] + blk.r0 * D_, eng, strm);
+    blk.dk.run(dp, q + blk.r0 * D_, out[1], eng, strm);
   }
-  matmul(dq_, scoresMd_, kMd_, dqMd_, dscores_, k, out[0], eng, strm);
-  matmul(dk_, dsT_, qMd_, dkMd_, dscores_, q, out[1], eng, strm);
 }
 
 }  // namespace kiln

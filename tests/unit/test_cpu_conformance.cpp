@@ -76,3 +76,51 @@ TEST_CASE("cpu device conformance: every differentiable op forward and backward 
 }
 
 }  // namespace kiln
+
+#include "compiler/memory_plan.h"
+#include "runtime/reference/random.h"
+
+namespace kiln {
+
+TEST_CASE("cpu device conformance: attention in blocks of query rows, forward and backward") {
+  // Longer than one block, not a multiple of it, more keys than queries (a causal row t sees
+  // s <= t + S - T), and masks that hide whole rows, with and without causality.
+  struct Shape6 { int64_t B, H, T, S, D, Dv; bool causal, masked; };
+  const int64_t rows = attentionBlockRows(1 << 20);
+  const Shape6 shapes[] = {
+      {1, 2, 2 * rows + 22, 2 * rows + 22, 8, 5, true, false},
+      {1, 1, rows + 6, 2 * rows + 5, 8, 8, true, false},
+      {2, 1, 2 * rows + 5, 2 * rows + 5, 4, 6, true, true},
+      {1, 2, rows + 36, rows + 13, 8, 8, false, true},
+  };
+  uint64_t seed = 1;
+  auto random = [&](Shape s) {
+    ref::Tensor t({DType::F64, std::move(s)});
+    for (int64_t i = 0; i < t.size(); ++i) t[i] = 4 * counterUniform(seed, uint64_t(i)) - 2;
+    ++seed;
+    return t;
+  };
+  for (const Shape6& s : shapes) {
+    ref::Tensor mask = random({s.T, s.S});
+    for (int64_t i = 0; i < mask.size(); ++i)
+      if (i / s.S == 3 || counterUniform(99, uint64_t(i)) < 0.25) mask[i] = -INFINITY;  // row 3 sees nothing
+    test::GradCase c{"attention", {random({s.B, s.H, s.T, s.D}), random({s.B, s.H, s.S, s.D}), random({s.B, s.H, s.S, s.Dv})},
+                     [&](Builder& b, const std::vector<Value*>& x) {
+                       return b.attention(x[0], x[1], x[2], s.masked ? b.constant(mask.data, mask.type) : nullptr, s.causal, 0);
+                     }};
+    INFO("T " << s.T << " S " << s.S << " B " << s.B << std::string(s.causal ? " causal" : "") << std::string(s.masked ? " masked" : ""));
+    Module m = test::caseModule(c, true);
+    auto refEngine = makeReferenceEngine(m);
+    auto cpuEngine = makeCpuEngine(m);
+    REQUIRE(refEngine.ok());
+    REQUIRE(cpuEngine.ok());
+    auto want = (*refEngine)->call("f", c.inputs);
+    auto got = (*cpuEngine)->call("f", c.inputs);
+    REQUIRE(want.ok());
+    REQUIRE_MESSAGE(got.ok(), (got.ok() ? "" : got.error().str()));
+    const Function& f = *m.functions[0];
+    for (size_t i = 0; i < want->size(); ++i) test::checkClose((*got)[i], (*want)[i], 1e-4, f.outputNames[i]);
+  }
+}
+
+}  // namespace kiln

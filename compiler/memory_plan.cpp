@@ -71,15 +71,18 @@ std::map<const Value*, std::string> inPlaceStateUpdates(const Function& f) {
   std::map<const Value*, std::string> inState;
   for (size_t i = 0; i < end; ++i) {
     const Op& op = *f.ops[i];
-    if (op.kind != OpKind::AdamWUpdate) continue;
-    static constexpr int kOperandOf[3] = {0, 2, 3};  // p' <- p, m' <- m, v' <- v
-    for (int k = 0; k < 3; ++k) {
-      const Value* old = op.operands[size_t(kOperandOf[k])];
+    if (op.kind != OpKind::AdamWUpdate && op.kind != OpKind::AdamWGroup) continue;
+    // p' <- p, m' <- m, v' <- v; adamw_group's parameter j has operands 3 + 5j + (0, 2, 3).
+    static constexpr int kOperandOf[3] = {0, 2, 3};
+    for (size_t r = 0; r < op.results.size(); ++r) {
+      size_t j = r / 3, k = r % 3;
+      size_t operand = op.kind == OpKind::AdamWUpdate ? size_t(kOperandOf[k]) : 3 + 5 * j + size_t(kOperandOf[k]);
+      const Value* old = op.operands[operand];
       const std::string* s = readState(old);
-      if (!s || old->type != op.result(k)->type) continue;
+      if (!s || old->type != op.result(int(r))->type) continue;
       auto a = assigned.find(*s);
-      if (a == assigned.end() || a->second.size() != 1 || a->second[0] != op.result(k)) continue;
-      if (lastRead.at(*s) <= i) inState.emplace(op.result(k), *s);
+      if (a == assigned.end() || a->second.size() != 1 || a->second[0] != op.result(int(r))) continue;
+      if (lastRead.at(*s) <= i) inState.emplace(op.result(int(r)), *s);
     }
   }
   return inState;

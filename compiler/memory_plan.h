@@ -26,8 +26,8 @@ struct MemoryPlan {
 
 // `elementBytes` > 0 sizes every element that wide (a device storing all values as f32 uses 4).
 MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes = 0);
-// Results an op may write into the state buffer they replace: an adamw_update result (p', m',
-// v') assigned to the state its operand at the same position (p, m, v) was read from, when
+// Results an op may write into the state buffer they replace: an adamw_update (or adamw_group)
+// result (p', m', v') assigned to the state its matching operand (p, m, v) was read from, when
 // nothing reads that state after the update. A state_assign or a function output of the old
 // value counts as a read at the end (assignments commit when the call returns). Elementwise,
 // so element i is read before it is written.

@@ -39,6 +39,7 @@ std::unique_ptr<Pass> createCommonSubexpressionElimination();
 std::unique_ptr<Pass> createCanonicalize();
 std::unique_ptr<Pass> createSchedule();
 std::unique_ptr<Pass> createPadsToConcat();
+std::unique_ptr<Pass> createFuseAdamW();
 Expected<std::unique_ptr<Pass>> createFuseMatmulEpiloguePass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);

@@ -30,6 +30,7 @@ const std::map<std::string, Factory>& registry() {
       {"fuse-matmul-epilogue", createFuseMatmulEpiloguePass},
       {"optimizer", createOptimizerPass},
       {"pads-to-concat", withoutOptions<createPadsToConcat>},
+      {"fuse-adamw", withoutOptions<createFuseAdamW>},
       {"schedule", withoutOptions<createSchedule>},
   };
   return r;

@@ -49,7 +49,7 @@ struct OpInfo {
   std::string_view mnemonic;
   int minOperands;
   int maxOperands;
-  int numResults;
+  int numResults;  // -1: variadic (shape inference decides from the operands)
   unsigned traits;
   std::vector<AttrSpec> attrs;
 };

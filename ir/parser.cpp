@@ -306,7 +306,7 @@ class Parser {
     }
     next();
     const OpInfo& info = opInfo(*kind);
-    if (int(resultToks.size()) != info.numResults)
+    if (info.numResults >= 0 && int(resultToks.size()) != info.numResults)
       fail(resultToks.empty() ? mn : resultToks[0],
            std::string(info.mnemonic) + " produces " + std::to_string(info.numResults) + " result(s), but " +
                std::to_string(resultToks.size()) + " are named");

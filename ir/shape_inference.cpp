@@ -414,6 +414,22 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       require(attrs.getFloat("eps") > 0, "adamw_update eps must be > 0");
       return {in[0], in[0], in[0]};
     }
+    case OpKind::AdamWGroup: {
+      require((in.size() - 3) % 5 == 0, "adamw_group takes lr, t, gscale and 5 operands per parameter (p, g, m, v, decay), got " +
+                                            std::to_string(in.size()) + " operands");
+      TensorType scalar{in[0].dtype, {}};
+      for (size_t i = 0; i < 3; ++i) requireSame(scalar, in[i], "adamw_group operand " + std::to_string(i));
+      std::vector<TensorType> out;
+      for (size_t at = 3; at < in.size(); at += 5) {
+        for (size_t i = 1; i < 4; ++i) requireSame(in[at], in[at + i], "adamw_group operand " + std::to_string(at + i));
+        requireSame(scalar, in[at + 4], "adamw_group operand " + std::to_string(at + 4));
+        out.insert(out.end(), {in[at], in[at], in[at]});
+      }
+      for (const char* b : {"beta1", "beta2"})
+        require(attrs.getFloat(b) >= 0 && attrs.getFloat(b) < 1, std::string("adamw_group ") + b + " must be in [0, 1)");
+      require(attrs.getFloat("eps") > 0, "adamw_group eps must be > 0");
+      return out;
+    }
     case OpKind::StateRead: return {declaredOne(declared)};
     case OpKind::StateAssign: return {};
   }

@@ -115,7 +115,7 @@ class Verifier {
         error(at, mn + " takes " + want + " operand(s), got " + std::to_string(n));
         operandsOk = false;
       }
-      if (int(op.results.size()) != info.numResults) {
+      if (info.numResults >= 0 && int(op.results.size()) != info.numResults) {
         error(at, mn + " has " + std::to_string(info.numResults) + " result(s), got " +
                       std::to_string(op.results.size()));
         operandsOk = false;

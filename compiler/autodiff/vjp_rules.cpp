@@ -244,6 +244,7 @@ Status emitVjp(GradientBuilder& gb, const Op& op) {
     case OpKind::AttentionGrad:
       return fail("second-order gradients are not supported");
     case OpKind::AdamWUpdate:
+    case OpKind::AdamWGroup:
       return fail("an optimizer update is not differentiable");
     case OpKind::Fused:
     case OpKind::MatmulBias:

@@ -188,6 +188,7 @@ class Canonicalize : public Pass {
       case OpKind::CrossEntropyGrad:
       case OpKind::AttentionGrad:
       case OpKind::AdamWUpdate:
+      case OpKind::AdamWGroup:
       case OpKind::Fused:
       case OpKind::StateRead:
       case OpKind::StateAssign: return nullptr;

@@ -32,6 +32,7 @@ std::vector<std::string> standardPipeline(const std::string& target) {
   if (target == "cpu") {
     p.push_back("fuse-matmul-epilogue");  // bias + residual adds -> oneDNN matmul post-ops
     p.push_back("fuse-elementwise");      // elementwise chains -> one generated kernel each
+    p.push_back("fuse-adamw");            // every parameter's update (and clipping) in one kernel
     p.push_back("dce");               // the constants fusion inlined
   }
   p.push_back("schedule");  // order ops for low peak memory (the memory plan follows this order)
@@ -194,8 +195,10 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   opt.source = spec.locationOf("optimizer.kind");
   PassManager pm(passOptions);
   for (const auto& name : passOptions.skip)
-    if (name != "fuse-elementwise" && name != "fuse-matmul-epilogue" && name != "pads-to-concat" && name != "schedule")
-      return makeError({}, "--skip-pass takes fuse-elementwise, fuse-matmul-epilogue, pads-to-concat or schedule, got '" + name + "'");
+    if (name != "fuse-elementwise" && name != "fuse-matmul-epilogue" && name != "pads-to-concat" && name != "fuse-adamw" &&
+        name != "schedule")
+      return makeError({}, "--skip-pass takes fuse-elementwise, fuse-matmul-epilogue, pads-to-concat, fuse-adamw or schedule, got '" +
+                               name + "'");
   for (const auto& name : standardPipeline(target)) {
     if (passOptions.skip.count(name)) continue;
     if (name == "optimizer") {

@@ -189,7 +189,7 @@ class CpuFunction {
         where_[op.result()] = state.at(op.stateRef).data();  // alias: assignments commit at the end
         return okStatus();
       }
-      if (op.kind == OpKind::AdamWUpdate)  // results the plan puts in their state's own buffer
+      if (op.kind == OpKind::AdamWUpdate || op.kind == OpKind::AdamWGroup)  // results the plan puts in their state's own buffer
         for (const auto& r : op.results)
           if (auto in = plan_.inState.find(r.get()); in != plan_.inState.end()) where_[r.get()] = state.at(in->second).data();
       auto mm = matmuls_.find(&op);

@@ -151,6 +151,9 @@ std::string runKernel(const Op& op, const std::vector<View<const T>>& in, std::v
       adamwUpdate(x(0), x(1), x(2), x(3), double(x(4)[0]), double(x(5)[0]), double(x(6)[0]), a.getFloat("beta1"),
                   a.getFloat("beta2"), a.getFloat("eps"), outs[0], outs[1], outs[2]);
       return {};
+    case OpKind::AdamWGroup:
+      adamwGroup(in, a.getFloat("beta1"), a.getFloat("beta2"), a.getFloat("eps"), outs);
+      return {};
     case OpKind::Fused: {
       auto e = FusedExpr::parse(a.getStr("expr"), int(in.size()));
       if (!e) return e.error().message;

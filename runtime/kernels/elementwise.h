@@ -127,21 +127,59 @@ void reduce(View<const T> x, const std::vector<int64_t>& axes, ReduceKind kind, 
       if (std::isinf(double(out[i]))) out[i] = T(out.type.dtype == DType::I32 ? -2147483648.0 : -9.2e18);
 }
 
+// The constants of one AdamW step, and its arithmetic on a range of one parameter's elements
+// (element i is read before it is written, so p1/m1/v1 may be p/m/v themselves).
+template <class T>
+struct AdamWStep {
+  T stepSize, bc2Sqrt, b1c, b2, b2c, eps;
+  AdamWStep(double lr, double t, double beta1, double beta2, double epsilon)
+      : stepSize(T(lr / (1.0 - std::pow(beta1, t)))), bc2Sqrt(T(std::sqrt(1.0 - std::pow(beta2, t)))),
+        b1c(T(1.0 - beta1)), b2(T(beta2)), b2c(T(1.0 - beta2)), eps(T(epsilon)) {}
+  // The gradient is g * gscale (rounded to T, as a separate multiply would be).
+  void apply(const T* p, const T* g, const T* m, const T* v, T gscale, T decay, T* p1, T* m1, T* v1, int64_t begin,
+             int64_t end) const {
+#pragma omp simd
+    for (int64_t i = begin; i < end; ++i) {
+      T gi = g[i] * gscale;
+      T mi = m[i] + (gi - m[i]) * b1c;
+      T vi = v[i] * b2 + gi * gi * b2c;
+      T denom = std::sqrt(vi) / bc2Sqrt + eps;
+      m1[i] = mi;
+      v1[i] = vi;
+      p1[i] = p[i] * decay - stepSize * (mi / denom);
+    }
+  }
+};
+
 template <class T>
 void adamwUpdate(View<const T> p, View<const T> g, View<const T> m, View<const T> v, double lr, double decay, double t,
                  double beta1, double beta2, double eps, View<T> p1, View<T> m1, View<T> v1) {
-  const T stepSize = T(lr / (1.0 - std::pow(beta1, t))), bc2Sqrt = T(std::sqrt(1.0 - std::pow(beta2, t)));
-  const T b1c = T(1.0 - beta1), b2 = T(beta2), b2c = T(1.0 - beta2), e = T(eps), d = T(decay);
-  const int64_t n = p.size();
+  const AdamWStep<T> s(lr, t, beta1, beta2, eps);
+  const int64_t n = p.size(), chunk = 4096;
 #pragma omp parallel for if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    T gi = g[i];
-    T mi = m[i] + (gi - m[i]) * b1c;
-    T vi = v[i] * b2 + gi * gi * b2c;
-    T denom = std::sqrt(vi) / bc2Sqrt + e;
-    m1[i] = mi;
-    v1[i] = vi;
-    p1[i] = p[i] * d - stepSize * (mi / denom);
+  for (int64_t b = 0; b < n; b += chunk)
+    s.apply(p.data, g.data, m.data, v.data, T(1), T(decay), p1.data, m1.data, v1.data, b, std::min(n, b + chunk));
+}
+
+// adamw_group: in = lr, t, gscale, then (p, g, m, v, decay) per parameter; outs = (p', m', v')
+// per parameter. One parallel loop over equal chunks of all the parameters' elements.
+template <class T>
+void adamwGroup(const std::vector<View<const T>>& in, double beta1, double beta2, double eps, std::vector<View<T>>& outs) {
+  const AdamWStep<T> s{double(in[0][0]), double(in[1][0]), beta1, beta2, eps};
+  const T gscale = in[2][0];
+  constexpr int64_t kChunk = 16384;
+  struct Chunk {
+    size_t param;
+    int64_t begin, end;
+  };
+  std::vector<Chunk> chunks;
+  for (size_t j = 0; 3 + 5 * j < in.size(); ++j)
+    for (int64_t b = 0, n = in[3 + 5 * j].size(); b < n; b += kChunk) chunks.push_back({j, b, std::min(n, b + kChunk)});
+#pragma omp parallel for schedule(static) if (chunks.size() > 1)
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    const size_t j = chunks[c].param, at = 3 + 5 * j;
+    s.apply(in[at].data, in[at + 1].data, in[at + 2].data, in[at + 3].data, gscale, in[at + 4][0], outs[3 * j].data,
+            outs[3 * j + 1].data, outs[3 * j + 2].data, chunks[c].begin, chunks[c].end);
   }
 }
 

@@ -42,6 +42,16 @@ std::string MemoryPlan::summary() const {
   return out;
 }
 
+bool packsMatmulOperand(const Op& op) {
+  const Shape& s = op.result()->type.shape;
+  const Shape& b = op.operands[1]->type.shape;
+  int64_t rows = 1;
+  for (size_t i = 0; i + 1 < s.size(); ++i) rows *= s[i];
+  for (size_t i = 0; i + 2 < b.size(); ++i)
+    if (b[i] != 1) return false;
+  return rows >= kPackedMatmulMinRows && b.size() >= 2;
+}
+
 int64_t attentionBlockRows(int64_t T) { return std::min<int64_t>(T, 64); }
 
 const Value* aliasOf(const Value* v) {
@@ -157,6 +167,14 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
       int64_t scores = q[0] * q[1] * attentionBlockRows(q[2]) * op->operands[1]->type.shape[2];
       workspace = std::max(workspace, scores * (op->kind == OpKind::AttentionGrad ? 2 : 1) * (elementBytes > 0 ? elementBytes : 4));
     }
+  // ... plus the largest right operand the cpu device packs for a matmul.
+  int64_t packed = 0;
+  for (const auto& op : f.ops)
+    if ((op->kind == OpKind::Matmul || op->kind == OpKind::MatmulBias) && packsMatmulOperand(*op)) {
+      const Shape& b = op->operands[1]->type.shape;
+      packed = std::max(packed, b[b.size() - 1] * b[b.size() - 2] * (elementBytes > 0 ? elementBytes : 4));
+    }
+  workspace += packed;
   if (workspace > 0) plan.categories["workspace"] = workspace;
   plan.categories["activations (peak)"] = peakAct;
   plan.categories["gradients (peak)"] = peakGrad;

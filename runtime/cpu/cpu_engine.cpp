@@ -26,6 +26,10 @@ struct MatmulPrimitive {
   dnnl::memory::desc a, b, c, bias, residual;  // bias, residual: matmul_bias only
   bool hasBias = false, hasResidual = false;
   dnnl::matmul prim;
+  // b copied into oneDNN's blocked layout before each product (see packsMatmulOperand).
+  bool packs = false;
+  dnnl::memory::desc packed;
+  dnnl::reorder pack;
 };
 
 dnnl::memory::dims logicalStrides(const Shape& stored, int rank, bool transposed) {
@@ -46,6 +50,54 @@ dnnl::memory::dims logicalDims(const Shape& stored, int rank, bool transposed) {
   d.insert(d.end(), stored.begin(), stored.end());
   if (transposed) std::swap(d[size_t(rank - 1)], d[size_t(rank - 2)]);
   return d;
+}
+
+// The primitive of a matmul or matmul_bias. With one right operand for a whole batch and a
+// contiguous left one, the batch folds into the rows (one 2-D product); when the device packs
+// the right operand, oneDNN picks its layout (format `any`) and a reorder fills it each call.
+MatmulPrimitive makeMatmul(const Op& op, const dnnl::engine& eng) {
+  using dt = dnnl::memory::data_type;
+  bool ta = op.attrs.getBool("transpose_a"), tb = op.attrs.getBool("transpose_b");
+  const Shape& os = op.result()->type.shape;
+  const Shape& as = op.operands[0]->type.shape;
+  const bool packs = packsMatmulOperand(op);
+  const bool flat = packs && !ta && os.size() > 2 && as.size() == os.size();
+  const int r = flat ? 2 : int(os.size());
+  const int64_t N = os.back();
+  int64_t M = 1;
+  for (size_t i = 0; i + 1 < os.size(); ++i) M *= os[i];
+  Shape a2 = flat ? Shape{M, as.back()} : as, c2 = flat ? Shape{M, N} : os;
+  Shape b2 = op.operands[1]->type.shape;
+  if (flat) b2 = Shape(b2.end() - 2, b2.end());
+  MatmulPrimitive mp;
+  mp.a = dnnl::memory::desc(logicalDims(a2, r, ta), dt::f32, logicalStrides(a2, r, ta));
+  mp.b = dnnl::memory::desc(logicalDims(b2, r, tb), dt::f32, logicalStrides(b2, r, tb));
+  mp.c = dnnl::memory::desc(dnnl::memory::dims(c2.begin(), c2.end()), dt::f32, logicalStrides(c2, r, false));
+  dnnl::primitive_attr attr;
+  if (op.kind == OpKind::MatmulBias) {
+    // bias [N] as [1, ..., 1, N]; the residual as a binary-add post-op on the result.
+    Shape biasDims(size_t(r), 1);
+    biasDims.back() = N;
+    mp.bias = dnnl::memory::desc(dnnl::memory::dims(biasDims.begin(), biasDims.end()), dt::f32, logicalStrides(biasDims, r, false));
+    mp.hasBias = true;
+    if (op.operands.size() > 3) {
+      mp.residual = mp.c;
+      mp.hasResidual = true;
+      dnnl::post_ops po;
+      po.append_binary(dnnl::algorithm::binary_add, mp.residual);
+      attr.set_post_ops(po);
+    }
+  }
+  const dnnl::memory::desc weights = packs ? dnnl::memory::desc(logicalDims(b2, r, tb), dt::f32, dnnl::memory::format_tag::any) : mp.b;
+  dnnl::matmul::desc desc = mp.hasBias ? dnnl::matmul::desc(mp.a, weights, mp.bias, mp.c) : dnnl::matmul::desc(mp.a, weights, mp.c);
+  dnnl::matmul::primitive_desc pd(desc, attr, eng);
+  mp.prim = dnnl::matmul(pd);
+  if (packs && pd.weights_desc() != mp.b) {
+    mp.packs = true;
+    mp.packed = pd.weights_desc();
+    mp.pack = dnnl::reorder(dnnl::reorder::primitive_desc(eng, mp.b, eng, mp.packed));
+  }
+  return mp;
 }
 
 // "fused(add+gelu_tanh)" for fused ops, so the profile says what they compute.
@@ -108,35 +160,9 @@ class CpuFunction {
             attentionScratch_, attention_.emplace(op.get(), std::make_unique<AttentionLowering>(*op, eng)).first->second->scratchFloats());
     for (const auto& op : f.ops) {
       if (op->kind != OpKind::Matmul && op->kind != OpKind::MatmulBias) continue;
-      bool ta = op->attrs.getBool("transpose_a"), tb = op->attrs.getBool("transpose_b");
-      const Shape& os = op->result()->type.shape;
-      int r = int(os.size());
-      MatmulPrimitive mp;
-      using dt = dnnl::memory::data_type;
-      mp.a = dnnl::memory::desc(logicalDims(op->operands[0]->type.shape, r, ta), dt::f32,
-                                logicalStrides(op->operands[0]->type.shape, r, ta));
-      mp.b = dnnl::memory::desc(logicalDims(op->operands[1]->type.shape, r, tb), dt::f32,
-                                logicalStrides(op->operands[1]->type.shape, r, tb));
-      mp.c = dnnl::memory::desc(dnnl::memory::dims(os.begin(), os.end()), dt::f32, logicalStrides(os, r, false));
       try {
-        dnnl::primitive_attr attr;
-        if (op->kind == OpKind::MatmulBias) {
-          // bias [N] as [1, ..., 1, N]; the residual as a binary-add post-op on the result.
-          Shape biasDims(size_t(r), 1);
-          biasDims.back() = os.back();
-          mp.bias = dnnl::memory::desc(dnnl::memory::dims(biasDims.begin(), biasDims.end()), dt::f32, logicalStrides(biasDims, r, false));
-          mp.hasBias = true;
-          if (op->operands.size() > 3) {
-            mp.residual = mp.c;
-            mp.hasResidual = true;
-            dnnl::post_ops po;
-            po.append_binary(dnnl::algorithm::binary_add, mp.residual);
-            attr.set_post_ops(po);
-          }
-        }
-        dnnl::matmul::desc desc = mp.hasBias ? dnnl::matmul::desc(mp.a, mp.b, mp.bias, mp.c) : dnnl::matmul::desc(mp.a, mp.b, mp.c);
-        dnnl::matmul::primitive_desc pd(desc, attr, eng);
-        mp.prim = dnnl::matmul(pd);
+        MatmulPrimitive mp = makeMatmul(*op, eng);
+        if (mp.packs) packFloats_ = std::max(packFloats_, mp.packed.get_size() / sizeof(float));
         matmuls_.emplace(op.get(), std::move(mp));
       } catch (const dnnl::error&) {
         // Shapes oneDNN does not take (e.g. an empty dimension) run on the shared kernel.
@@ -197,6 +223,12 @@ class CpuFunction {
         MatmulPrimitive& p = mm->second;
         dnnl::memory a(p.a, eng, where_.at(op.operands[0])), b(p.b, eng, where_.at(op.operands[1])),
             c(p.c, eng, where_.at(op.result()));
+        if (p.packs) {
+          if (packBuffer_.size() < packFloats_) packBuffer_.assign(packFloats_, 0.0f);
+          dnnl::memory packed(p.packed, eng, packBuffer_.data());
+          p.pack.execute(strm, b, packed);
+          b = packed;
+        }
         std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}};
         if (p.hasBias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(p.bias, eng, where_.at(op.operands[2])));
         if (p.hasResidual)
@@ -281,6 +313,8 @@ class CpuFunction {
   std::unordered_map<const Op*, std::unique_ptr<AttentionLowering>> attention_;
   size_t attentionScratch_ = 0;
   std::vector<float> scratch_;  // shared by this function's attention ops, which run one at a time
+  size_t packFloats_ = 0;
+  std::vector<float> packBuffer_;  // a matmul's packed right operand (ops run one at a time)
 };
 
 class CpuEngine : public Engine {

@@ -124,3 +124,51 @@ TEST_CASE("cpu device conformance: attention in blocks of query rows, forward an
 }
 
 }  // namespace kiln
+
+namespace kiln {
+
+TEST_CASE("cpu device conformance: matmuls with a packed right operand") {
+  // Enough rows for the device to pack the right operand (batch folded into rows, transposed
+  // operands, bias and residual epilogues), and one just below the threshold.
+  const int64_t rows = kPackedMatmulMinRows;
+  // $T: rows per batch element (3 of them), $R: rows contracted, $K: rows of the transposed
+  // product, $S: below the threshold.
+  std::string text = R"(
+func @f(%x: f32[3,$T,37], %w: f32[37,29], %wt: f32[29,37], %xt: f32[$R,$K], %g: f32[$R,29], %b: f32[29], %r: f32[3,$T,29], %small: f32[$S,37]) -> (y: f32[3,$T,29], yt: f32[3,$T,29], dw: f32[$K,29], yb: f32[3,$T,29], yr: f32[3,$T,29], ys: f32[$S,29]) {
+  %y = matmul %x, %w : f32[3,$T,29]
+  %yt = matmul %x, %wt {transpose_b = true} : f32[3,$T,29]
+  %dw = matmul %xt, %g {transpose_a = true} : f32[$K,29]
+  %yb = matmul_bias %x, %w, %b : f32[3,$T,29]
+  %yr = matmul_bias %x, %wt, %b, %r {transpose_b = true} : f32[3,$T,29]
+  %ys = matmul %small, %w : f32[$S,29]
+  return %y, %yt, %dw, %yb, %yr, %ys
+}
+)";
+  for (auto [key, value] : {std::pair{"$T", rows / 3 + 5}, {"$R", rows + 1}, {"$S", rows - 1}, {"$K", rows + 4}})
+    for (size_t at; (at = text.find(key)) != std::string::npos;) text.replace(at, 2, std::to_string(value));
+  Module m = test::parseValid(text);
+  const Function& f = *m.functions[0];
+  int packed = 0;
+  for (const auto& op : f.ops) packed += packsMatmulOperand(*op);
+  CHECK(packed == 5);
+  std::vector<ref::Tensor> inputs;
+  uint64_t seed = 7;
+  for (const auto& p : f.params) {
+    ref::Tensor t(p->type);
+    for (int64_t i = 0; i < t.size(); ++i) t[i] = 2 * counterUniform(seed, uint64_t(i)) - 1;
+    t.roundToType();
+    inputs.push_back(std::move(t));
+    ++seed;
+  }
+  auto refEngine = makeReferenceEngine(m);
+  auto cpuEngine = makeCpuEngine(m);
+  REQUIRE(refEngine.ok());
+  REQUIRE(cpuEngine.ok());
+  auto want = (*refEngine)->call("f", inputs);
+  auto got = (*cpuEngine)->call("f", inputs);
+  REQUIRE(want.ok());
+  REQUIRE_MESSAGE(got.ok(), (got.ok() ? "" : got.error().str()));
+  for (size_t i = 0; i < want->size(); ++i) test::checkClose((*got)[i], (*want)[i], 1e-5, f.outputNames[i]);
+}
+
+}  // namespace kiln

@@ -31,6 +31,7 @@ const std::map<std::string, Factory>& registry() {
       {"optimizer", createOptimizerPass},
       {"pads-to-concat", withoutOptions<createPadsToConcat>},
       {"fuse-adamw", withoutOptions<createFuseAdamW>},
+      {"fuse-residual-norm", withoutOptions<createFuseResidualNorm>},
       {"schedule", withoutOptions<createSchedule>},
   };
   return r;

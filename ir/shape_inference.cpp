@@ -380,7 +380,17 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       TensorType p{in[0].dtype, {in[0].shape.back()}};
       requireSame(p, in[1], "layer_norm_grad gain");
       requireSame(in[0], in[2], "layer_norm_grad's incoming gradient");
+      if (in.size() == 4) requireSame(in[0], in[3], "layer_norm_grad's addend");
       return {in[0], p, p};
+    }
+    case OpKind::AddLayerNorm: {
+      require(in[0].rank() >= 1, "add_layer_norm needs rank >= 1");
+      requireSame(in[0], in[1], "add_layer_norm's second addend");
+      TensorType p{in[0].dtype, {in[0].shape.back()}};
+      require(in[2] == p && in[3] == p, "add_layer_norm gain and bias must be " + p.str() + ", got " +
+                                            typesStr({in[2], in[3]}));
+      require(attrs.getFloat("eps") >= 0, "add_layer_norm eps must be >= 0");
+      return {in[0], in[0]};
     }
     case OpKind::CrossEntropyGrad: {
       TensorType loss = crossEntropyType(in[0], in[1], attrs);

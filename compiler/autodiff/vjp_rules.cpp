@@ -248,6 +248,7 @@ Status emitVjp(GradientBuilder& gb, const Op& op) {
       return fail("an optimizer update is not differentiable");
     case OpKind::Fused:
     case OpKind::MatmulBias:
+    case OpKind::AddLayerNorm:
       return fail("fused ops are made after autodiff and are not differentiable");
     // No results: nothing can flow back through a state assignment.
     case OpKind::StateAssign:

@@ -189,6 +189,7 @@ class Canonicalize : public Pass {
       case OpKind::AttentionGrad:
       case OpKind::AdamWUpdate:
       case OpKind::AdamWGroup:
+      case OpKind::AddLayerNorm:
       case OpKind::Fused:
       case OpKind::StateRead:
       case OpKind::StateAssign: return nullptr;

@@ -31,6 +31,7 @@ std::vector<std::string> standardPipeline(const std::string& target) {
   };
   if (target == "cpu") {
     p.push_back("fuse-matmul-epilogue");  // bias + residual adds -> oneDNN matmul post-ops
+    p.push_back("fuse-residual-norm");    // residual add + layer norm (and gradients) in one op
     p.push_back("fuse-elementwise");      // elementwise chains -> one generated kernel each
     p.push_back("fuse-adamw");            // every parameter's update (and clipping) in one kernel
     p.push_back("dce");               // the constants fusion inlined
@@ -196,9 +197,9 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   PassManager pm(passOptions);
   for (const auto& name : passOptions.skip)
     if (name != "fuse-elementwise" && name != "fuse-matmul-epilogue" && name != "pads-to-concat" && name != "fuse-adamw" &&
-        name != "schedule")
-      return makeError({}, "--skip-pass takes fuse-elementwise, fuse-matmul-epilogue, pads-to-concat, fuse-adamw or schedule, got '" +
-                               name + "'");
+        name != "fuse-residual-norm" && name != "schedule")
+      return makeError({}, "--skip-pass takes fuse-elementwise, fuse-matmul-epilogue, pads-to-concat, fuse-adamw, fuse-residual-norm "
+                           "or schedule, got '" + name + "'");
   for (const auto& name : standardPipeline(target)) {
     if (passOptions.skip.count(name)) continue;
     if (name == "optimizer") {

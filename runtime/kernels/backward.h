@@ -56,10 +56,11 @@ void softmaxGrad(View<const T> y, View<const T> g, int axis, bool logarithm, Vie
 }
 
 // Per row with xhat = (x - mean) * rstd: dbias = sum g, dgain = sum g * xhat,
-// dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = g * gain.
+// dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = g * gain, plus
+// `addend` when given (the residual stream's gradient, added as dx is written).
 template <class T>
 void layerNormGrad(View<const T> x, View<const T> gain, View<const T> g, double eps, View<T> dx, View<T> dgain,
-                   View<T> dbias) {
+                   View<T> dbias, const T* addend) {
   const int64_t c = x.type.shape.back();
   const int64_t rows = c == 0 ? 0 : x.size() / c;
   // Rows in fixed chunks, in parallel; each chunk sums its own dgain/dbias, and the chunks are
@@ -87,8 +88,15 @@ void layerNormGrad(View<const T> x, View<const T> gain, View<const T> g, double 
       }
       meanD /= Acc<T>(c);
       meanDX /= Acc<T>(c);
+      const T* add = addend ? addend + r * c : nullptr;
+      if (add) {
 #pragma omp simd
-      for (int64_t j = 0; j < c; ++j) dx[r * c + j] = T(rstd * (gr[j] * gain[j] - meanD - xhat[size_t(j)] * meanDX));
+        for (int64_t j = 0; j < c; ++j)
+          dx[r * c + j] = T(rstd * (gr[j] * gain[j] - meanD - xhat[size_t(j)] * meanDX) + add[j]);
+      } else {
+#pragma omp simd
+        for (int64_t j = 0; j < c; ++j) dx[r * c + j] = T(rstd * (gr[j] * gain[j] - meanD - xhat[size_t(j)] * meanDX));
+      }
     }
   }
   for (int64_t j = 0; j < c; ++j) {

@@ -103,6 +103,10 @@ void softmax(View<const T> x, int axis, bool logarithm, View<T> out);
 // x [..., C], gain [C], bias [C]; normalizes over the last axis with the biased variance.
 template <class T>
 void layerNorm(View<const T> x, View<const T> gain, View<const T> bias, double eps, View<T> out);
+// sum = x + y, out = layer_norm(sum)
+template <class T>
+void addLayerNorm(View<const T> x, View<const T> y, View<const T> gain, View<const T> bias, double eps, View<T> sum,
+                  View<T> out);
 // logits [N..., C], labels [N...]; mean (over non-ignored), sum, or per-position ("none").
 template <class T>
 std::string crossEntropy(View<const T> logits, View<const T> labels, int64_t ignoreIndex,
@@ -144,7 +148,7 @@ template <class T>
 void softmaxGrad(View<const T> y, View<const T> g, int axis, bool logarithm, View<T> dx);
 template <class T>
 void layerNormGrad(View<const T> x, View<const T> gain, View<const T> g, double eps, View<T> dx, View<T> dgain,
-                   View<T> dbias);
+                   View<T> dbias, const T* addend);  // addend: added to dx, or null
 template <class T>
 void crossEntropyGrad(View<const T> logits, View<const T> labels, View<const T> g, int64_t ignoreIndex,
                       const std::string& reduction, View<T> dlogits);

@@ -81,6 +81,23 @@ void layerNorm(View<const T> x, View<const T> gain, View<const T> bias, double e
   }
 }
 
+// sum = x + y and out = layer_norm(sum), row by row: the sum is normalized while in cache.
+template <class T>
+void addLayerNorm(View<const T> x, View<const T> y, View<const T> gain, View<const T> bias, double eps, View<T> sum,
+                  View<T> out) {
+  int64_t c = x.type.shape.back();
+  int64_t rows = c == 0 ? 0 : x.size() / c;
+#pragma omp parallel for if (x.size() >= kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    T* row = sum.data + r * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; ++j) row[j] = x[r * c + j] + y[r * c + j];
+    const auto [mean, rstd] = rowMoments<T>(row, c, eps);
+#pragma omp simd
+    for (int64_t j = 0; j < c; ++j) out[r * c + j] = T((row[j] - mean) * rstd * gain[j] + bias[j]);
+  }
+}
+
 template <class T>
 std::string crossEntropy(View<const T> logits, View<const T> labels, int64_t ignoreIndex,
                          const std::string& reduction, View<T> out) {

@@ -80,6 +80,12 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     {"op_layer_norm_grad",
      {"dx: f64[1,4] = [[0.2683281572999747, -0.35777087639996635, -0.08944271909999159, 0.17888543819998318]]",
       "dgain: f64[4] = [-1.3416407864998738, 0, 0, 0]", "dbias: f64[4] = [1, 0, 0, 0]"}},
+    // op_layer_norm_grad's dx plus the addend.
+    {"op_layer_norm_grad_addend",
+     {"dx: f64[1,4] = [[10.268328157299974, 19.642229123600032, 29.910557280900008, 40.178885438199984]]",
+      "dgain: f64[4] = [-1.3416407864998738, 0, 0, 0]", "dbias: f64[4] = [1, 0, 0, 0]"}},
+    // Rows [1, 3] and [2, 6]: each normalizes to [-1, 1], then gain and bias.
+    {"op_add_layer_norm", {"s: f64[2,2] = [[1, 3], [2, 6]]", "y: f64[2,2] = [[-1, 2.5], [-1, 2.5]]"}},
     // g = 3 over one counted row: 3 (softmax - onehot) = [1, -2, 1]; the ignored row is 0.
     {"op_cross_entropy_grad", {"d: f64[2,3] = [[1, -2, 1], [0, 0, 0]]"}},
     // Row 0 sees key 0 only; row 1 averages both: dv = [1.5, 0.5], ds = [-2.5, 2.5], dq = 2.5.

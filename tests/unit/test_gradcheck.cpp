@@ -37,6 +37,7 @@ const std::map<OpKind, const char*> kNotDifferentiable = {
     {OpKind::AdamWGroup, "optimizer updates, made by fusion after autodiff"},
     {OpKind::Fused, "made by fusion, after autodiff"},
     {OpKind::MatmulBias, "made by fusion, after autodiff"},
+    {OpKind::AddLayerNorm, "made by fusion, after autodiff"},
 };
 
 }  // namespace

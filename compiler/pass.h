@@ -41,6 +41,7 @@ std::unique_ptr<Pass> createSchedule();
 std::unique_ptr<Pass> createPadsToConcat();
 std::unique_ptr<Pass> createFuseAdamW();
 std::unique_ptr<Pass> createFuseResidualNorm();
+std::unique_ptr<Pass> createFuseReductions();
 Expected<std::unique_ptr<Pass>> createFuseMatmulEpiloguePass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);

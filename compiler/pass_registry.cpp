@@ -32,6 +32,7 @@ const std::map<std::string, Factory>& registry() {
       {"pads-to-concat", withoutOptions<createPadsToConcat>},
       {"fuse-adamw", withoutOptions<createFuseAdamW>},
       {"fuse-residual-norm", withoutOptions<createFuseResidualNorm>},
+      {"fuse-reductions", withoutOptions<createFuseReductions>},
       {"schedule", withoutOptions<createSchedule>},
   };
   return r;

@@ -415,6 +415,13 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       }
       return {TensorType{in[0].dtype, s}};
     }
+    case OpKind::FusedSum: {
+      TensorType whole = infer(OpKind::Fused, in, attrs, declared)[0];
+      int64_t axis = attrs.getInt("axis");
+      require(axis >= 0 && axis < whole.rank(), "fused_sum axis must be in [0, " + std::to_string(whole.rank()) + "), got " +
+                                                    std::to_string(axis) + " for " + whole.str());
+      return {TensorType{whole.dtype, Shape(whole.shape.begin(), whole.shape.begin() + axis)}};
+    }
     case OpKind::AdamWUpdate: {
       for (size_t i = 1; i < 4; ++i) requireSame(in[0], in[i], "adamw_update operand " + std::to_string(i));
       TensorType scalar{in[0].dtype, {}};

@@ -247,6 +247,7 @@ Status emitVjp(GradientBuilder& gb, const Op& op) {
     case OpKind::AdamWGroup:
       return fail("an optimizer update is not differentiable");
     case OpKind::Fused:
+    case OpKind::FusedSum:
     case OpKind::MatmulBias:
     case OpKind::AddLayerNorm:
       return fail("fused ops are made after autodiff and are not differentiable");

@@ -191,6 +191,7 @@ class Canonicalize : public Pass {
       case OpKind::AdamWGroup:
       case OpKind::AddLayerNorm:
       case OpKind::Fused:
+      case OpKind::FusedSum:
       case OpKind::StateRead:
       case OpKind::StateAssign: return nullptr;
     }

@@ -33,11 +33,28 @@ std::vector<std::string> standardPipeline(const std::string& target) {
     p.push_back("fuse-matmul-epilogue");  // bias + residual adds -> oneDNN matmul post-ops
     p.push_back("fuse-residual-norm");    // residual add + layer norm (and gradients) in one op
     p.push_back("fuse-elementwise");      // elementwise chains -> one generated kernel each
+    p.push_back("fuse-reductions");       // a fused program feeding a trailing sum -> one fused_sum
     p.push_back("fuse-adamw");            // every parameter's update (and clipping) in one kernel
     p.push_back("dce");               // the constants fusion inlined
   }
   p.push_back("schedule");  // order ops for low peak memory (the memory plan follows this order)
   return p;
+}
+
+namespace {
+const char* const kOptionalPasses[] = {"pads-to-concat",   "fuse-matmul-epilogue", "fuse-residual-norm", "fuse-elementwise",
+                                       "fuse-reductions", "fuse-adamw", "schedule"};
+}  // namespace
+
+bool isOptionalPass(const std::string& name) {
+  return std::find(std::begin(kOptionalPasses), std::end(kOptionalPasses), name) != std::end(kOptionalPasses);
+}
+
+std::string optionalPassList() {
+  std::string out;
+  const size_t n = std::size(kOptionalPasses);
+  for (size_t i = 0; i < n; ++i) out += (i == 0 ? "" : i + 1 == n ? " or " : ", ") + std::string(kOptionalPasses[i]);
+  return out;
 }
 
 namespace {
@@ -196,10 +213,8 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   opt.source = spec.locationOf("optimizer.kind");
   PassManager pm(passOptions);
   for (const auto& name : passOptions.skip)
-    if (name != "fuse-elementwise" && name != "fuse-matmul-epilogue" && name != "pads-to-concat" && name != "fuse-adamw" &&
-        name != "fuse-residual-norm" && name != "schedule")
-      return makeError({}, "--skip-pass takes fuse-elementwise, fuse-matmul-epilogue, pads-to-concat, fuse-adamw, fuse-residual-norm "
-                           "or schedule, got '" + name + "'");
+    if (!isOptionalPass(name))
+      return makeError({}, "--skip-pass takes " + optionalPassList() + ", got '" + name + "'");
   for (const auto& name : standardPipeline(target)) {
     if (passOptions.skip.count(name)) continue;
     if (name == "optimizer") {

@@ -24,6 +24,9 @@ struct CompiledSpec {
 // The pipeline `kiln compile` runs, with a one-line reason per entry (see compile_spec.cpp).
 // `target` is the device the trainer runs on: cpu fuses elementwise chains for generated kernels.
 std::vector<std::string> standardPipeline(const std::string& target = "cpu");
+// The optimization passes of that pipeline `--skip-pass` may leave out, as "a, b or c".
+bool isOptionalPass(const std::string& name);
+std::string optionalPassList();
 
 Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& passOptions, std::ostream& irOut,
                                    std::ostream& timingOut, const std::string& target = "cpu");

@@ -147,7 +147,7 @@ class CpuFunction {
   CpuFunction(const Module& m, const Function& f, const dnnl::engine& eng, const KernelLibrary* kernels) : f_(f) {
     plan_ = planMemory(m, f, 4);
     for (const auto& op : f.ops) {
-      if (!kernels || op->kind != OpKind::Fused || op->operands.size() > 8 || op->result()->type.numElements() == 0)
+      if (!kernels || !hasFusedKernelPlan(*op) || op->operands.size() > 8 || op->result()->type.numElements() == 0)
         continue;
       FusedCall c{planFusedKernel(*op)};
       c.block = kernels->lookup(c.plan.symbol);
@@ -265,6 +265,7 @@ class CpuFunction {
   // Blocks of rows in parallel; each call gets pointers to its rows of the spanning operands.
   void runFused(const Op& op, const FusedCall& c) {
     const FusedKernelPlan& p = c.plan;
+    if (p.sums) return runFusedSum(op, c);
     const int n = int(op.operands.size());
     std::vector<float*> base(size_t(n) + 1);
     for (int i = 0; i < n; ++i) base[size_t(i)] = where_.at(op.operands[size_t(i)]);
@@ -280,6 +281,34 @@ class CpuFunction {
       }
       args[n] = base[size_t(n)] + row * p.rowElems;
       callFusedKernel(blk < p.numBlocks() ? c.block : c.tail, args, n + 1);
+    }
+  }
+
+  // Chunks of every row in parallel, each summed into its own float; then each row's chunks are
+  // added in order (in double).
+  void runFusedSum(const Op& op, const FusedCall& c) {
+    const FusedKernelPlan& p = c.plan;
+    const int n = int(op.operands.size());
+    const int64_t per = p.chunksPerRow(), full = p.rowElems / p.blockRows, total = p.rows * per;
+    std::vector<float*> base(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) base[size_t(i)] = where_.at(op.operands[size_t(i)]);
+    std::vector<float> partial(static_cast<size_t>(total), 0.0f);
+#pragma omp parallel for if (total > 1)
+    for (int64_t k = 0; k < total; ++k) {
+      const int64_t row = k / per, chunk = k % per;
+      float* args[9];
+      for (int i = 0; i < n; ++i) {
+        const auto& o = p.operands[size_t(i)];
+        args[i] = base[size_t(i)] + (o.spansRows ? row * p.rowElems + chunk * p.blockRows : 0);
+      }
+      args[n] = &partial[size_t(k)];
+      callFusedKernel(chunk < full ? c.block : c.tail, args, n + 1);
+    }
+    float* out = where_.at(op.result());
+    for (int64_t row = 0; row < p.rows; ++row) {
+      double sum = 0;
+      for (int64_t chunk = 0; chunk < per; ++chunk) sum += partial[size_t(row * per + chunk)];
+      out[row] = float(sum);
     }
   }
 

@@ -16,6 +16,8 @@ namespace {
 
 // Elements a block aims at: big enough to amortize the call, small enough to balance two cores.
 constexpr int64_t kBlockElems = 1 << 15;
+// Elements a fused_sum kernel adds per call (fixed, so the sum's order is too).
+constexpr int64_t kSumChunk = 1 << 14;
 
 uint64_t fnv1a(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
@@ -23,9 +25,52 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
+int64_t wholeElements(const Op& op) {
+  Shape whole;
+  for (const Value* v : op.operands) whole = *broadcastShapes(whole, v->type.shape);
+  int64_t n = 1;
+  for (int64_t d : whole) n *= d;
+  return n;
+}
+
+std::string symbolOf(const std::string& key) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(key)));
+  return std::string("kiln_fused_") + hex;
+}
+
+FusedKernelPlan planFusedSum(const Op& op) {
+  FusedKernelPlan p;
+  p.sums = true;
+  p.expr = op.attrs.getStr("expr");
+  p.rows = std::max<int64_t>(op.result()->type.numElements(), 1);
+  p.rowElems = wholeElements(op) / p.rows;
+  p.blockRows = std::min(p.rowElems, kSumChunk);
+  p.tailRows = p.rowElems % p.blockRows;
+  p.shape = {p.rowElems};
+  std::string key = "sum|" + p.expr + "|" + std::to_string(p.blockRows) + "|" + std::to_string(p.tailRows);
+  for (const Value* v : op.operands) {
+    bool whole = v->type.numElements() > 1;
+    p.operands.push_back({Shape{whole ? p.blockRows : 1}, whole, whole ? p.rowElems : 0});
+    key += whole ? "|w" : "|1";
+  }
+  p.symbol = symbolOf(key);
+  return p;
+}
+
 }  // namespace
 
+bool hasFusedKernelPlan(const Op& op) {
+  if (op.kind == OpKind::Fused) return true;
+  if (op.kind != OpKind::FusedSum) return false;
+  const int64_t whole = wholeElements(op);
+  for (const Value* v : op.operands)
+    if (v->type.numElements() != 1 && v->type.numElements() != whole) return false;
+  return whole > 0;
+}
+
 FusedKernelPlan planFusedKernel(const Op& op) {
+  if (op.kind == OpKind::FusedSum) return planFusedSum(op);
   const Shape& out = op.result()->type.shape;
   const size_t r = out.size();
   // broadcast[i][d]: operand i is broadcast along result dim d.
@@ -79,9 +124,7 @@ FusedKernelPlan planFusedKernel(const Op& op) {
 
   std::string key = p.expr + "|" + shapeStr(p.shape) + "|" + std::to_string(p.blockRows);
   for (const auto& o : p.operands) key += "|" + shapeStr(o.shape);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(key)));
-  p.symbol = std::string("kiln_fused_") + hex;
+  p.symbol = symbolOf(key);
   return p;
 }
 
@@ -90,7 +133,7 @@ std::vector<FusedKernelPlan> planFusedKernels(const Module& m) {
   std::set<std::string> seen;
   for (const auto& f : m.functions)
     for (const auto& op : f->ops) {
-      if (op->kind != OpKind::Fused || op->result()->type.numElements() == 0) continue;
+      if (!hasFusedKernelPlan(*op) || op->result()->type.numElements() == 0) continue;
       FusedKernelPlan p = planFusedKernel(*op);
       if (seen.insert(p.symbol).second) plans.push_back(std::move(p));
     }

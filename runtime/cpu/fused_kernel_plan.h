@@ -6,6 +6,11 @@
 // takes bare f32 pointers (operands, then the result) to one block, with every shape static;
 // operands broadcast along dim 0 are passed whole. `symbol` computes `blockRows` rows,
 // `symbol_tail` the last `tailRows` (when rows is not a multiple). Blocks run in parallel.
+//
+// A `fused_sum` (`sums`) has one output per row (rows = outputs, rowElems = the elements summed
+// into each) and every operand whole or a single value. A kernel adds the program over one
+// chunk of `blockRows` elements of a row (`tailRows` for a row's last, shorter chunk) into one
+// float; the device adds the chunks of a row in order, so results do not depend on threads.
 #pragma once
 
 #include <cstdint>
@@ -30,11 +35,16 @@ struct FusedKernelPlan {
   int64_t rowElems = 0;   // result elements per row
   int64_t blockRows = 0;
   int64_t tailRows = 0;
+  bool sums = false;
   int64_t numBlocks() const { return rows / blockRows; }
+  int64_t chunksPerRow() const { return rowElems / blockRows + (tailRows ? 1 : 0); }  // sums
   std::string tailSymbol() const { return symbol + "_tail"; }
 };
 
-// For an op of kind Fused with f32 operands and a non-empty result.
+// Whether generated code can run the op: every fused op; a fused_sum whose operands are each
+// whole (the program's shape) or a single value.
+bool hasFusedKernelPlan(const Op& op);
+// For an op with hasFusedKernelPlan, f32 operands and a non-empty result.
 FusedKernelPlan planFusedKernel(const Op& op);
 
 // The distinct plans of every fused op in the module (one kernel serves equal plans).

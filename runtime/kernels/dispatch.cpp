@@ -163,6 +163,12 @@ std::string runKernel(const Op& op, const std::vector<View<const T>>& in, std::v
       fusedMap(*e, in, *out);
       return {};
     }
+    case OpKind::FusedSum: {
+      auto e = FusedExpr::parse(a.getStr("expr"), int(in.size()));
+      if (!e) return e.error().message;
+      fusedSum(*e, in, a.getInt("axis"), *out);
+      return {};
+    }
     case OpKind::StateRead:  // the device passes the state's current value as in[0]
       if (in.size() != 1 || in[0].type != out->type) return "state @" + op.stateRef + " has no value of type " + out->type.str();
       std::copy(in[0].data, in[0].data + in[0].size(), out->data);

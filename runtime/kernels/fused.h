@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ir/fused_expr.h"
+#include "ir/shape_inference.h"
 #include "runtime/kernels/kernels.h"
 
 namespace kiln::kernels {
@@ -70,6 +71,23 @@ void fusedMap(const FusedExpr& e, const std::vector<View<const T>>& in, View<T> 
       temps[j] = fusedPrimitive<T>(ins.prim, value(ins.args[0]), ins.args.size() > 1 ? value(ins.args[1]) : T(0));
     }
     out[i] = temps.back();
+  }
+}
+
+// out = program(in...) summed over the broadcast shape's dims from `axis` on (out holds the
+// dims before it), accumulated in f64.
+template <class T>
+void fusedSum(const FusedExpr& e, const std::vector<View<const T>>& in, int64_t axis, View<T> out) {
+  Shape whole;
+  for (const auto& v : in) whole = *broadcastShapes(whole, v.type.shape);
+  int64_t inner = 1;
+  for (size_t d = size_t(axis); d < whole.size(); ++d) inner *= whole[d];
+  std::vector<T> values(static_cast<size_t>(out.size() * inner));
+  fusedMap(e, in, View<T>(TensorType{out.type.dtype, whole}, values.data()));
+  for (int64_t r = 0; r < out.size(); ++r) {
+    double sum = 0;
+    for (int64_t i = 0; i < inner; ++i) sum += double(values[size_t(r * inner + i)]);
+    out[r] = T(sum);
   }
 }
 

@@ -95,6 +95,8 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     {"op_adamw_update",
      {"p: f64[2] = [0.890000002, 2.079999999]", "m: f64[2] = [0.04999999999999999, -0.09999999999999998]",
       "v: f64[2] = [0.0002500000000000002, 0.0010000000000000009]"}},
+    // 2 (1 + 4 + 9), 2 (1 + 0.25 + 4); the sum of |x|.
+    {"op_fused_sum", {"rows: f64[2] = [28, 10.5]", "all: f64[] = 9.5"}},
     // The first parameter's gradient times 0.5 is op_adamw_update's gradient.
     {"op_adamw_group",
      {"p: f64[2] = [0.890000002, 2.079999999]", "m: f64[2] = [0.04999999999999999, -0.09999999999999998]",

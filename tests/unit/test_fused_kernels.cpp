@@ -107,6 +107,47 @@ TEST_CASE("fused kernels: every primitive and broadcast pattern, generated code 
   MESSAGE(cases << " generated kernels checked against the reference");
 }
 
+TEST_CASE("fused_sum kernels: chunks, tails, single-value operands, generated code against the reference") {
+  // (program shape, summed from axis): chunks with a tail, a whole reduction over several
+  // chunks, exact chunks, one small chunk; the second operand is a single value.
+  const std::pair<Shape, int64_t> cases[] = {{{3, 40000}, 1}, {{50001}, 0}, {{4, 16384}, 1}, {{7, 5}, 0}, {{2, 3, 700}, 1}};
+  std::mt19937 rng(11);
+  for (const auto& [shape, axis] : cases) {
+    INFO(shapeStr(shape) << " from axis " << axis);
+    Module m;
+    Function& f = m.addFunction("f");
+    Value* a = f.addParam("a", {DType::F32, shape});
+    Value* b = f.addParam("b", {DType::F32, {}});
+    Attrs attrs;
+    attrs.set("expr", "mul($0, $1); mul(%0, $0); exp(%1)");
+    attrs.set("axis", axis);
+    Op* op = f.appendOp(OpKind::FusedSum, {a, b}, {{DType::F32, Shape(shape.begin(), shape.begin() + axis)}}, attrs);
+    f.addOutput("y", op->result());
+    REQUIRE(verifyModule(m).empty());
+    auto plans = planFusedKernels(m);
+    REQUIRE(plans.size() == 1);
+    CHECK(plans[0].sums);
+    auto jit = jitFusedKernels(plans);
+    REQUIRE_MESSAGE(jit.ok(), (jit.ok() ? "" : jit.error().str()));
+    CHECK((*jit)->lookup(plans[0].symbol) != nullptr);
+    if (plans[0].tailRows) CHECK((*jit)->lookup(plans[0].tailSymbol()) != nullptr);
+    auto refEngine = makeReferenceEngine(m);
+    auto cpuEngine = makeCpuEngine(m, *jit);
+    REQUIRE(refEngine.ok());
+    REQUIRE(cpuEngine.ok());
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    ref::Tensor x({DType::F32, shape}), scale({DType::F32, {}});
+    for (int64_t i = 0; i < x.size(); ++i) x[i] = double(float(u(rng)));
+    scale[0] = 0.75;
+    auto want = (*refEngine)->call("f", {x, scale});
+    auto got = (*cpuEngine)->call("f", {x, scale});
+    REQUIRE(want.ok());
+    REQUIRE(got.ok());
+    // f32 exp and f32 sums of up to 50001 positive terms (in chunks, then in f64).
+    test::checkClose((*got)[0], (*want)[0], 2e-5, "fused_sum");
+  }
+}
+
 TEST_CASE("fused kernels: ahead-of-time object linked into a shared object and loaded from memory") {
   ShapeCase sc{{70, 1000}, {70, 1000}, {1000}};
   Module m = primitiveModule(FusedPrim::GeluGradTanh, sc);

@@ -36,6 +36,7 @@ const std::map<OpKind, const char*> kNotDifferentiable = {
     {OpKind::AdamWUpdate, "an optimizer update, made after autodiff"},
     {OpKind::AdamWGroup, "optimizer updates, made by fusion after autodiff"},
     {OpKind::Fused, "made by fusion, after autodiff"},
+    {OpKind::FusedSum, "made by fusion, after autodiff"},
     {OpKind::MatmulBias, "made by fusion, after autodiff"},
     {OpKind::AddLayerNorm, "made by fusion, after autodiff"},
 };

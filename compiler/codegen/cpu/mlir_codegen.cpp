@@ -100,6 +100,41 @@ class KernelBuilder {
     b_.create<func::ReturnOp>(loc_);
   }
 
+  // func @name(operand memrefs..., memref<1xf32>) adding the program over `len` elements to the
+  // result's one float: a 1-D linalg.generic reduction. The additions may be reassociated
+  // (fastmath reassoc), so LLVM vectorizes the loop; operands are marked noalias so the
+  // accumulator stays in registers.
+  void buildSum(const FusedKernelPlan& p, const FusedExpr& e, const std::string& name, int64_t len) {
+    auto f32 = b_.getF32Type();
+    MLIRContext* ctx = b_.getContext();
+    SmallVector<Type> argTypes;
+    for (const auto& o : p.operands) argTypes.push_back(MemRefType::get({o.spansRows ? len : 1}, f32));
+    argTypes.push_back(MemRefType::get({1}, f32));
+    auto fn = b_.create<func::FuncOp>(loc_, name, b_.getFunctionType(argTypes, {}));
+    for (unsigned i = 0; i < argTypes.size(); ++i) fn.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(), b_.getUnitAttr());
+    Block* entry = fn.addEntryBlock();
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPointToStart(entry);
+    AffineMap each = AffineMap::getMultiDimIdentityMap(1, ctx);
+    AffineMap first = AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+    SmallVector<AffineMap> maps;
+    SmallVector<Value> inputs;
+    for (size_t i = 0; i < p.operands.size(); ++i) {
+      maps.push_back(p.operands[i].spansRows ? each : first);
+      inputs.push_back(entry->getArgument(unsigned(i)));
+    }
+    maps.push_back(first);
+    SmallVector<utils::IteratorType> iters{utils::IteratorType::reduction};
+    b_.create<linalg::GenericOp>(loc_, ValueRange(inputs), ValueRange{entry->getArgument(unsigned(p.operands.size()))}, maps,
+                                 iters, [&](OpBuilder& nb, Location nl, ValueRange args) {
+                                   KernelBuilder body(nb, nl);
+                                   Value v = body.program(e, args.drop_back());
+                                   Value acc = nb.create<arith::AddFOp>(nl, args.back(), v, arith::FastMathFlags::reassoc);
+                                   nb.create<linalg::YieldOp>(nl, acc);
+                                 });
+    b_.create<func::ReturnOp>(loc_);
+  }
+
  private:
   Value program(const FusedExpr& e, ValueRange inputs) {
     std::vector<Value> temps;
@@ -210,6 +245,11 @@ Expected<OwningOpRef<ModuleOp>> buildModule(MLIRContext& ctx, const std::vector<
     auto e = FusedExpr::parse(p.expr, int(p.operands.size()));
     if (!e) return e.error();
     KernelBuilder kb(b, loc);
+    if (p.sums) {
+      kb.buildSum(p, *e, p.symbol, p.blockRows);
+      if (p.tailRows > 0) kb.buildSum(p, *e, p.tailSymbol(), p.tailRows);
+      continue;
+    }
     kb.build(p, *e, p.symbol, p.blockRows);
     if (p.tailRows > 0) kb.build(p, *e, p.tailSymbol(), p.tailRows);
   }

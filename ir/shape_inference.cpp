@@ -316,6 +316,10 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
               "matmul_bias bias must be " + TensorType{out.dtype, {out.shape.back()}}.str() + ", got " + in[2].str());
       require(in.size() < 4 || in[3] == out, "matmul_bias residual must be " + out.str() + ", got " +
                                                   (in.size() < 4 ? std::string() : in[3].str()));
+      const std::string& act = attrs.getStr("activation");
+      require(act.empty() || act == "relu" || act == "gelu_tanh" || act == "gelu_erf",
+              "matmul_bias activation must be relu, gelu_tanh or gelu_erf (or none), got '" + act + "'");
+      require(act.empty() || in.size() < 4, "matmul_bias takes an activation or a residual, not both");
       return {out};
     }
     case OpKind::Matmul: {

@@ -1,11 +1,13 @@
-// Matmul epilogues: a bias add, and then a residual add, folded into the matmul as
-// `matmul_bias`, which the cpu device runs as one oneDNN primitive (bias + binary post-op)
-// instead of a matmul and one or two more passes over its result.
+// Matmul epilogues: a bias add, and then a residual add or an activation, folded into the
+// matmul as `matmul_bias`, which the cpu device runs as one oneDNN primitive (bias + binary or
+// eltwise post-op) instead of a matmul and one or two more passes over its result.
 //
 // Algorithm: for each f32 matmul whose result has exactly one use, an add of it and a
 // rank-1 [N] bias (N the result's last dim) becomes matmul_bias(a, b, bias); if that sum in
 // turn has exactly one use, an add of it and a value of the result's type (the residual
-// stream) joins as the fourth operand. The new op replaces the last add, at its position, so
+// stream) joins as the fourth operand, or else a relu or gelu of it becomes the `activation`
+// (only where nothing else needs the pre-activation: in training its gradient does, so this
+// fuses the evaluation and sampling functions). The new op replaces the last add, at its position, so
 // every operand is already defined; the absorbed ops are erased. The matmul's own result is
 // never needed by a gradient (matmul's rule reads its operands), so nothing is lost.
 // The residual step is off by default (`residual=true` turns it on): with oneDNN 2.6 here the
@@ -15,6 +17,7 @@
 #include <unordered_set>
 
 #include "compiler/pass.h"
+#include "ir/verifier.h"
 
 namespace kiln {
 namespace {
@@ -64,6 +67,7 @@ class FuseMatmulEpilogue : public Pass {
     }
     std::unordered_map<const Op*, Op*> replaces;  // the last absorbed add -> its matmul
     std::unordered_map<const Op*, std::vector<Value*>> epilogue;
+    std::unordered_map<const Op*, std::string> activation;  // the last absorbed op -> its activation
     std::unordered_set<const Op*> absorbed;
     for (const auto& op : f.ops) {
       auto chain = biasAdd.find(op.get());
@@ -80,6 +84,10 @@ class FuseMatmulEpilogue : public Pass {
         extra.push_back(residual);
         absorbed.insert(add);
         last = add2;
+      } else if (std::string act = activationOf(add2); !act.empty() && add2->result()->type == t) {
+        absorbed.insert(add);
+        last = add2;
+        activation[last] = act;
       }
       replaces[last] = op.get();
       epilogue[last] = std::move(extra);
@@ -93,7 +101,10 @@ class FuseMatmulEpilogue : public Pass {
       Op* mm = it->second;
       std::vector<Value*> operands{mm->operands[0], mm->operands[1]};
       for (Value* v : epilogue[last]) operands.push_back(renamed.count(v) ? renamed[v] : v);
-      Op* fused = f.insertOp(i, OpKind::MatmulBias, operands, {last->result()->type}, mm->attrs);
+      Attrs attrs = mm->attrs;
+      if (activation.count(last)) attrs.set("activation", activation[last]);
+      fillDefaultAttrs(OpKind::MatmulBias, attrs);
+      Op* fused = f.insertOp(i, OpKind::MatmulBias, operands, {last->result()->type}, attrs);
       fused->name = mm->name;
       fused->loc = mm->loc;
       fused->textLoc = mm->textLoc;
@@ -105,6 +116,14 @@ class FuseMatmulEpilogue : public Pass {
     }
     f.eraseOpsIf([&](const Op& op) { return absorbed.count(&op) != 0; });
     return true;
+  }
+
+  // The matmul_bias activation an op computes ("" if none).
+  static std::string activationOf(const Op* op) {
+    if (!op) return "";
+    if (op->kind == OpKind::Relu) return "relu";
+    if (op->kind == OpKind::Gelu) return "gelu_" + op->attrs.getStr("approx");
+    return "";
   }
 
   bool residual_;

@@ -87,6 +87,15 @@ MatmulPrimitive makeMatmul(const Op& op, const dnnl::engine& eng) {
       po.append_binary(dnnl::algorithm::binary_add, mp.residual);
       attr.set_post_ops(po);
     }
+    if (const std::string& act = op.attrs.getStr("activation"); !act.empty()) {
+      dnnl::post_ops po;
+      po.append_eltwise(1.0f,
+                        act == "relu"        ? dnnl::algorithm::eltwise_relu
+                        : act == "gelu_tanh" ? dnnl::algorithm::eltwise_gelu_tanh
+                                             : dnnl::algorithm::eltwise_gelu_erf,
+                        0.0f, 0.0f);
+      attr.set_post_ops(po);
+    }
   }
   const dnnl::memory::desc weights = packs ? dnnl::memory::desc(logicalDims(b2, r, tb), dt::f32, dnnl::memory::format_tag::any) : mp.b;
   dnnl::matmul::desc desc = mp.hasBias ? dnnl::matmul::desc(mp.a, weights, mp.bias, mp.c) : dnnl::matmul::desc(mp.a, weights, mp.c);

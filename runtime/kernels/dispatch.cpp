@@ -115,6 +115,11 @@ std::string runKernel(const Op& op, const std::vector<View<const T>>& in, std::v
       matmul(x(0), x(1), a.getBool("transpose_a"), a.getBool("transpose_b"), *out);
       const int64_t n = x(2).size();
       for (int64_t i = 0; i < out->size(); ++i) (*out)[i] += x(2)[i % n] + (in.size() > 3 ? x(3)[i] : T(0));
+      const std::string& act = a.getStr("activation");
+      for (int64_t i = 0; !act.empty() && i < out->size(); ++i) {
+        T& y = (*out)[i];
+        y = act == "relu" ? (y > T(0) ? y : T(0)) : act == "gelu_tanh" ? geluTanh<T>(y) : geluErf<T>(y);
+      }
       return {};
     }
     case OpKind::Softmax:

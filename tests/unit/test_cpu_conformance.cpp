@@ -127,21 +127,24 @@ TEST_CASE("cpu device conformance: attention in blocks of query rows, forward an
 
 namespace kiln {
 
-TEST_CASE("cpu device conformance: matmuls with a packed right operand") {
+TEST_CASE("cpu device conformance: matmuls with a packed right operand, and epilogues") {
   // Enough rows for the device to pack the right operand (batch folded into rows, transposed
-  // operands, bias and residual epilogues), and one just below the threshold.
+  // operands, bias, residual and activation epilogues), and one just below the threshold.
   const int64_t rows = kPackedMatmulMinRows;
   // $T: rows per batch element (3 of them), $R: rows contracted, $K: rows of the transposed
   // product, $S: below the threshold.
   std::string text = R"(
-func @f(%x: f32[3,$T,37], %w: f32[37,29], %wt: f32[29,37], %xt: f32[$R,$K], %g: f32[$R,29], %b: f32[29], %r: f32[3,$T,29], %small: f32[$S,37]) -> (y: f32[3,$T,29], yt: f32[3,$T,29], dw: f32[$K,29], yb: f32[3,$T,29], yr: f32[3,$T,29], ys: f32[$S,29]) {
+func @f(%x: f32[3,$T,37], %w: f32[37,29], %wt: f32[29,37], %xt: f32[$R,$K], %g: f32[$R,29], %b: f32[29], %r: f32[3,$T,29], %small: f32[$S,37]) -> (y: f32[3,$T,29], yt: f32[3,$T,29], dw: f32[$K,29], yb: f32[3,$T,29], yr: f32[3,$T,29], ys: f32[$S,29], a1: f32[3,$T,29], a2: f32[3,$T,29], a3: f32[$S,29]) {
   %y = matmul %x, %w : f32[3,$T,29]
   %yt = matmul %x, %wt {transpose_b = true} : f32[3,$T,29]
   %dw = matmul %xt, %g {transpose_a = true} : f32[$K,29]
   %yb = matmul_bias %x, %w, %b : f32[3,$T,29]
   %yr = matmul_bias %x, %wt, %b, %r {transpose_b = true} : f32[3,$T,29]
   %ys = matmul %small, %w : f32[$S,29]
-  return %y, %yt, %dw, %yb, %yr, %ys
+  %a1 = matmul_bias %x, %w, %b {activation = "gelu_tanh"} : f32[3,$T,29]
+  %a2 = matmul_bias %x, %wt, %b {transpose_b = true, activation = "gelu_erf"} : f32[3,$T,29]
+  %a3 = matmul_bias %small, %w, %b {activation = "relu"} : f32[$S,29]
+  return %y, %yt, %dw, %yb, %yr, %ys, %a1, %a2, %a3
 }
 )";
   for (auto [key, value] : {std::pair{"$T", rows / 3 + 5}, {"$R", rows + 1}, {"$S", rows - 1}, {"$K", rows + 4}})
@@ -150,7 +153,7 @@ func @f(%x: f32[3,$T,37], %w: f32[37,29], %wt: f32[29,37], %xt: f32[$R,$K], %g: 
   const Function& f = *m.functions[0];
   int packed = 0;
   for (const auto& op : f.ops) packed += packsMatmulOperand(*op);
-  CHECK(packed == 5);
+  CHECK(packed == 7);
   std::vector<ref::Tensor> inputs;
   uint64_t seed = 7;
   for (const auto& p : f.params) {

@@ -10,6 +10,7 @@
 
 #include "compiler/memory_plan.h"
 #include "runtime/cpu/attention_lowering.h"
+#include "runtime/cpu/dnnl_primitives.h"
 #include "runtime/cpu/fused_kernel_plan.h"
 #include "runtime/engine/engine.h"
 #include "runtime/kernels/dispatch.h"
@@ -19,95 +20,6 @@ namespace kiln {
 namespace {
 
 using kernels::View;
-
-// A matmul as a oneDNN primitive: logical a [..., M, K] and b [..., K, N] with strides that
-// express the transposes; batch dims padded with 1s (oneDNN broadcasts them).
-struct MatmulPrimitive {
-  dnnl::memory::desc a, b, c, bias, residual;  // bias, residual: matmul_bias only
-  bool hasBias = false, hasResidual = false;
-  dnnl::matmul prim;
-  // b copied into oneDNN's blocked layout before each product (see packsMatmulOperand).
-  bool packs = false;
-  dnnl::memory::desc packed;
-  dnnl::reorder pack;
-};
-
-dnnl::memory::dims logicalStrides(const Shape& stored, int rank, bool transposed) {
-  Shape padded(size_t(rank) - stored.size(), 1);
-  padded.insert(padded.end(), stored.begin(), stored.end());
-  dnnl::memory::dims st(static_cast<size_t>(rank));
-  int64_t acc = 1;
-  for (int i = rank; i-- > 0;) {
-    st[size_t(i)] = acc;
-    acc *= padded[size_t(i)];
-  }
-  if (transposed) std::swap(st[size_t(rank - 1)], st[size_t(rank - 2)]);
-  return st;
-}
-
-dnnl::memory::dims logicalDims(const Shape& stored, int rank, bool transposed) {
-  dnnl::memory::dims d(size_t(rank) - stored.size(), 1);
-  d.insert(d.end(), stored.begin(), stored.end());
-  if (transposed) std::swap(d[size_t(rank - 1)], d[size_t(rank - 2)]);
-  return d;
-}
-
-// The primitive of a matmul or matmul_bias. With one right operand for a whole batch and a
-// contiguous left one, the batch folds into the rows (one 2-D product); when the device packs
-// the right operand, oneDNN picks its layout (format `any`) and a reorder fills it each call.
-MatmulPrimitive makeMatmul(const Op& op, const dnnl::engine& eng) {
-  using dt = dnnl::memory::data_type;
-  bool ta = op.attrs.getBool("transpose_a"), tb = op.attrs.getBool("transpose_b");
-  const Shape& os = op.result()->type.shape;
-  const Shape& as = op.operands[0]->type.shape;
-  const bool packs = packsMatmulOperand(op);
-  const bool flat = packs && !ta && os.size() > 2 && as.size() == os.size();
-  const int r = flat ? 2 : int(os.size());
-  const int64_t N = os.back();
-  int64_t M = 1;
-  for (size_t i = 0; i + 1 < os.size(); ++i) M *= os[i];
-  Shape a2 = flat ? Shape{M, as.back()} : as, c2 = flat ? Shape{M, N} : os;
-  Shape b2 = op.operands[1]->type.shape;
-  if (flat) b2 = Shape(b2.end() - 2, b2.end());
-  MatmulPrimitive mp;
-  mp.a = dnnl::memory::desc(logicalDims(a2, r, ta), dt::f32, logicalStrides(a2, r, ta));
-  mp.b = dnnl::memory::desc(logicalDims(b2, r, tb), dt::f32, logicalStrides(b2, r, tb));
-  mp.c = dnnl::memory::desc(dnnl::memory::dims(c2.begin(), c2.end()), dt::f32, logicalStrides(c2, r, false));
-  dnnl::primitive_attr attr;
-  if (op.kind == OpKind::MatmulBias) {
-    // bias [N] as [1, ..., 1, N]; the residual as a binary-add post-op on the result.
-    Shape biasDims(size_t(r), 1);
-    biasDims.back() = N;
-    mp.bias = dnnl::memory::desc(dnnl::memory::dims(biasDims.begin(), biasDims.end()), dt::f32, logicalStrides(biasDims, r, false));
-    mp.hasBias = true;
-    if (op.operands.size() > 3) {
-      mp.residual = mp.c;
-      mp.hasResidual = true;
-      dnnl::post_ops po;
-      po.append_binary(dnnl::algorithm::binary_add, mp.residual);
-      attr.set_post_ops(po);
-    }
-    if (const std::string& act = op.attrs.getStr("activation"); !act.empty()) {
-      dnnl::post_ops po;
-      po.append_eltwise(1.0f,
-                        act == "relu"        ? dnnl::algorithm::eltwise_relu
-                        : act == "gelu_tanh" ? dnnl::algorithm::eltwise_gelu_tanh
-                                             : dnnl::algorithm::eltwise_gelu_erf,
-                        0.0f, 0.0f);
-      attr.set_post_ops(po);
-    }
-  }
-  const dnnl::memory::desc weights = packs ? dnnl::memory::desc(logicalDims(b2, r, tb), dt::f32, dnnl::memory::format_tag::any) : mp.b;
-  dnnl::matmul::desc desc = mp.hasBias ? dnnl::matmul::desc(mp.a, weights, mp.bias, mp.c) : dnnl::matmul::desc(mp.a, weights, mp.c);
-  dnnl::matmul::primitive_desc pd(desc, attr, eng);
-  mp.prim = dnnl::matmul(pd);
-  if (packs && pd.weights_desc() != mp.b) {
-    mp.packs = true;
-    mp.packed = pd.weights_desc();
-    mp.pack = dnnl::reorder(dnnl::reorder::primitive_desc(eng, mp.b, eng, mp.packed));
-  }
-  return mp;
-}
 
 // "fused(add+gelu_tanh)" for fused ops, so the profile says what they compute.
 std::string kindKey(const Op& op) {
@@ -177,6 +89,12 @@ class CpuFunction {
         // Shapes oneDNN does not take (e.g. an empty dimension) run on the shared kernel.
       }
     }
+    for (const auto& op : f.ops) {
+      try {
+        if (auto sm = makeSoftmax(*op, eng)) softmaxes_.emplace(op.get(), std::move(*sm));
+      } catch (const dnnl::error&) {
+      }
+    }
   }
 
   // The functions of a module never run at the same time, so they share one arena (sized for
@@ -229,21 +147,13 @@ class CpuFunction {
           if (auto in = plan_.inState.find(r.get()); in != plan_.inState.end()) where_[r.get()] = state.at(in->second).data();
       auto mm = matmuls_.find(&op);
       if (mm != matmuls_.end()) {
-        MatmulPrimitive& p = mm->second;
-        dnnl::memory a(p.a, eng, where_.at(op.operands[0])), b(p.b, eng, where_.at(op.operands[1])),
-            c(p.c, eng, where_.at(op.result()));
-        if (p.packs) {
-          if (packBuffer_.size() < packFloats_) packBuffer_.assign(packFloats_, 0.0f);
-          dnnl::memory packed(p.packed, eng, packBuffer_.data());
-          p.pack.execute(strm, b, packed);
-          b = packed;
-        }
-        std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}};
-        if (p.hasBias) args.emplace(DNNL_ARG_BIAS, dnnl::memory(p.bias, eng, where_.at(op.operands[2])));
-        if (p.hasResidual)
-          args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, dnnl::memory(p.residual, eng, where_.at(op.operands[3])));
-        p.prim.execute(strm, args);
-        strm.wait();
+        if (mm->second.packs && packBuffer_.size() < packFloats_) packBuffer_.assign(packFloats_, 0.0f);
+        runMatmul(mm->second, operandPointers(op), where_.at(op.result()), packBuffer_.data(), eng, strm);
+        return okStatus();
+      }
+      auto sm = softmaxes_.find(&op);
+      if (sm != softmaxes_.end()) {
+        runSoftmax(sm->second, operandPointers(op), where_.at(op.result()), eng, strm);
         return okStatus();
       }
       auto fc = fused_.find(&op);
@@ -269,6 +179,12 @@ class CpuFunction {
       if (!err.empty()) return makeError(op.textLoc.known() ? op.textLoc : op.loc, std::string(mnemonic(op.kind)) + ": " + err);
     }
     return okStatus();
+  }
+
+  std::vector<float*> operandPointers(const Op& op) const {
+    std::vector<float*> out;
+    for (const Value* v : op.operands) out.push_back(where_.at(v));
+    return out;
   }
 
   // Blocks of rows in parallel; each call gets pointers to its rows of the spanning operands.
@@ -347,6 +263,7 @@ class CpuFunction {
   float* boundArena_ = nullptr;
   std::unordered_map<const Value*, float*> where_;
   std::unordered_map<const Op*, MatmulPrimitive> matmuls_;
+  std::unordered_map<const Op*, SoftmaxPrimitive> softmaxes_;
   std::unordered_map<const Op*, FusedCall> fused_;
   std::unordered_map<const Op*, std::unique_ptr<AttentionLowering>> attention_;
   size_t attentionScratch_ = 0;

@@ -2,21 +2,25 @@
 
 namespace kiln {
 
+double opFlops(const Op& op) {
+  if (op.kind == OpKind::Matmul || op.kind == OpKind::MatmulBias) {
+    const auto& a = op.operands[0]->type.shape;
+    int64_t k = a[a.size() - (op.attrs.getBool("transpose_a") ? 2 : 1)];
+    return 2.0 * double(op.result()->type.numElements()) * double(k);
+  }
+  if (op.kind == OpKind::Attention || op.kind == OpKind::AttentionGrad) {
+    const auto& q = op.operands[0]->type.shape;
+    double s = double(op.operands[1]->type.shape[2]);
+    double dv = double(op.operands[2]->type.shape[3]);
+    double forward = 2.0 * double(q[0] * q[1] * q[2]) * s * (double(q[3]) + dv);
+    return op.kind == OpKind::Attention ? forward : 2 * forward;
+  }
+  return 0;
+}
+
 double countFlops(const Function& f) {
   double flops = 0;
-  for (const auto& op : f.ops) {
-    if (op->kind == OpKind::Matmul || op->kind == OpKind::MatmulBias) {
-      const auto& a = op->operands[0]->type.shape;
-      int64_t k = a[a.size() - (op->attrs.getBool("transpose_a") ? 2 : 1)];
-      flops += 2.0 * double(op->result()->type.numElements()) * double(k);
-    } else if (op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) {
-      const auto& q = op->operands[0]->type.shape;
-      double s = double(op->operands[1]->type.shape[2]);
-      double dv = double(op->operands[2]->type.shape[3]);
-      double forward = 2.0 * double(q[0] * q[1] * q[2]) * s * (double(q[3]) + dv);
-      flops += op->kind == OpKind::Attention ? forward : 2 * forward;
-    }
-  }
+  for (const auto& op : f.ops) flops += opFlops(*op);
   return flops;
 }
 

@@ -48,7 +48,8 @@ Value* linear(Builder& b, Value* x, const std::string& prefix) {
 }
 
 Value* layerNorm(Builder& b, Value* x, const std::string& prefix, double eps) {
-  auto s = b.scope(prefix);
+  // Named by its last part inside the layer's scope ("h.3.attn.ln_1"), its state by the prefix.
+  auto s = b.scope(prefix.substr(prefix.rfind('.') + 1));
   return b.layerNorm(x, b.readState(prefix + ".weight"), b.readState(prefix + ".bias"), eps);
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "compiler/cost_model.h"
 #include "compiler/memory_plan.h"
 #include "runtime/cpu/attention_lowering.h"
 #include "runtime/cpu/dnnl_primitives.h"
@@ -36,13 +37,16 @@ std::string kindKey(const Op& op) {
   return key + ")";
 }
 
-// Seconds and calls per key (op kind, or component: the op name up to its layer, h.N.attn...).
+// Seconds, calls and FLOPs per key (op kind, or component: the op name up to its layer,
+// h.N.attn...).
 struct Profile {
-  std::map<std::string, std::pair<double, int64_t>> byKind, byComponent;
+  struct Row {
+    double seconds = 0;
+    int64_t calls = 0;
+    double flops = 0;
+  };
+  std::map<std::string, Row> byKind, byComponent;
   void add(const Op& op, double secs) {
-    auto& k = byKind[kindKey(op)];
-    k.first += secs;
-    ++k.second;
     std::string comp = op.name.empty() ? "(unnamed)" : op.name;
     // Fold "h.3.attn.c_attn.grad" into "h.*.attn.c_attn": per layer totals add up per component.
     if (comp.rfind("h.", 0) == 0) {
@@ -50,9 +54,12 @@ struct Profile {
       if (dot != std::string::npos) comp = "h.*" + comp.substr(dot);
     }
     if (comp.size() > 5 && comp.compare(comp.size() - 5, 5, ".grad") == 0) comp = comp.substr(0, comp.size() - 5) + " (backward)";
-    auto& c = byComponent[comp];
-    c.first += secs;
-    ++c.second;
+    const double flops = opFlops(op);
+    for (Row* r : {&byKind[kindKey(op)], &byComponent[comp]}) {
+      r->seconds += secs;
+      ++r->calls;
+      r->flops += flops;
+    }
   }
 };
 
@@ -330,9 +337,9 @@ class CpuEngine : public Engine {
   }
 
  private:
-  static std::vector<ProfileEntry> sorted(const std::map<std::string, std::pair<double, int64_t>>& m) {
+  static std::vector<ProfileEntry> sorted(const std::map<std::string, Profile::Row>& m) {
     std::vector<ProfileEntry> out;
-    for (const auto& [k, v] : m) out.push_back({k, v.first, v.second});
+    for (const auto& [k, v] : m) out.push_back({k, v.seconds, v.calls, v.flops});
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
     return out;
   }

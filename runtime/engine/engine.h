@@ -31,6 +31,7 @@ class Engine {
     std::string key;
     double seconds;
     int64_t calls;
+    double flops = 0;  // matmul and attention FLOPs (cost model) done in those calls
   };
   virtual void setProfiling(bool on) { (void)on; }
   virtual std::vector<ProfileEntry> profileByKind() const { return {}; }

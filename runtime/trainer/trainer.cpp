@@ -546,9 +546,14 @@ class Trainer {
     for (const auto& k : kinds) total += k.seconds;
     auto table = [&](const char* title, const std::vector<Engine::ProfileEntry>& rows) {
       std::fprintf(stderr, "%s (of %.3f s in ops):\n", title, total);
-      for (size_t i = 0; i < rows.size() && i < 25; ++i)
-        std::fprintf(stderr, "  %10.3f s %5.1f%% %8lld calls  %s\n", rows[i].seconds, 100 * rows[i].seconds / total,
-                     (long long)rows[i].calls, rows[i].key.c_str());
+      for (size_t i = 0; i < rows.size() && i < 25; ++i) {
+        // Matmuls and attention also show their rate (cost-model FLOPs over measured time).
+        char rate[32] = "";
+        if (rows[i].flops > 0 && rows[i].seconds > 0)
+          std::snprintf(rate, sizeof rate, "%6.0f GFLOP/s", rows[i].flops / rows[i].seconds / 1e9);
+        std::fprintf(stderr, "  %10.3f s %5.1f%% %8lld calls %14s  %s\n", rows[i].seconds, 100 * rows[i].seconds / total,
+                     (long long)rows[i].calls, rate, rows[i].key.c_str());
+      }
     };
     table("time by op kind", kinds);
     table("time by model component", e.profileByComponent());

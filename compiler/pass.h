@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ir/diagnostics.h"
@@ -25,6 +26,10 @@ class Pass {
 
 // Pass options as written in a pipeline: `optimizer{kind=sgd,lr=0.1}`.
 using PassOptions = std::map<std::string, std::string>;
+
+// Uses of each value by the function's ops; a function output counts as two, so an output never
+// looks like a value with a single use that a fusion could absorb.
+std::unordered_map<const Value*, int> countUses(const Function& f);
 
 // Splits a list-valued option ("x:y:z").
 std::vector<std::string> splitOptionList(const std::string& value);

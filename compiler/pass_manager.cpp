@@ -10,6 +10,14 @@
 
 namespace kiln {
 
+std::unordered_map<const Value*, int> countUses(const Function& f) {
+  std::unordered_map<const Value*, int> uses;
+  for (const auto& op : f.ops)
+    for (const Value* v : op->operands) ++uses[v];
+  for (const Value* v : f.outputs) uses[v] += 2;
+  return uses;
+}
+
 Status PassManager::add(const std::string& name, const PassOptions& options) {
   auto p = createPass(name, options);
   if (!p) return p.error();

@@ -37,10 +37,7 @@ class FuseAdamW : public Pass {
   };
 
   static bool runOn(Function& f) {
-    std::unordered_map<const Value*, int> uses;
-    for (const auto& op : f.ops)
-      for (const Value* v : op->operands) ++uses[v];
-    for (const Value* v : f.outputs) uses[v] += 2;
+    std::unordered_map<const Value*, int> uses = countUses(f);
     using Key = std::tuple<Value*, Value*, Value*, double, double, double>;  // lr, t, scale, betas, eps
     std::map<Key, std::vector<Member>> groups;
     std::vector<Key> order;

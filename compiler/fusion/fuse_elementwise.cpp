@@ -80,10 +80,7 @@ class FuseElementwise : public Pass {
 
  private:
   bool runOn(Function& f) {
-    std::unordered_map<const Value*, int> uses;
-    for (const auto& op : f.ops)
-      for (const Value* v : op->operands) ++uses[v];
-    for (const Value* v : f.outputs) uses[v] += 2;  // an output is always materialized
+    std::unordered_map<const Value*, int> uses = countUses(f);  // an output is always materialized
 
     std::unordered_map<const Op*, size_t> position;
     for (size_t i = 0; i < f.ops.size(); ++i) position[f.ops[i].get()] = i;

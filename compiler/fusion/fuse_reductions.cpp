@@ -30,10 +30,7 @@ class FuseReductions : public Pass {
 
  private:
   static bool runOn(Function& f) {
-    std::unordered_map<const Value*, int> uses;
-    for (const auto& op : f.ops)
-      for (const Value* v : op->operands) ++uses[v];
-    for (const Value* v : f.outputs) uses[v] += 2;
+    std::unordered_map<const Value*, int> uses = countUses(f);
     std::unordered_set<const Op*> replaced;
     for (size_t i = 0; i < f.ops.size(); ++i) {
       Op* red = f.ops[i].get();

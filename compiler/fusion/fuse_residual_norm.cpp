@@ -67,13 +67,9 @@ class FuseResidualNorm : public Pass {
   }
 
   static bool backward(Function& f) {
-    std::unordered_map<const Value*, int> uses;
+    std::unordered_map<const Value*, int> uses = countUses(f);
     std::unordered_map<const Op*, size_t> index;
-    for (size_t i = 0; i < f.ops.size(); ++i) {
-      index[f.ops[i].get()] = i;
-      for (const Value* v : f.ops[i]->operands) ++uses[v];
-    }
-    for (const Value* v : f.outputs) uses[v] += 2;
+    for (size_t i = 0; i < f.ops.size(); ++i) index[f.ops[i].get()] = i;
     std::unordered_set<const Op*> replaced;
     for (const auto& op : f.ops) {
       if (!sameTypeAdd(op.get())) continue;

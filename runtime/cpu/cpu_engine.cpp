@@ -1,7 +1,9 @@
 // The cpu device: every value in one arena laid out by the memory plan (f32 storage for every
-// dtype; integers are exact below 2^24), matmuls as oneDNN primitives created once when a
-// function is first prepared, every other op through the shared f32 kernels. State lives in
-// device buffers; state_read results alias them (assignments commit when the call returns).
+// dtype; integers are exact below 2^24). Matmuls and softmax as oneDNN primitives and attention
+// in query blocks (created once, when a function is first prepared), fused ops as generated
+// kernels, every other op through the shared f32 kernels. State lives in device buffers;
+// state_read results alias them and assignments commit when the call returns, except the
+// optimizer results the memory plan places in their state's own buffer (updated in place).
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>

@@ -24,6 +24,24 @@ inline void checkClose(const ref::Tensor& got, const ref::Tensor& want, double t
   CHECK_MESSAGE(bad == 0, what << ": " << bad << " of " << got.size() << " elements differ");
 }
 
+// Calls `fn` of `m` with `inputs` on the reference device and on the cpu device (with generated
+// `kernels` when given) and checks every output within `tol`; labels name outputs `prefix.name`.
+inline void checkCpuMatchesReference(const Module& m, const std::string& fn, const std::vector<ref::Tensor>& inputs,
+                                     double tol, const std::string& prefix = "",
+                                     std::shared_ptr<const KernelLibrary> kernels = nullptr) {
+  auto refEngine = makeReferenceEngine(m);
+  auto cpuEngine = makeCpuEngine(m, std::move(kernels));
+  REQUIRE(refEngine.ok());
+  REQUIRE(cpuEngine.ok());
+  auto want = (*refEngine)->call(fn, inputs);
+  auto got = (*cpuEngine)->call(fn, inputs);
+  REQUIRE(want.ok());
+  REQUIRE_MESSAGE(got.ok(), (got.ok() ? "" : got.error().str()));
+  const Function& f = *m.findFunction(fn);
+  for (size_t i = 0; i < want->size(); ++i)
+    checkClose((*got)[i], (*want)[i], tol, (prefix.empty() ? "" : prefix + ".") + f.outputNames[i]);
+}
+
 // `steps` GPT train_steps on both engines with the same token batches: the losses agree to
 // 1e-4 at every step and every state (parameters, moments) to 2e-3 at the end.
 inline void checkTrainingStepsMatch(Engine& reference, Engine& cpu, const GptConfig& c, int steps) {

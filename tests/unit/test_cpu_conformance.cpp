@@ -59,17 +59,7 @@ TEST_CASE("cpu device conformance: every differentiable op forward and backward 
   for (int trial = 0; trial < 3; ++trial)
     for (const test::GradCase& c : test::allOpCases(trial)) {
       INFO("case " << c.label);
-      Module m = test::caseModule(c, true);
-      auto refEngine = makeReferenceEngine(m);
-      auto cpuEngine = makeCpuEngine(m);
-      REQUIRE(refEngine.ok());
-      REQUIRE(cpuEngine.ok());
-      auto want = (*refEngine)->call("f", c.inputs);
-      auto got = (*cpuEngine)->call("f", c.inputs);
-      REQUIRE(want.ok());
-      REQUIRE_MESSAGE(got.ok(), (got.ok() ? "" : got.error().str()));
-      const Function& f = *m.functions[0];
-      for (size_t i = 0; i < want->size(); ++i) test::checkClose((*got)[i], (*want)[i], 1e-4, c.label + "." + f.outputNames[i]);
+      test::checkCpuMatchesReference(test::caseModule(c, true), "f", c.inputs, 1e-4, c.label);
       ++cases;
     }
   MESSAGE(cases << " cases, forward and gradients, cpu (f32) against reference (f64)");
@@ -109,17 +99,7 @@ TEST_CASE("cpu device conformance: attention in blocks of query rows, forward an
                        return b.attention(x[0], x[1], x[2], s.masked ? b.constant(mask.data, mask.type) : nullptr, s.causal, 0);
                      }};
     INFO("T " << s.T << " S " << s.S << " B " << s.B << std::string(s.causal ? " causal" : "") << std::string(s.masked ? " masked" : ""));
-    Module m = test::caseModule(c, true);
-    auto refEngine = makeReferenceEngine(m);
-    auto cpuEngine = makeCpuEngine(m);
-    REQUIRE(refEngine.ok());
-    REQUIRE(cpuEngine.ok());
-    auto want = (*refEngine)->call("f", c.inputs);
-    auto got = (*cpuEngine)->call("f", c.inputs);
-    REQUIRE(want.ok());
-    REQUIRE_MESSAGE(got.ok(), (got.ok() ? "" : got.error().str()));
-    const Function& f = *m.functions[0];
-    for (size_t i = 0; i < want->size(); ++i) test::checkClose((*got)[i], (*want)[i], 1e-4, f.outputNames[i]);
+    test::checkCpuMatchesReference(test::caseModule(c, true), "f", c.inputs, 1e-4);
   }
 }
 
@@ -163,15 +143,7 @@ func @f(%x: f32[3,$T,37], %w: f32[37,29], %wt: f32[29,37], %xt: f32[$R,$K], %g: 
     inputs.push_back(std::move(t));
     ++seed;
   }
-  auto refEngine = makeReferenceEngine(m);
-  auto cpuEngine = makeCpuEngine(m);
-  REQUIRE(refEngine.ok());
-  REQUIRE(cpuEngine.ok());
-  auto want = (*refEngine)->call("f", inputs);
-  auto got = (*cpuEngine)->call("f", inputs);
-  REQUIRE(want.ok());
-  REQUIRE_MESSAGE(got.ok(), (got.ok() ? "" : got.error().str()));
-  for (size_t i = 0; i < want->size(); ++i) test::checkClose((*got)[i], (*want)[i], 1e-5, f.outputNames[i]);
+  test::checkCpuMatchesReference(m, "f", inputs, 1e-5);
 }
 
 }  // namespace kiln

@@ -24,6 +24,19 @@ class Pass {
   virtual Expected<bool> run(Module& m) = 0;
 };
 
+// A pass that transforms each function on its own and cannot fail.
+class FunctionPass : public Pass {
+ public:
+  Expected<bool> run(Module& m) override {
+    bool changed = false;
+    for (auto& f : m.functions) changed |= runOn(*f);
+    return changed;
+  }
+
+ protected:
+  virtual bool runOn(Function& f) = 0;  // whether f changed
+};
+
 // Pass options as written in a pipeline: `optimizer{kind=sgd,lr=0.1}`.
 using PassOptions = std::map<std::string, std::string>;
 

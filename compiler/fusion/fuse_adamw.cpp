@@ -19,16 +19,11 @@
 namespace kiln {
 namespace {
 
-class FuseAdamW : public Pass {
+class FuseAdamW : public FunctionPass {
  public:
   std::string name() const override { return "fuse-adamw"; }
   std::string description() const override { return "group every parameter's adamw_update (and its gradient scaling) into one op"; }
 
-  Expected<bool> run(Module& m) override {
-    bool changed = false;
-    for (auto& f : m.functions) changed |= runOn(*f);
-    return changed;
-  }
 
  private:
   struct Member {
@@ -36,7 +31,7 @@ class FuseAdamW : public Pass {
     Value* gradient;
   };
 
-  static bool runOn(Function& f) {
+  bool runOn(Function& f) override {
     std::unordered_map<const Value*, int> uses = countUses(f);
     using Key = std::tuple<Value*, Value*, Value*, double, double, double>;  // lr, t, scale, betas, eps
     std::map<Key, std::vector<Member>> groups;

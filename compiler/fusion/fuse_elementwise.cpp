@@ -66,20 +66,15 @@ struct Group {
   std::vector<Op*> ops;  // in program order; the last is the root
 };
 
-class FuseElementwise : public Pass {
+class FuseElementwise : public FunctionPass {
  public:
   FuseElementwise(int maxInputs, int maxOps) : maxInputs_(maxInputs), maxOps_(maxOps) {}
   std::string name() const override { return "fuse-elementwise"; }
   std::string description() const override { return "merge chains of f32 elementwise ops into fused kernels"; }
 
-  Expected<bool> run(Module& m) override {
-    bool changed = false;
-    for (auto& f : m.functions) changed |= runOn(*f);
-    return changed;
-  }
 
  private:
-  bool runOn(Function& f) {
+  bool runOn(Function& f) override {
     std::unordered_map<const Value*, int> uses = countUses(f);  // an output is always materialized
 
     std::unordered_map<const Op*, size_t> position;

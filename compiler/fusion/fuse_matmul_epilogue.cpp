@@ -22,20 +22,15 @@
 namespace kiln {
 namespace {
 
-class FuseMatmulEpilogue : public Pass {
+class FuseMatmulEpilogue : public FunctionPass {
  public:
   explicit FuseMatmulEpilogue(bool residual) : residual_(residual) {}
   std::string name() const override { return "fuse-matmul-epilogue"; }
   std::string description() const override { return "fold bias and residual adds into matmuls (oneDNN post-ops)"; }
 
-  Expected<bool> run(Module& m) override {
-    bool changed = false;
-    for (auto& f : m.functions) changed |= runOn(*f);
-    return changed;
-  }
 
  private:
-  bool runOn(Function& f) const {
+  bool runOn(Function& f) override {
     std::unordered_map<const Value*, std::vector<Op*>> users;
     for (const auto& op : f.ops)
       for (const Value* v : op->operands) users[v].push_back(op.get());

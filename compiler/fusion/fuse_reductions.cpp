@@ -17,19 +17,14 @@
 namespace kiln {
 namespace {
 
-class FuseReductions : public Pass {
+class FuseReductions : public FunctionPass {
  public:
   std::string name() const override { return "fuse-reductions"; }
   std::string description() const override { return "sum a fused elementwise program as it is computed (fused_sum)"; }
 
-  Expected<bool> run(Module& m) override {
-    bool changed = false;
-    for (auto& f : m.functions) changed |= runOn(*f);
-    return changed;
-  }
 
  private:
-  static bool runOn(Function& f) {
+  bool runOn(Function& f) override {
     std::unordered_map<const Value*, int> uses = countUses(f);
     std::unordered_set<const Op*> replaced;
     for (size_t i = 0; i < f.ops.size(); ++i) {

@@ -19,19 +19,14 @@
 namespace kiln {
 namespace {
 
-class PadsToConcat : public Pass {
+class PadsToConcat : public FunctionPass {
  public:
   std::string name() const override { return "pads-to-concat"; }
   std::string description() const override { return "turn sums of zero pads that tile a tensor into a concat"; }
 
-  Expected<bool> run(Module& m) override {
-    bool changed = false;
-    for (auto& f : m.functions) changed |= runOn(*f);
-    return changed;
-  }
 
  private:
-  static bool runOn(Function& f) {
+  bool runOn(Function& f) override {
     std::unordered_map<const Value*, int> uses = countUses(f);
     std::unordered_map<const Op*, bool> replaced;
     for (size_t i = 0; i < f.ops.size(); ++i) {

@@ -15,16 +15,11 @@
 namespace kiln {
 namespace {
 
-class CommonSubexpressionElimination : public Pass {
+class CommonSubexpressionElimination : public FunctionPass {
  public:
   std::string name() const override { return "cse"; }
   std::string description() const override { return "merge identical pure ops"; }
 
-  Expected<bool> run(Module& m) override {
-    bool changed = false;
-    for (auto& f : m.functions) changed |= runOn(*f);
-    return changed;
-  }
 
  private:
   static std::string keyOf(const Op& op) {
@@ -38,7 +33,7 @@ class CommonSubexpressionElimination : public Pass {
     return key;
   }
 
-  static bool runOn(Function& f) {
+  bool runOn(Function& f) override {
     std::unordered_map<Value*, Value*> replaced;
     std::unordered_map<std::string, Op*> seen;
     std::unordered_set<const Op*> erased;

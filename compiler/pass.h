@@ -60,6 +60,7 @@ std::unique_ptr<Pass> createPadsToConcat();
 std::unique_ptr<Pass> createFuseAdamW();
 std::unique_ptr<Pass> createFuseResidualNorm();
 std::unique_ptr<Pass> createFuseReductions();
+std::unique_ptr<Pass> createFuseCrossEntropy();
 Expected<std::unique_ptr<Pass>> createFuseMatmulEpiloguePass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);

@@ -33,6 +33,7 @@ const std::map<std::string, Factory>& registry() {
       {"fuse-adamw", withoutOptions<createFuseAdamW>},
       {"fuse-residual-norm", withoutOptions<createFuseResidualNorm>},
       {"fuse-reductions", withoutOptions<createFuseReductions>},
+      {"fuse-cross-entropy", withoutOptions<createFuseCrossEntropy>},
       {"schedule", withoutOptions<createSchedule>},
   };
   return r;

@@ -401,6 +401,11 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       requireSame(loss, in[2], "cross_entropy_grad's incoming gradient");
       return {in[0]};
     }
+    case OpKind::CrossEntropyWithGrad: {
+      TensorType loss = crossEntropyType(in[0], in[1], attrs);
+      requireSame(loss, in[2], "cross_entropy_with_grad's incoming gradient");
+      return {loss, in[0]};
+    }
     case OpKind::AttentionGrad: {
       const TensorType* mask = in.size() == 5 ? &in[4] : nullptr;
       TensorType out = attentionType(in[0], in[1], in[2], mask, attrs);

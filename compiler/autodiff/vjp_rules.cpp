@@ -250,6 +250,7 @@ Status emitVjp(GradientBuilder& gb, const Op& op) {
     case OpKind::FusedSum:
     case OpKind::MatmulBias:
     case OpKind::AddLayerNorm:
+    case OpKind::CrossEntropyWithGrad:
       return fail("fused ops are made after autodiff and are not differentiable");
     // No results: nothing can flow back through a state assignment.
     case OpKind::StateAssign:

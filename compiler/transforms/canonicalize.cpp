@@ -190,6 +190,7 @@ class Canonicalize : public Pass {
       case OpKind::AdamWUpdate:
       case OpKind::AdamWGroup:
       case OpKind::AddLayerNorm:
+      case OpKind::CrossEntropyWithGrad:
       case OpKind::Fused:
       case OpKind::FusedSum:
       case OpKind::StateRead:

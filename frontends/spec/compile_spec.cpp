@@ -31,6 +31,7 @@ std::vector<std::string> standardPipeline(const std::string& target) {
   };
   if (target == "cpu") {
     p.push_back("fuse-matmul-epilogue");  // bias + residual adds -> oneDNN matmul post-ops
+    p.push_back("fuse-cross-entropy");    // the loss and its gradient in one pass over the logits
     p.push_back("fuse-residual-norm");    // residual add + layer norm (and gradients) in one op
     p.push_back("fuse-elementwise");      // elementwise chains -> one generated kernel each
     p.push_back("fuse-reductions");       // a fused program feeding a trailing sum -> one fused_sum
@@ -42,8 +43,8 @@ std::vector<std::string> standardPipeline(const std::string& target) {
 }
 
 namespace {
-const char* const kOptionalPasses[] = {"pads-to-concat",   "fuse-matmul-epilogue", "fuse-residual-norm", "fuse-elementwise",
-                                       "fuse-reductions", "fuse-adamw", "schedule"};
+const char* const kOptionalPasses[] = {"pads-to-concat",     "fuse-matmul-epilogue", "fuse-cross-entropy", "fuse-residual-norm",
+                                       "fuse-elementwise", "fuse-reductions",      "fuse-adamw",         "schedule"};
 }  // namespace
 
 bool isOptionalPass(const std::string& name) {

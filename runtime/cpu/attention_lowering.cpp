@@ -6,6 +6,7 @@
 
 #include "compiler/memory_plan.h"
 #include "runtime/kernels/fast_math.h"
+#include "runtime/kernels/kernels.h"
 #include "runtime/kernels/view.h"
 
 namespace kiln {
@@ -100,7 +101,6 @@ void AttentionLowering::probabilities(const Block& blk, const float* q, const fl
     const int64_t t = blk.r0 + r % blk.rows, bh = r / blk.rows, b = bh / H_, h = bh % H_;
     float* row = p + r * keys;
     const int64_t end = causal_ ? std::clamp(t + (S_ - T_) + 1, int64_t(0), keys) : keys;
-    float mx = -std::numeric_limits<float>::infinity();
     if (mask) {
       const float* m = mask + b * maskStrides_[0] + h * maskStrides_[1] + t * maskStrides_[2];
       for (int64_t s = 0; s < end; ++s) row[s] = row[s] * scale + m[s * maskStrides_[3]];
@@ -108,7 +108,7 @@ void AttentionLowering::probabilities(const Block& blk, const float* q, const fl
 #pragma omp simd
       for (int64_t s = 0; s < end; ++s) row[s] *= scale;
     }
-    for (int64_t s = 0; s < end; ++s) mx = std::max(mx, row[s]);
+    const float mx = kernels::rowMax(row, end);
     if (std::isinf(mx) && mx < 0) {  // no visible key: a zero row
       std::fill(row, row + keys, 0.0f);
       continue;

@@ -107,6 +107,51 @@ void layerNormGrad(View<const T> x, View<const T> gain, View<const T> g, double 
   }
 }
 
+// crossEntropy and crossEntropyGrad together: each row's exponentials are computed once, into
+// dlogits, and give both the row's loss and its gradient.
+template <class T>
+std::string crossEntropyWithGrad(View<const T> logits, View<const T> labels, View<const T> g, int64_t ignoreIndex,
+                                 const std::string& reduction, View<T> out, View<T> dlogits) {
+  const int64_t c = logits.type.shape.back(), rows = labels.size();
+  int64_t counted = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t label = int64_t(labels[r]);
+    if (label != ignoreIndex && (label < 0 || label >= c))
+      return "label " + std::to_string(label) + " at position " + std::to_string(r) + " is out of range [0, " +
+             std::to_string(c) + ") and is not the ignore_index " + std::to_string(ignoreIndex);
+    counted += label != ignoreIndex;
+  }
+  std::vector<double> losses(static_cast<size_t>(rows), 0.0);
+#pragma omp parallel for if (logits.size() >= kParallelGrain)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t label = int64_t(labels[r]);
+    T* d = dlogits.data + r * c;
+    if (label == ignoreIndex) {
+      std::fill(d, d + c, T(0));
+      continue;
+    }
+    const T* row = logits.data + r * c;
+    const T mx = rowMax(row, c);
+    Acc<T> sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < c; ++j) sum += (d[j] = expOf<T>(row[j] - mx));
+    losses[size_t(r)] = double(mx) + std::log(double(sum)) - double(row[label]);
+    double scale = reduction == "none" ? g[r] : reduction == "sum" ? g[0] : g[0] / double(counted);
+    const T k = T(scale / double(sum));
+#pragma omp simd
+    for (int64_t j = 0; j < c; ++j) d[j] *= k;
+    d[label] -= T(scale);
+  }
+  double total = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (int64_t(labels[r]) != ignoreIndex) total += losses[size_t(r)];
+    if (reduction == "none") out[r] = T(losses[size_t(r)]);
+  }
+  if (reduction == "sum") out[0] = T(total);
+  if (reduction == "mean") out[0] = T(counted ? total / double(counted) : 0.0);  // all ignored: 0, not 0/0
+  return {};
+}
+
 // Per non-ignored row: (softmax(logits) - onehot(label)) * scale, where scale is g / count
 // (mean), g (sum) or g[row] (none). Ignored rows get 0.
 template <class T>
@@ -124,8 +169,7 @@ void crossEntropyGrad(View<const T> logits, View<const T> labels, View<const T> 
     double scale = reduction == "none" ? g[r] : reduction == "sum" ? g[0] : g[0] / double(counted);
     const T* row = logits.data + r * c;
     T* d = dlogits.data + r * c;
-    T mx = -std::numeric_limits<T>::infinity();
-    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
+    const T mx = rowMax(row, c);
     Acc<T> sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j < c; ++j) sum += (d[j] = expOf<T>(row[j] - mx));

@@ -147,6 +147,8 @@ std::string runKernel(const Op& op, const std::vector<View<const T>>& in, std::v
     case OpKind::LayerNormGrad:
       layerNormGrad(x(0), x(1), x(2), a.getFloat("eps"), outs[0], outs[1], outs[2], in.size() > 3 ? in[3].data : nullptr);
       return {};
+    case OpKind::CrossEntropyWithGrad:
+      return crossEntropyWithGrad(x(0), x(1), x(2), a.getInt("ignore_index"), a.getStr("reduction"), outs[0], outs[1]);
     case OpKind::AddLayerNorm: addLayerNorm(x(0), x(1), x(2), x(3), a.getFloat("eps"), outs[0], outs[1]); return {};
     case OpKind::CrossEntropyGrad:
       crossEntropyGrad(x(0), x(1), x(2), a.getInt("ignore_index"), a.getStr("reduction"), *out);

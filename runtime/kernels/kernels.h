@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 #include <utility>
 #include <string>
@@ -149,6 +150,10 @@ void softmaxGrad(View<const T> y, View<const T> g, int axis, bool logarithm, Vie
 template <class T>
 void layerNormGrad(View<const T> x, View<const T> gain, View<const T> g, double eps, View<T> dx, View<T> dgain,
                    View<T> dbias, const T* addend);  // addend: added to dx, or null
+// Both: out as crossEntropy, dlogits as crossEntropyGrad, reading each row of logits once.
+template <class T>
+std::string crossEntropyWithGrad(View<const T> logits, View<const T> labels, View<const T> g, int64_t ignoreIndex,
+                                 const std::string& reduction, View<T> out, View<T> dlogits);
 template <class T>
 void crossEntropyGrad(View<const T> logits, View<const T> labels, View<const T> g, int64_t ignoreIndex,
                       const std::string& reduction, View<T> dlogits);
@@ -161,6 +166,16 @@ void attentionGrad(View<const T> q, View<const T> k, View<const T> v, View<const
 template <class T>
 void adamwUpdate(View<const T> p, View<const T> g, View<const T> m, View<const T> v, double lr, double decay, double t,
                  double beta1, double beta2, double eps, View<T> p1, View<T> m1, View<T> v1);
+
+// The largest of n contiguous elements, -inf for none; NaNs are passed over as by
+// std::max(mx, x). A max reduction, so the loop vectorizes on the cpu device.
+template <class T>
+T rowMax(const T* row, int64_t n) {
+  T mx = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : mx)
+  for (int64_t j = 0; j < n; ++j) mx = row[j] > mx ? row[j] : mx;
+  return mx;
+}
 
 // Mean and 1/sqrt(variance + eps) (biased variance) of one row, in the accumulator type so the
 // loops vectorize on the cpu device; shared by layer norm and its gradient.

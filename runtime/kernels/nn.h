@@ -116,8 +116,7 @@ std::string crossEntropy(View<const T> logits, View<const T> labels, int64_t ign
     int64_t label = int64_t(labels[r]);
     if (label == ignoreIndex) continue;
     const T* row = logits.data + r * c;
-    T mx = -std::numeric_limits<T>::infinity();
-    for (int64_t j = 0; j < c; ++j) mx = std::max(mx, row[j]);
+    const T mx = rowMax(row, c);
     Acc<T> sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j < c; ++j) sum += expOf<T>(row[j] - mx);

@@ -88,6 +88,8 @@ const std::map<std::string, std::vector<std::string>> kExpected = {
     {"op_add_layer_norm", {"s: f64[2,2] = [[1, 3], [2, 6]]", "y: f64[2,2] = [[-1, 2.5], [-1, 2.5]]"}},
     // g = 3 over one counted row: 3 (softmax - onehot) = [1, -2, 1]; the ignored row is 0.
     {"op_cross_entropy_grad", {"d: f64[2,3] = [[1, -2, 1], [0, 0, 0]]"}},
+    // op_cross_entropy_grad's gradient, and the loss ln 3 of the one counted row.
+    {"op_cross_entropy_with_grad", {"loss: f64[] = 1.0986122886681098", "d: f64[2,3] = [[1, -2, 1], [0, 0, 0]]"}},
     // Row 0 sees key 0 only; row 1 averages both: dv = [1.5, 0.5], ds = [-2.5, 2.5], dq = 2.5.
     {"op_attention_grad",
      {"dq: f64[1,1,2,1] = [[[[0], [2.5]]]]", "dk: f64[1,1,2,1] = [[[[0], [0]]]]", "dv: f64[1,1,2,1] = [[[[1.5], [0.5]]]]"}},

@@ -39,6 +39,7 @@ const std::map<OpKind, const char*> kNotDifferentiable = {
     {OpKind::FusedSum, "made by fusion, after autodiff"},
     {OpKind::MatmulBias, "made by fusion, after autodiff"},
     {OpKind::AddLayerNorm, "made by fusion, after autodiff"},
+    {OpKind::CrossEntropyWithGrad, "made by fusion, after autodiff"},
 };
 
 }  // namespace

@@ -27,7 +27,7 @@ const std::vector<cli::OptionSpec> kCompileOptions = {
     {"dump-dir", true, "write the IR after each pass to DIR/NN-pass.kir"},
     {"time-passes", false, "report the time each pass took"},
     {"batch", true, "override the spec's train.batch (the batch is compiled into the shapes)"},
-    {"skip-pass", true, "leave an optimization pass out (pads-to-concat, fuse-matmul-epilogue, fuse-residual-norm, fuse-elementwise, fuse-reductions, fuse-adamw, schedule)"},
+    {"skip-pass", true, "leave an optimization pass out (pads-to-concat, fuse-matmul-epilogue, fuse-cross-entropy, fuse-residual-norm, fuse-elementwise, fuse-reductions, fuse-adamw, schedule)"},
     {"emit-kernels", true, "write the generated fused kernels (MLIR linalg, before lowering) to FILE"},
     {"help", false, "show this help"},
 };

@@ -61,6 +61,7 @@ std::unique_ptr<Pass> createFuseAdamW();
 std::unique_ptr<Pass> createFuseResidualNorm();
 std::unique_ptr<Pass> createFuseReductions();
 std::unique_ptr<Pass> createFuseCrossEntropy();
+std::unique_ptr<Pass> createFuseAttention();
 Expected<std::unique_ptr<Pass>> createFuseMatmulEpiloguePass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);

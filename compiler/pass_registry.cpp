@@ -34,6 +34,7 @@ const std::map<std::string, Factory>& registry() {
       {"fuse-residual-norm", withoutOptions<createFuseResidualNorm>},
       {"fuse-reductions", withoutOptions<createFuseReductions>},
       {"fuse-cross-entropy", withoutOptions<createFuseCrossEntropy>},
+      {"fuse-attention", withoutOptions<createFuseAttention>},
       {"schedule", withoutOptions<createSchedule>},
   };
   return r;

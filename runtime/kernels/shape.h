@@ -25,6 +25,10 @@ void gatherRows(View<const T> x, int64_t base, const std::vector<int64_t>& strid
       rem /= os[d];
     }
     T* dst = out.data + r * cols;
+    if (colStride == 1) {  // the last dim stays last (head splits, slices): a block copy
+      std::copy(x.data + src, x.data + src + cols, dst);
+      continue;
+    }
     for (int64_t c = 0; c < cols; ++c) dst[c] = x[src + c * colStride];
   }
 }

@@ -65,6 +65,16 @@ struct Profile {
   }
 };
 
+// Scratch memory outside the arena, shared by a module's functions (which never run at the same
+// time) and grown to the largest need: one block of attention scores, one packed matmul operand.
+struct Workspace {
+  std::vector<float> scores, packed;
+  static float* atLeast(std::vector<float>& v, size_t floats) {
+    if (v.size() < floats) v.assign(floats, 0.0f);
+    return v.data();
+  }
+};
+
 // A fused op bound to its generated kernels.
 struct FusedCall {
   FusedKernelPlan plan;
@@ -110,7 +120,7 @@ class CpuFunction {
   // the largest plan); each call binds this function's values into it.
   Status call(const std::vector<ref::Tensor>& inputs, std::map<std::string, std::vector<float>>& state,
               const dnnl::engine& eng, dnnl::stream& strm, std::vector<ref::Tensor>& outputs, Profile* profile,
-              float* arena) {
+              float* arena, Workspace& work) {
     if (arena != boundArena_) {
       for (const auto& [v, offset] : plan_.offsets) where_[v] = arena + offset / 4;
       boundArena_ = arena;
@@ -124,7 +134,7 @@ class CpuFunction {
     for (const auto& opPtr : f_.ops) {
       const Op& op = *opPtr;
       auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-      Status s = runOp(op, state, eng, strm, assigns);
+      Status s = runOp(op, state, eng, strm, assigns, work);
       if (!s) return s;
       if (profile) profile->add(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
@@ -137,7 +147,7 @@ class CpuFunction {
   using Assigns = std::vector<std::pair<std::string, const Value*>>;
 
   Status runOp(const Op& op, std::map<std::string, std::vector<float>>& state, const dnnl::engine& eng,
-               dnnl::stream& strm, Assigns& assigns) {
+               dnnl::stream& strm, Assigns& assigns, Workspace& work) {
     {
       if (op.kind == OpKind::StateAssign) {
         assigns.emplace_back(op.stateRef, op.operands[0]);
@@ -156,8 +166,8 @@ class CpuFunction {
           if (auto in = plan_.inState.find(r.get()); in != plan_.inState.end()) where_[r.get()] = state.at(in->second).data();
       auto mm = matmuls_.find(&op);
       if (mm != matmuls_.end()) {
-        if (mm->second.packs && packBuffer_.size() < packFloats_) packBuffer_.assign(packFloats_, 0.0f);
-        runMatmul(mm->second, operandPointers(op), where_.at(op.result()), packBuffer_.data(), eng, strm);
+        float* packed = mm->second.packs ? Workspace::atLeast(work.packed, packFloats_) : nullptr;
+        runMatmul(mm->second, operandPointers(op), where_.at(op.result()), packed, eng, strm);
         return okStatus();
       }
       auto sm = softmaxes_.find(&op);
@@ -176,8 +186,7 @@ class CpuFunction {
         for (const Value* v : op.operands) in.push_back(where_.at(v));
         std::vector<float*> out;
         for (const auto& r : op.results) out.push_back(where_.at(r.get()));
-        if (scratch_.size() < attentionScratch_) scratch_.assign(attentionScratch_, 0.0f);
-        att->second->run(in, out, scratch_.data(), eng, strm);
+        att->second->run(in, out, Workspace::atLeast(work.scores, attentionScratch_), eng, strm);
         return okStatus();
       }
       std::vector<View<const float>> in;
@@ -275,10 +284,8 @@ class CpuFunction {
   std::unordered_map<const Op*, SoftmaxPrimitive> softmaxes_;
   std::unordered_map<const Op*, FusedCall> fused_;
   std::unordered_map<const Op*, std::unique_ptr<AttentionLowering>> attention_;
-  size_t attentionScratch_ = 0;
-  std::vector<float> scratch_;  // shared by this function's attention ops, which run one at a time
-  size_t packFloats_ = 0;
-  std::vector<float> packBuffer_;  // a matmul's packed right operand (ops run one at a time)
+  size_t attentionScratch_ = 0;  // floats of Workspace::scores this function's attention ops need
+  size_t packFloats_ = 0;        // ... and of Workspace::packed for its packed matmul operands
 };
 
 class CpuEngine : public Engine {
@@ -306,7 +313,7 @@ class CpuEngine : public Engine {
       if (inputs[i].type != f->params[i]->type)
         return makeError({}, "input %" + f->params[i]->name + " must be " + f->params[i]->type.str() + ", got " + inputs[i].type.str());
     std::vector<ref::Tensor> outs;
-    if (auto s = it->second->call(inputs, state_, eng_, strm_, outs, profiling_ ? &profile_ : nullptr, arena_.data()); !s)
+    if (auto s = it->second->call(inputs, state_, eng_, strm_, outs, profiling_ ? &profile_ : nullptr, arena_.data(), work_); !s)
       return s.error();
     return outs;
   }
@@ -355,6 +362,7 @@ class CpuEngine : public Engine {
   std::map<std::string, std::vector<float>> state_;
   std::map<std::string, std::unique_ptr<CpuFunction>> functions_;
   std::vector<float> arena_;
+  Workspace work_;
 };
 
 }  // namespace

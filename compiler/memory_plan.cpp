@@ -6,8 +6,8 @@
 // live blocks), else the end of the arena. Offsets are 64-byte aligned. The arena size is the
 // highest end any block reached; per category, the same walk measures the peak bytes of values
 // that are gradients (made by autodiff: names ending ".grad") versus other activations.
-// A reshape is a view: its result shares its operand's block (see aliasOf), whose interval
-// is extended to the last use of every view of it.
+// A reshape or a contiguous slice is a view: its result lies in its operand's block (see
+// aliasOf, viewOffset), whose interval is extended to the last use of every view of it.
 #include "compiler/memory_plan.h"
 
 #include <algorithm>
@@ -54,9 +54,47 @@ bool packsMatmulOperand(const Op& op) {
 
 int64_t attentionBlockRows(int64_t T) { return std::min<int64_t>(T, 64); }
 
+bool isContiguousSlice(const Op& op) {
+  if (op.kind != OpKind::Slice) return false;
+  for (int64_t s : op.attrs.getInts("stride"))
+    if (s != 1) return false;
+  const Shape& in = op.operands[0]->type.shape;
+  const Shape& out = op.result()->type.shape;
+  // The innermost cut dim may take any range; the dims after it are whole (by its choice),
+  // and the dims before it must take a single index.
+  size_t cut = in.size();
+  while (cut > 0 && out[cut - 1] == in[cut - 1]) --cut;
+  if (cut == 0) return true;  // the whole operand
+  for (size_t d = 0; d + 1 < cut; ++d)
+    if (out[d] != 1) return false;
+  return true;
+}
+
+namespace {
+bool isView(const Op* op) { return op && (op->kind == OpKind::Reshape || isContiguousSlice(*op)); }
+}  // namespace
+
 const Value* aliasOf(const Value* v) {
-  while (v->def && v->def->kind == OpKind::Reshape) v = v->def->operands[0];
+  while (isView(v->def)) v = v->def->operands[0];
   return v;
+}
+
+int64_t sliceOffset(const Op& slice) {
+  const Shape& in = slice.operands[0]->type.shape;
+  const std::vector<int64_t> start = slice.attrs.getInts("start");
+  int64_t offset = 0, stride = 1;
+  for (size_t d = in.size(); d-- > 0;) {
+    offset += start[d] * stride;
+    stride *= in[d];
+  }
+  return offset;
+}
+
+int64_t viewOffset(const Value* v) {
+  int64_t offset = 0;
+  for (; isView(v->def); v = v->def->operands[0])
+    if (v->def->kind == OpKind::Slice) offset += sliceOffset(*v->def);
+  return offset;
 }
 
 std::map<const Value*, std::string> inPlaceStateUpdates(const Function& f) {
@@ -115,7 +153,7 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
   for (const auto& op : f.ops)
     if (op->kind == OpKind::StateAssign) lastUse[op->operands[0]] = f.ops.size();
   for (const auto& op : f.ops)
-    if (op->kind == OpKind::Reshape)
+    if (isView(op.get()))
       if (auto it = lastUse.find(op->result()); it != lastUse.end()) {
         size_t& root = lastUse[aliasOf(op->result())];
         root = std::max(root, it->second);
@@ -130,8 +168,10 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = *f.ops[i];
     bool gradient = op.name.size() >= 5 && op.name.compare(op.name.size() - 5, 5, ".grad") == 0;
-    if (op.kind == OpKind::Reshape) {
-      if (auto at = plan.offsets.find(aliasOf(op.result())); at != plan.offsets.end()) plan.offsets[op.result()] = at->second;
+    if (isView(&op)) {
+      const Value* r = op.result();
+      if (auto at = plan.offsets.find(aliasOf(r)); at != plan.offsets.end())
+        plan.offsets[r] = at->second + viewOffset(r) * (elementBytes > 0 ? elementBytes : dtypeBytes(r->type.dtype));
       continue;
     }
     for (const auto& r : op.results) {

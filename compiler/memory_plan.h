@@ -44,8 +44,14 @@ inline constexpr int64_t kPackedMatmulMinRows = 256;
 // Whether the cpu device packs this matmul's (or matmul_bias's) right operand: enough result
 // rows, and one right operand for the whole batch.
 bool packsMatmulOperand(const Op& op);
-// The value whose storage `v` views: through reshapes (which never copy), else v itself.
+// The value whose storage `v` views: through reshapes and contiguous slices (which never copy),
+// else v itself; `viewOffset` is where v starts in it, in elements.
 const Value* aliasOf(const Value* v);
+int64_t viewOffset(const Value* v);
+// Whether a slice takes one contiguous run of its operand (unit strides; dims before the first
+// cut have extent 1, dims after it are whole), so its result can be a view.
+bool isContiguousSlice(const Op& op);
+int64_t sliceOffset(const Op& slice);  // its first element's position in the operand
 int64_t typeBytes(const TensorType& t);
 
 }  // namespace kiln

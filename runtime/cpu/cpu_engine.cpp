@@ -153,8 +153,8 @@ class CpuFunction {
         assigns.emplace_back(op.stateRef, op.operands[0]);
         return okStatus();
       }
-      if (op.kind == OpKind::Reshape) {  // a view (the memory plan keeps its operand alive)
-        where_[op.result()] = where_.at(op.operands[0]);
+      if (op.kind == OpKind::Reshape || isContiguousSlice(op)) {  // a view (the plan keeps its operand alive)
+        where_[op.result()] = where_.at(op.operands[0]) + (op.kind == OpKind::Slice ? sliceOffset(op) : 0);
         return okStatus();
       }
       if (op.kind == OpKind::StateRead) {

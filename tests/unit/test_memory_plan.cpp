@@ -22,13 +22,15 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
   // Live interval of each block of storage: [defining op, last use of it or any reshape view of
   // it] (outputs to the end). Views share their root's offset and are not blocks themselves.
   std::unordered_map<const Value*, std::pair<size_t, size_t>> life;
-  int views = 0;
+  int views = 0, sliceViews = 0;
   for (size_t i = 0; i < f.ops.size(); ++i) {
     for (const auto& r : f.ops[i]->results)
       if (plan.inState.count(r.get())) CHECK(!plan.offsets.count(r.get()));
       else if (aliasOf(r.get()) == r.get()) life[r.get()] = {i, i};
-      else if (plan.offsets.count(aliasOf(r.get())) && ++views)
-        CHECK(plan.offsets.at(r.get()) == plan.offsets.at(aliasOf(r.get())));
+      else if (plan.offsets.count(aliasOf(r.get())) && ++views) {
+        CHECK(plan.offsets.at(r.get()) == plan.offsets.at(aliasOf(r.get())) + viewOffset(r.get()) * dtypeBytes(r->type.dtype));
+        sliceViews += f.ops[i]->kind == OpKind::Slice;
+      }
     for (const Value* v : f.ops[i]->operands)
       if (life.count(aliasOf(v))) life[aliasOf(v)].second = i;
   }
@@ -37,6 +39,7 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
     if (op->kind == OpKind::StateAssign && life.count(aliasOf(op->operands[0])))
       life[aliasOf(op->operands[0])].second = f.ops.size();
   CHECK(views > 0);
+  CHECK(sliceViews > 0);  // q, k and v out of the fused projection
   // Every parameter's p', m', v' are written into their state buffers.
   size_t trainable = 0;
   for (const StateVar& s : m.states) trainable += s.trainable;
@@ -126,6 +129,33 @@ TEST_CASE("schedule never grows the arena and keeps results bit-identical") {
   REQUIRE(b.ok());
   CHECK(*a == *b);
   CHECK(*s1 == *s2);
+}
+
+}  // namespace kiln
+
+namespace kiln {
+
+TEST_CASE("contiguous slices are views at their offset; others are copies") {
+  Module m = test::parseValid(R"(
+func @f(%x: f32[3,4,5]) -> (a: f32[1,4,5], b: f32[1,2,5], c: f32[1,4,3], d: f32[3,4,5], e: f32[2,4,5], g: f32[3,2,5]) {
+  %a = slice %x {start = [2, 0, 0], limit = [3, 4, 5]} : f32[1,4,5]
+  %b = slice %x {start = [1, 2, 0], limit = [2, 4, 5]} : f32[1,2,5]
+  %c = slice %x {start = [0, 0, 1], limit = [1, 4, 4]} : f32[1,4,3]
+  %d = slice %x {start = [0, 0, 0], limit = [3, 4, 5]} : f32[3,4,5]
+  %e = slice %x {start = [0, 0, 0], limit = [3, 4, 5], stride = [2, 1, 1]} : f32[2,4,5]
+  %g = slice %x {start = [0, 1, 0], limit = [3, 3, 5]} : f32[3,2,5]
+  return %a, %b, %c, %d, %e, %g
+}
+)");
+  const Function& f = *m.functions[0];
+  std::vector<bool> contiguous;
+  for (const auto& op : f.ops) contiguous.push_back(isContiguousSlice(*op));
+  CHECK(contiguous == std::vector<bool>{true, true, false, true, false, false});
+  CHECK(sliceOffset(*f.ops[0]) == 40);
+  CHECK(sliceOffset(*f.ops[1]) == 30);
+  CHECK(viewOffset(f.ops[1]->result()) == 30);
+  CHECK(aliasOf(f.ops[1]->result()) == f.params[0].get());
+  CHECK(aliasOf(f.ops[2]->result()) == f.ops[2]->result());
 }
 
 }  // namespace kiln

@@ -87,6 +87,12 @@ class CpuFunction {
   CpuFunction(const Module& m, const Function& f, const dnnl::engine& eng, const KernelLibrary* kernels) : f_(f) {
     plan_ = planMemory(m, f, 4);
     for (const auto& op : f.ops) {
+      if (op->kind == OpKind::Reshape || isContiguousSlice(*op))
+        views_[op.get()] = op->kind == OpKind::Slice ? sliceOffset(*op) : 0;
+      for (const auto& r : op->results)
+        if (auto in = plan_.inState.find(r.get()); in != plan_.inState.end()) inState_[op.get()].emplace_back(r.get(), in->second);
+    }
+    for (const auto& op : f.ops) {
       if (!kernels || !hasFusedKernelPlan(*op) || op->operands.size() > 8 || op->result()->type.numElements() == 0)
         continue;
       FusedCall c{planFusedKernel(*op)};
@@ -153,17 +159,16 @@ class CpuFunction {
         assigns.emplace_back(op.stateRef, op.operands[0]);
         return okStatus();
       }
-      if (op.kind == OpKind::Reshape || isContiguousSlice(op)) {  // a view (the plan keeps its operand alive)
-        where_[op.result()] = where_.at(op.operands[0]) + (op.kind == OpKind::Slice ? sliceOffset(op) : 0);
+      if (auto view = views_.find(&op); view != views_.end()) {  // the plan keeps its operand alive
+        where_[op.result()] = where_.at(op.operands[0]) + view->second;
         return okStatus();
       }
       if (op.kind == OpKind::StateRead) {
         where_[op.result()] = state.at(op.stateRef).data();  // alias: assignments commit at the end
         return okStatus();
       }
-      if (op.kind == OpKind::AdamWUpdate || op.kind == OpKind::AdamWGroup)  // results the plan puts in their state's own buffer
-        for (const auto& r : op.results)
-          if (auto in = plan_.inState.find(r.get()); in != plan_.inState.end()) where_[r.get()] = state.at(in->second).data();
+      if (auto in = inState_.find(&op); in != inState_.end())  // results the plan puts in their state's own buffer
+        for (const auto& [v, name] : in->second) where_[v] = state.at(name).data();
       auto mm = matmuls_.find(&op);
       if (mm != matmuls_.end()) {
         float* packed = mm->second.packs ? Workspace::atLeast(work.packed, packFloats_) : nullptr;
@@ -280,6 +285,8 @@ class CpuFunction {
   MemoryPlan plan_;
   float* boundArena_ = nullptr;
   std::unordered_map<const Value*, float*> where_;
+  std::unordered_map<const Op*, int64_t> views_;  // reshapes and contiguous slices: elements into the operand
+  std::unordered_map<const Op*, std::vector<std::pair<const Value*, std::string>>> inState_;  // results -> state
   std::unordered_map<const Op*, MatmulPrimitive> matmuls_;
   std::unordered_map<const Op*, SoftmaxPrimitive> softmaxes_;
   std::unordered_map<const Op*, FusedCall> fused_;

@@ -98,13 +98,15 @@ std::vector<ref::Tensor> classifyRows(const std::vector<const LabeledExample*>& 
 }
 
 Expected<ClozeTemplate> ClozeTemplate::parse(const std::string& text, const BpeTokenizer& tok) {
-  size_t t = text.find("{text}"), m = text.find("[MASK]");
-  if (t == std::string::npos || m == std::string::npos || text.find("{text}", t + 1) != std::string::npos ||
-      text.find("[MASK]", m + 1) != std::string::npos)
+  static constexpr std::string_view kText = "{text}", kMask = "[MASK]";
+  static_assert(kText.size() == kMask.size(), "one placeholder length serves both");
+  size_t t = text.find(kText), m = text.find(kMask);
+  if (t == std::string::npos || m == std::string::npos || text.find(kText, t + 1) != std::string::npos ||
+      text.find(kMask, m + 1) != std::string::npos)
     return makeError({}, "a cloze template needs exactly one {text} and one [MASK], got \"" + text + "\"");
   ClozeTemplate out;
   out.textFirst = t < m;
-  constexpr size_t kPlaceholder = 6;  // "{text}" and "[MASK]" alike
+  const size_t kPlaceholder = kText.size();
   size_t first = std::min(t, m), second = std::max(t, m);
   auto enc = [&](size_t from, size_t to) { return from < to ? tok.encode(text.substr(from, to - from)) : std::vector<int32_t>{}; };
   out.parts[0] = enc(0, first);

@@ -13,5 +13,15 @@ std::vector<std::string> hostCpuFeatures();
 std::vector<std::string> runtimeCpuFeatures();
 // Of `required`, those this CPU lacks.
 std::vector<std::string> missingCpuFeatures(const std::vector<std::string>& required);
+// This CPU's model name as /proc/cpuinfo gives it ("unknown CPU" elsewhere).
+std::string cpuModelName();
+// Space-separated, or "baseline x86-64" for none.
+std::string joinFeatures(const std::vector<std::string>& features);
+// The instruction set oneDNN dispatches its matmuls and softmax to on this CPU (avx2,
+// avx512_core_bf16, ...).
+std::string dnnlCpuIsa();
+// One line for `info` and the trainer's start: the CPU model, and the vector extensions the
+// runtime kernels, the generated kernels (as recorded at compile time) and oneDNN use.
+std::string describeCpuVectorUse(const std::string& generatedKernelFeatures);
 
 }  // namespace kiln

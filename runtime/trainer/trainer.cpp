@@ -118,6 +118,7 @@ class Trainer {
               << "FLOPs per train step: " << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP\n"
               << "planned memory (train_step):\n"
               << exe_.sections.at("plan") << "device: " << device_ << "\n"
+              << "cpu: " << describeCpuVectorUse(cfg("kernels.cpu_features")) << "\n"
               << "spec: " << cfg("spec") << "\n";
     return 0;
   }
@@ -450,7 +451,8 @@ class Trainer {
     std::cerr << (*source)->describe() << "\n"
               << "model: " << cfg("model.parameters") << " parameters, "
               << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP per step, " << (*source)->tokensPerStep()
-              << " tokens per step\n";
+              << " tokens per step\n"
+              << "device: " << device_ << " on " << describeCpuVectorUse(cfg("kernels.cpu_features")) << "\n";
     // train_step's outputs: the loss, any metrics of the objective, then lr and grad_norm.
     const Function& trainFn = *m_.findFunction("train_step");
     auto outputIndex = [&](const std::string& n) {

@@ -15,3 +15,18 @@ TEST_CASE("cpu features: the runtime's own extensions are present; unknown ones 
 }
 
 }  // namespace kiln
+
+namespace kiln {
+
+TEST_CASE("cpu features: the start-up line names the CPU and what each kind of kernel uses") {
+  std::string line = describeCpuVectorUse("avx2 fma");
+  CHECK(line.rfind(cpuModelName(), 0) == 0);
+  CHECK(line.find("runtime kernels " + joinFeatures(runtimeCpuFeatures())) != std::string::npos);
+  CHECK(line.find("generated kernels avx2 fma") != std::string::npos);
+  CHECK(line.find("oneDNN " + dnnlCpuIsa()) != std::string::npos);
+  CHECK(dnnlCpuIsa() != "unknown");
+  CHECK(describeCpuVectorUse("").find("generated kernels none") != std::string::npos);
+  CHECK(joinFeatures({}) == "baseline x86-64");
+}
+
+}  // namespace kiln

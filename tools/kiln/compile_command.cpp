@@ -105,9 +105,7 @@ Status addGeneratedKernels(CompiledSpec& compiled, bool quiet) {
   compiled.exe.sections["kernels.so"] = *so;
   // The kernels use this machine's vector extensions; a trainer checks for them before loading.
   auto cfg = compiled.exe.configMap();
-  std::string features;
-  for (const auto& f : hostCpuFeatures()) features += (features.empty() ? "" : " ") + f;
-  cfg["kernels.cpu_features"] = features;
+  cfg["kernels.cpu_features"] = joinFeatures(hostCpuFeatures());
   compiled.exe.sections["config"] = formatConfig(cfg);
   if (!quiet)
     std::cerr << "generated " << plans.size() << " fused kernels (" << so->size() / 1024 << " KiB) in "
@@ -162,6 +160,10 @@ int infoCommand(const std::vector<std::string>& argv) {
   if (!args) return fail(args.error());
   auto compiled = compileFromArgs(*args, true);
   if (!compiled) return fail(compiled.error());
+  // No kernels are generated for info; they would be compiled for this machine's extensions.
+  auto cfg = compiled->exe.configMap();
+  cfg["kernels.cpu_features"] = joinFeatures(hostCpuFeatures());
+  compiled->exe.sections["config"] = formatConfig(cfg);
   return runTrainer(compiled->exe, {"info"}, "kiln info");
 }
 

@@ -16,8 +16,6 @@
 
 namespace kiln {
 
-int64_t typeBytes(const TensorType& t) { return t.numElements() * dtypeBytes(t.dtype); }
-
 int64_t MemoryPlan::totalBytes() const {
   int64_t total = arenaBytes;
   for (const auto& [k, v] : categories)
@@ -40,61 +38,6 @@ std::string MemoryPlan::summary() const {
   if (categories.count("workspace")) line("workspace", categories.at("workspace"));
   line("total planned", totalBytes());
   return out;
-}
-
-bool packsMatmulOperand(const Op& op) {
-  const Shape& s = op.result()->type.shape;
-  const Shape& b = op.operands[1]->type.shape;
-  int64_t rows = 1;
-  for (size_t i = 0; i + 1 < s.size(); ++i) rows *= s[i];
-  for (size_t i = 0; i + 2 < b.size(); ++i)
-    if (b[i] != 1) return false;
-  return rows >= kPackedMatmulMinRows && b.size() >= 2;
-}
-
-int64_t attentionBlockRows(int64_t T) { return std::min<int64_t>(T, 64); }
-
-bool isContiguousSlice(const Op& op) {
-  if (op.kind != OpKind::Slice) return false;
-  for (int64_t s : op.attrs.getInts("stride"))
-    if (s != 1) return false;
-  const Shape& in = op.operands[0]->type.shape;
-  const Shape& out = op.result()->type.shape;
-  // The innermost cut dim may take any range; the dims after it are whole (by its choice),
-  // and the dims before it must take a single index.
-  size_t cut = in.size();
-  while (cut > 0 && out[cut - 1] == in[cut - 1]) --cut;
-  if (cut == 0) return true;  // the whole operand
-  for (size_t d = 0; d + 1 < cut; ++d)
-    if (out[d] != 1) return false;
-  return true;
-}
-
-namespace {
-bool isView(const Op* op) { return op && (op->kind == OpKind::Reshape || isContiguousSlice(*op)); }
-}  // namespace
-
-const Value* aliasOf(const Value* v) {
-  while (isView(v->def)) v = v->def->operands[0];
-  return v;
-}
-
-int64_t sliceOffset(const Op& slice) {
-  const Shape& in = slice.operands[0]->type.shape;
-  const std::vector<int64_t> start = slice.attrs.getInts("start");
-  int64_t offset = 0, stride = 1;
-  for (size_t d = in.size(); d-- > 0;) {
-    offset += start[d] * stride;
-    stride *= in[d];
-  }
-  return offset;
-}
-
-int64_t viewOffset(const Value* v) {
-  int64_t offset = 0;
-  for (; isView(v->def); v = v->def->operands[0])
-    if (v->def->kind == OpKind::Slice) offset += sliceOffset(*v->def);
-  return offset;
 }
 
 std::map<const Value*, std::string> inPlaceStateUpdates(const Function& f) {
@@ -136,7 +79,7 @@ std::map<const Value*, std::string> inPlaceStateUpdates(const Function& f) {
   return inState;
 }
 
-MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
+MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes, const WorkspaceRule& workspaceRule) {
   auto bytesOf = [&](const TensorType& t) { return elementBytes > 0 ? t.numElements() * elementBytes : typeBytes(t); };
   MemoryPlan plan;
   plan.inState = inPlaceStateUpdates(f);
@@ -198,27 +141,20 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes) {
       return dead;
     });
   }
-  // Workspace outside the arena: one block of attention scores of the largest attention op (its
-  // gradient also holds their gradient), shared by every attention op in turn.
-  int64_t workspace = 0;
-  for (const auto& op : f.ops)
-    if (op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) {
-      const Shape& q = op->operands[0]->type.shape;
-      int64_t scores = q[0] * q[1] * attentionBlockRows(q[2]) * op->operands[1]->type.shape[2];
-      workspace = std::max(workspace, scores * (op->kind == OpKind::AttentionGrad ? 2 : 1) * (elementBytes > 0 ? elementBytes : 4));
-    }
-  // ... plus the largest right operand the cpu device packs for a matmul.
-  int64_t packed = 0;
-  for (const auto& op : f.ops)
-    if ((op->kind == OpKind::Matmul || op->kind == OpKind::MatmulBias) && packsMatmulOperand(*op)) {
-      const Shape& b = op->operands[1]->type.shape;
-      packed = std::max(packed, b[b.size() - 1] * b[b.size() - 2] * (elementBytes > 0 ? elementBytes : 4));
-    }
-  workspace += packed;
+  const int64_t workspace = workspaceRule ? workspaceRule(f, elementBytes > 0 ? elementBytes : 4) : 0;
   if (workspace > 0) plan.categories["workspace"] = workspace;
   plan.categories["activations (peak)"] = peakAct;
   plan.categories["gradients (peak)"] = peakGrad;
   return plan;
+}
+
+ArenaPlans planArenas(const Module& m, int elementBytes) {
+  ArenaPlans plans;
+  for (const auto& f : m.functions) {
+    MemoryPlan p = planMemory(m, *f, elementBytes);
+    plans[f->name] = ArenaPlan{p.arenaBytes, std::move(p.offsets), std::move(p.inState)};
+  }
+  return plans;
 }
 
 }  // namespace kiln

@@ -41,7 +41,7 @@ struct Op {
 enum class InitKind { Zeros, Ones, Full, Normal, Uniform };
 
 // How a state variable starts. Random initializers are counter-based (see
-// runtime/reference/random.h): element i depends only on (seed, i), on every machine.
+// eval/random.h): element i depends only on (seed, i), on every machine.
 struct Initializer {
   InitKind kind = InitKind::Zeros;
   double a = 0.0;     // full: value; normal: mean; uniform: low

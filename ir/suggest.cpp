@@ -29,4 +29,10 @@ std::string nearestName(std::string_view word, const std::vector<std::string>& c
   return best;
 }
 
+std::string joinAlternatives(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return out;
+}
+
 }  // namespace kiln

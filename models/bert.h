@@ -6,18 +6,10 @@
 #include <string>
 
 #include "models/gpt.h"
+#include "runtime/data/special_tokens.h"
 
 namespace kiln {
 
-// The four special tokens sit after the tokenizer's own vocabulary: vocab_size - 4 ... - 1.
-struct EncoderSpecials {
-  int32_t pad, cls, sep, mask;
-  static EncoderSpecials after(int64_t tokenizerVocab) {
-    int32_t b = int32_t(tokenizerVocab);
-    return {b, b + 1, b + 2, b + 3};
-  }
-};
-inline constexpr int64_t kEncoderSpecialCount = 4;
 
 // Which heads exist besides the encoder: the MLM prediction head (cls.predictions), the pooler
 // (bert.pooler, on [CLS]) and the next-sentence head (cls.seq_relationship).

@@ -17,8 +17,12 @@ void addClassifierParameters(Module& m, const GptConfig& c, const std::string& m
   }
 }
 
+std::vector<std::string> classifierHeadPrefixes() { return {"classifier.", "score.", "bert.pooler."}; }
+
 bool isClassifierHead(const std::string& n) {
-  return n.rfind("classifier.", 0) == 0 || n.rfind("score.", 0) == 0 || n.rfind("bert.pooler.", 0) == 0;
+  for (const auto& prefix : classifierHeadPrefixes())
+    if (n.rfind(prefix, 0) == 0) return true;
+  return false;
 }
 
 Function& buildClassifier(Module& m, const GptConfig& c, const std::string& modelKind,

@@ -23,5 +23,7 @@ Function& buildClassifier(Module& m, const GptConfig& c, const std::string& mode
 // fresh when the body was pretrained without it). Everything else is the body, which `freeze`
 // fixes.
 bool isClassifierHead(const std::string& stateName);
+// Their name prefixes (recorded in the executable: a trainer starts them fresh in init_from).
+std::vector<std::string> classifierHeadPrefixes();
 
 }  // namespace kiln

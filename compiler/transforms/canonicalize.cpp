@@ -17,7 +17,7 @@
 #include <unordered_set>
 
 #include "compiler/pass.h"
-#include "runtime/reference/interpreter.h"
+#include "eval/interpreter.h"
 
 namespace kiln {
 namespace {

@@ -1,6 +1,6 @@
 #include "frontends/spec/compile_spec.h"
 
-#include "compiler/cost_model.h"
+#include "ir/cost_model.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,6 +8,7 @@
 
 #include "ir/parser.h"
 #include "ir/printer.h"
+#include "ir/suggest.h"
 #include "ir/verifier.h"
 #include "models/bert.h"
 #include "models/classifier.h"
@@ -20,24 +21,16 @@
 
 namespace kiln {
 
-std::vector<std::string> standardPipeline(const std::string& target) {
+std::vector<std::string> standardPipeline(const Target& target) {
   std::vector<std::string> p = {
-      "autodiff",      // append d loss / d parameters to the loss function
-      "optimizer",     // fold the update into it: train_step
-      "canonicalize",  // fold constants (schedule scalars), drop identities
-      "cse",           // merge repeated state reads and index math
+      "autodiff",        // append d loss / d parameters to the loss function
+      "optimizer",       // fold the update into it: train_step
+      "canonicalize",    // fold constants (schedule scalars), drop identities
+      "cse",             // merge repeated state reads and index math
       "pads-to-concat",  // the gradient of q/k/v slicing: one concat, not pads + adds
-      "dce",           // drop what reaches no output or state
+      "dce",             // drop what reaches no output or state
   };
-  if (target == "cpu") {
-    p.push_back("fuse-matmul-epilogue");  // bias + residual adds -> oneDNN matmul post-ops
-    p.push_back("fuse-cross-entropy");    // the loss and its gradient in one pass over the logits
-    p.push_back("fuse-residual-norm");    // residual add + layer norm (and gradients) in one op
-    p.push_back("fuse-elementwise");      // elementwise chains -> one generated kernel each
-    p.push_back("fuse-reductions");       // a fused program feeding a trailing sum -> one fused_sum
-    p.push_back("fuse-adamw");            // every parameter's update (and clipping) in one kernel
-    p.push_back("dce");               // the constants fusion inlined
-  }
+  for (const std::string& pass : target.passes()) p.push_back(pass);  // the target's fusions
   p.push_back("schedule");  // order ops for low peak memory (the memory plan follows this order)
   return p;
 }
@@ -52,10 +45,7 @@ bool isOptionalPass(const std::string& name) {
 }
 
 std::string optionalPassList() {
-  std::string out;
-  const size_t n = std::size(kOptionalPasses);
-  for (size_t i = 0; i < n; ++i) out += (i == 0 ? "" : i + 1 == n ? " or " : ", ") + std::string(kOptionalPasses[i]);
-  return out;
+  return joinAlternatives(std::vector<std::string>(std::begin(kOptionalPasses), std::end(kOptionalPasses)));
 }
 
 namespace {
@@ -79,7 +69,7 @@ void buildEvalStep(Module& m, const GptConfig& c, Location where) {
 }  // namespace
 
 Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& passOptions, std::ostream& irOut,
-                                   std::ostream& timingOut, const std::string& target) {
+                                   std::ostream& timingOut, const Target& target) {
   auto t0 = std::chrono::steady_clock::now();
   std::string base = std::filesystem::path(spec.path).parent_path().string();
   if (base.empty()) base = ".";
@@ -231,13 +221,15 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   const Function* step = m.findFunction("train_step");
   out.parameters = countParameters(m);
   out.flopsPerStep = countFlops(*step);
-  out.plan = planMemory(m, *step);
+  out.plan = target.planMemory(m, *step);
   out.tokenizerSeconds = tokSeconds;
 
   std::vector<std::string> files;
   for (const auto& f : spec.data.files) files.push_back(absolute(f, base));
   std::map<std::string, std::string> cfg = {
       {"spec", std::filesystem::absolute(spec.path).string()},
+      {"device", target.name()},  // the trainer's default device: the target's run half
+      {"model.head_prefixes", joinConfigList(classifierHeadPrefixes())},  // fresh in init_from
       {"objective", spec.objective},
       {"objective.nsp", spec.objectiveConfig.nsp ? "true" : "false"},
       {"objective.mask_prob", formatDouble(spec.objectiveConfig.maskProb)},

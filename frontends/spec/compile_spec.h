@@ -6,6 +6,7 @@
 
 #include "compiler/memory_plan.h"
 #include "compiler/pass_manager.h"
+#include "compiler/target.h"
 #include "frontends/spec/spec.h"
 #include "runtime/trainer/executable.h"
 
@@ -22,13 +23,13 @@ struct CompiledSpec {
 };
 
 // The pipeline `kiln compile` runs, with a one-line reason per entry (see compile_spec.cpp).
-// `target` is the device the trainer runs on: cpu fuses elementwise chains for generated kernels.
-std::vector<std::string> standardPipeline(const std::string& target = "cpu");
+// The common passes, then the target's own (its fusions), then scheduling.
+std::vector<std::string> standardPipeline(const Target& target);
 // The optimization passes of that pipeline `--skip-pass` may leave out, as "a, b or c".
 bool isOptionalPass(const std::string& name);
 std::string optionalPassList();
 
 Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& passOptions, std::ostream& irOut,
-                                   std::ostream& timingOut, const std::string& target = "cpu");
+                                   std::ostream& timingOut, const Target& target);
 
 }  // namespace kiln

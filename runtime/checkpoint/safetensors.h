@@ -11,7 +11,7 @@
 #include <string>
 
 #include "ir/diagnostics.h"
-#include "runtime/reference/tensor.h"
+#include "eval/tensor.h"
 
 namespace kiln {
 

@@ -10,7 +10,7 @@
 
 #include "ir/parser.h"
 #include "runtime/checkpoint/safetensors.h"
-#include "runtime/reference/random.h"
+#include "eval/random.h"
 
 namespace kiln {
 

@@ -9,7 +9,7 @@
 
 #include "ir/diagnostics.h"
 #include "runtime/data/bpe_tokenizer.h"
-#include "runtime/reference/tensor.h"
+#include "eval/tensor.h"
 
 namespace kiln {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "runtime/reference/random.h"
+#include "eval/random.h"
 
 namespace kiln {
 

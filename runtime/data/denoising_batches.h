@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "ir/diagnostics.h"
-#include "runtime/reference/tensor.h"
+#include "eval/tensor.h"
 
 namespace kiln {
 

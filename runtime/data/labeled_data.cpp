@@ -8,7 +8,7 @@
 #include "ir/attributes.h"
 #include "ir/parser.h"
 #include "runtime/checkpoint/json.h"
-#include "runtime/reference/random.h"
+#include "eval/random.h"
 
 namespace kiln {
 

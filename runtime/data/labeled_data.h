@@ -11,7 +11,7 @@
 #include "ir/diagnostics.h"
 #include "runtime/data/bpe_tokenizer.h"
 #include "runtime/data/corpus.h"
-#include "runtime/reference/tensor.h"
+#include "eval/tensor.h"
 
 namespace kiln {
 

@@ -1,6 +1,6 @@
 #include "runtime/data/mlm_batches.h"
 
-#include "runtime/reference/random.h"
+#include "eval/random.h"
 
 namespace kiln {
 

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "ir/diagnostics.h"
-#include "models/bert.h"
-#include "runtime/reference/tensor.h"
+#include "runtime/data/special_tokens.h"
+#include "eval/tensor.h"
 
 namespace kiln {
 

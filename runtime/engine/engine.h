@@ -8,11 +8,9 @@
 
 #include "ir/diagnostics.h"
 #include "ir/module.h"
-#include "runtime/reference/interpreter.h"
+#include "eval/interpreter.h"
 
 namespace kiln {
-
-class KernelLibrary;
 
 class Engine {
  public:
@@ -37,13 +35,5 @@ class Engine {
   virtual std::vector<ProfileEntry> profileByKind() const { return {}; }
   virtual std::vector<ProfileEntry> profileByComponent() const { return {}; }
 };
-
-// The reference device: the interpreter in f64.
-Expected<std::unique_ptr<Engine>> makeReferenceEngine(const Module& m);
-// The cpu device: f32, oneDNN matmuls, every value in one planned arena; fused ops run the
-// generated kernels of `kernels` (or the portable kernel when it is null or lacks one).
-Expected<std::unique_ptr<Engine>> makeCpuEngine(const Module& m, std::shared_ptr<const KernelLibrary> kernels = nullptr);
-Expected<std::unique_ptr<Engine>> makeEngine(const std::string& device, const Module& m,
-                                             std::shared_ptr<const KernelLibrary> kernels = nullptr);
 
 }  // namespace kiln

@@ -6,10 +6,10 @@
 #include <functional>
 
 #include "ir/attributes.h"
-#include "models/bert.h"
+#include "runtime/data/special_tokens.h"
 #include "runtime/data/denoising_batches.h"
 #include "runtime/data/mlm_batches.h"
-#include "runtime/reference/random.h"
+#include "eval/random.h"
 
 namespace kiln {
 

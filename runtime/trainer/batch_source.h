@@ -12,7 +12,7 @@
 #include "ir/diagnostics.h"
 #include "runtime/data/corpus.h"
 #include "runtime/data/labeled_data.h"
-#include "runtime/reference/tensor.h"
+#include "eval/tensor.h"
 #include "runtime/trainer/classifier_reward.h"
 #include "runtime/trainer/reinforce.h"
 

@@ -5,11 +5,10 @@
 
 #include "ir/parser.h"
 #include "ir/verifier.h"
-#include "models/bert.h"
+#include "runtime/data/special_tokens.h"
 #include "runtime/checkpoint/safetensors.h"
-#include "runtime/cpu/fused_kernel_plan.h"
 #include "runtime/data/labeled_data.h"
-#include "runtime/engine/engine.h"
+#include "runtime/engine/device_registry.h"
 #include "runtime/trainer/executable.h"
 
 namespace kiln {
@@ -44,7 +43,6 @@ class CompiledClassifier : public ClassifierReward {
   Module module_;
   BpeTokenizer tok_ = BpeTokenizer::bytes();
   std::unique_ptr<Engine> engine_;
-  std::shared_ptr<const KernelLibrary> kernels_;
   ClassifyLayout layout_;
   DType floatType_ = DType::F32;
   size_t logitsAt_ = 0;
@@ -88,12 +86,8 @@ Expected<std::unique_ptr<ClassifierReward>> ClassifierReward::load(const std::st
   r->layout_.cls = sp.cls;
   r->layout_.sep = sp.sep;
   r->layout_.pad = r->layout_.encoder ? sp.pad : r->tok_.endOfText();
-  if (exe->sections.count("kernels.so")) {
-    auto lib = loadKernelLibrary(exe->sections.at("kernels.so"), trainerPath);
-    if (!lib) return lib.error();
-    r->kernels_ = *lib;
-  }
-  auto engine = makeEngine("cpu", r->module_, r->kernels_);
+  // The device the reward model was compiled for, from its own executable's sections.
+  auto engine = makeEngine(cfg["device"], DeviceInputs{r->module_, exe->sections, trainerPath});
   if (!engine) return engine.error();
   r->engine_ = engine.take();
   auto ckpt = readSafetensors(checkpoint);

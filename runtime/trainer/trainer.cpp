@@ -17,13 +17,10 @@
 #include "ir/verifier.h"
 #include "runtime/checkpoint/safetensors.h"
 #include "runtime/data/corpus.h"
-#include "runtime/engine/engine.h"
-#include "runtime/cpu/cpu_features.h"
-#include "runtime/cpu/fused_kernel_plan.h"
-#include "runtime/reference/interpreter.h"
-#include "models/classifier.h"
+#include "runtime/engine/device_registry.h"
+#include "eval/interpreter.h"
 #include "runtime/trainer/batch_source.h"
-#include "runtime/reference/random.h"
+#include "eval/random.h"
 
 namespace kiln {
 
@@ -117,19 +114,25 @@ class Trainer {
               << "parameters: " << cfg("model.parameters") << "\n"
               << "FLOPs per train step: " << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP\n"
               << "planned memory (train_step):\n"
-              << exe_.sections.at("plan") << "device: " << device_ << "\n"
-              << "cpu: " << describeCpuVectorUse(cfg("kernels.cpu_features")) << "\n"
+              << exe_.sections.at("plan") << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n"
               << "spec: " << cfg("spec") << "\n";
     return 0;
   }
 
   // ---- state and checkpoints ----
-  std::string checkpointPath(const Options& o) const { return o.get("checkpoint", cfg("train.checkpoint")); }
-  void setDevice(std::string d, std::shared_ptr<const KernelLibrary> kernels) {
-    device_ = std::move(d);
-    kernels_ = std::move(kernels);
+  // A head's parameters (the compiler lists their prefixes) may be missing from init_from.
+  bool isHeadState(const std::string& name) const {
+    for (const auto& prefix : splitConfigList(cfg("model.head_prefixes")))
+      if (name.rfind(prefix, 0) == 0) return true;
+    return false;
   }
-  Expected<std::unique_ptr<Engine>> freshEngine() const { return makeEngine(device_, m_, kernels_); }
+  std::string checkpointPath(const Options& o) const { return o.get("checkpoint", cfg("train.checkpoint")); }
+  void setDevice(std::string d, std::string origin) {
+    device_ = std::move(d);
+    origin_ = std::move(origin);
+  }
+  DeviceInputs deviceInputs() const { return DeviceInputs{m_, exe_.sections, origin_}; }
+  Expected<std::unique_ptr<Engine>> freshEngine() const { return makeEngine(device_, deviceInputs()); }
 
   Status saveCheckpoint(const Engine& engine, int64_t step, const std::string& path,
                         const std::map<std::string, std::string>& extra = {}) const {
@@ -197,7 +200,7 @@ class Trainer {
     std::vector<std::string> fresh;
     for (const auto& s : m_.states) {
       if (!isWeight(s.name) || f->tensors.count(s.name) || f->tensors.count("transformer." + s.name)) continue;
-      if (!isClassifierHead(s.name)) return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
+      if (!isHeadState(s.name)) return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
       fresh.push_back(s.name);
     }
     for (const auto& [name, t] : accepted) engine.setStateTensor(name, *t);
@@ -452,7 +455,7 @@ class Trainer {
               << "model: " << cfg("model.parameters") << " parameters, "
               << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP per step, " << (*source)->tokensPerStep()
               << " tokens per step\n"
-              << "device: " << device_ << " on " << describeCpuVectorUse(cfg("kernels.cpu_features")) << "\n";
+              << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n";
     // train_step's outputs: the loss, any metrics of the objective, then lr and grad_norm.
     const Function& trainFn = *m_.findFunction("train_step");
     auto outputIndex = [&](const std::string& n) {
@@ -679,8 +682,8 @@ class Trainer {
   std::map<std::string, std::string> cfg_;
   Module m_;
   BpeTokenizer tok_;
-  std::string device_ = "cpu";
-  std::shared_ptr<const KernelLibrary> kernels_;
+  std::string device_;
+  std::string origin_;  // the trainer's path, for messages
   std::string initialPolicy_;
   mutable std::unique_ptr<Engine> referenceEngine_;
 };
@@ -700,8 +703,7 @@ constexpr const char* kUsage =
 
 }  // namespace
 
-int runTrainer(const Executable& exe, const std::vector<std::string>& args, const std::string& programName,
-               std::shared_ptr<const KernelLibrary> kernels) {
+int runTrainer(const Executable& exe, const std::vector<std::string>& args, const std::string& programName) {
   if (args.empty() || args[0] == "help" || args[0] == "--help") {
     std::fprintf(args.empty() ? stderr : stdout, kUsage, programName.c_str());
     return args.empty() ? 1 : 0;
@@ -735,24 +737,9 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
                                   "); compile another with `kiln compile SPEC --batch N`"));
   auto opts = parseOptions(rest, valued, flags);
   if (!opts) return fail(opts.error());
-  std::string device = opts->get("device", exe.config("device", "cpu"));
-  if (device != "cpu" && device != "reference") return fail(makeError({}, "--device must be cpu or reference, got '" + device + "'"));
-  // Code built for vector extensions this CPU lacks would die of SIGILL: say so instead.
-  std::vector<std::string> need = runtimeCpuFeatures();
-  std::istringstream kernelFeatures(exe.config("kernels.cpu_features"));  // space-separated
-  for (std::string f; kernelFeatures >> f;) need.push_back(f);
-  if (auto missing = missingCpuFeatures(need); !missing.empty()) {
-    std::string list;
-    for (const auto& f : missing) list += (list.empty() ? "" : ", ") + f;
-    return fail(makeError({}, programName + " was built for a CPU with " + list +
-                                  ", which this one lacks; compile the spec again on this machine (kiln compile)"));
-  }
-  if (device == "cpu" && !kernels && exe.sections.count("kernels.so")) {
-    auto lib = loadKernelLibrary(exe.sections.at("kernels.so"), programName);
-    if (!lib) return fail(lib.error());
-    kernels = *lib;
-  }
-  trainer.setDevice(device, std::move(kernels));
+  std::string device = opts->get("device", exe.config("device"));
+  if (!hasDevice(device)) return fail(makeError({}, "--device must be " + deviceNameList() + ", got '" + device + "'"));
+  trainer.setDevice(device, programName);
   if (cmd == "train") return trainer.train(*opts);
   if (cmd == "eval") return trainer.eval(*opts);
   if (cmd == "init") return trainer.init(*opts);

@@ -9,12 +9,9 @@
 
 namespace kiln {
 
-class KernelLibrary;
-
-// Runs one trainer subcommand; returns the exit code (0 ok, 1 user error, 130 interrupted).
-// The cpu device's fused kernels come from `kernels` (e.g. JIT-compiled by `kiln run`), else
-// from the executable's "kernels.so" section.
-int runTrainer(const Executable& exe, const std::vector<std::string>& args, const std::string& programName,
-               std::shared_ptr<const KernelLibrary> kernels = nullptr);
+// Runs one trainer subcommand; returns the exit code (0 ok, 1 user error, 130 interrupted). The
+// devices come from the registry (runtime/engine/device_registry.h); the one the executable was
+// compiled for is the default, and each reads its own sections of the executable.
+int runTrainer(const Executable& exe, const std::vector<std::string>& args, const std::string& programName);
 
 }  // namespace kiln

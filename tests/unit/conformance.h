@@ -7,7 +7,7 @@
 #include <string>
 
 #include "models/gpt.h"
-#include "runtime/engine/engine.h"
+#include "tests/unit/devices.h"
 
 namespace kiln::test {
 
@@ -30,7 +30,7 @@ inline void checkCpuMatchesReference(const Module& m, const std::string& fn, con
                                      double tol, const std::string& prefix = "",
                                      std::shared_ptr<const KernelLibrary> kernels = nullptr) {
   auto refEngine = makeReferenceEngine(m);
-  auto cpuEngine = makeCpuEngine(m, std::move(kernels));
+  auto cpuEngine = testCpuEngine(m, std::move(kernels));
   REQUIRE(refEngine.ok());
   REQUIRE(cpuEngine.ok());
   auto want = (*refEngine)->call(fn, inputs);

@@ -9,8 +9,8 @@
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
-#include "runtime/reference/interpreter.h"
-#include "runtime/reference/random.h"
+#include "eval/interpreter.h"
+#include "eval/random.h"
 
 namespace kiln::test {
 

@@ -8,7 +8,7 @@
 
 #include "ir/builder.h"
 #include "ir/module.h"
-#include "runtime/reference/tensor.h"
+#include "eval/tensor.h"
 
 namespace kiln::test {
 

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "runtime/reference/random.h"
+#include "eval/random.h"
 
 namespace kiln::test {
 

@@ -7,7 +7,7 @@
 #include "compiler/optimizer/optimizer.h"
 #include "gradcheck.h"
 #include "models/bert.h"
-#include "runtime/reference/interpreter.h"
+#include "eval/interpreter.h"
 #include "test_helpers.h"
 
 namespace kiln {

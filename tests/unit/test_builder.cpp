@@ -1,5 +1,5 @@
 #include "ir/builder.h"
-#include "runtime/reference/interpreter.h"
+#include "eval/interpreter.h"
 #include "test_helpers.h"
 
 namespace kiln {

@@ -5,7 +5,7 @@
 #include "compiler/autodiff/autodiff.h"
 #include "compiler/optimizer/optimizer.h"
 #include "models/gpt.h"
-#include "runtime/engine/engine.h"
+#include "tests/unit/devices.h"
 #include "conformance.h"
 #include "test_helpers.h"
 
@@ -18,7 +18,7 @@ TEST_CASE("cpu device conformance: every op") {
   Module m = test::parseValid(*text);
   for (const auto& f : m.functions) {
     auto refEngine = makeReferenceEngine(m);
-    auto cpuEngine = makeCpuEngine(m);
+    auto cpuEngine = testCpuEngine(m);
     REQUIRE(refEngine.ok());
     REQUIRE(cpuEngine.ok());
     std::vector<ref::Tensor> inputs;
@@ -42,7 +42,7 @@ TEST_CASE("cpu device conformance: GPT training steps match the reference") {
   opt.clipNorm = 1.0;
   REQUIRE(lowerOptimizer(m, f, opt).ok());
   auto refEngine = makeReferenceEngine(m);
-  auto cpuEngine = makeCpuEngine(m);
+  auto cpuEngine = testCpuEngine(m);
   REQUIRE(refEngine.ok());
   REQUIRE(cpuEngine.ok());
   test::checkTrainingStepsMatch(**refEngine, **cpuEngine, c, 5);
@@ -67,8 +67,8 @@ TEST_CASE("cpu device conformance: every differentiable op forward and backward 
 
 }  // namespace kiln
 
-#include "compiler/memory_plan.h"
-#include "runtime/reference/random.h"
+#include "targets/cpu/cpu_rules.h"
+#include "eval/random.h"
 
 namespace kiln {
 

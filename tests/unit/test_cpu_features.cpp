@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "runtime/cpu/cpu_features.h"
+#include "targets/cpu/cpu_features.h"
 
 namespace kiln {
 

@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "runtime/reference/interpreter.h"
+#include "eval/interpreter.h"
 #include "test_helpers.h"
 
 namespace kiln {

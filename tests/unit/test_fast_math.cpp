@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "runtime/kernels/fast_math.h"
+#include "eval/kernels/fast_math.h"
 
 namespace kiln {
 

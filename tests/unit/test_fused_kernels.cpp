@@ -5,12 +5,12 @@
 #include <random>
 
 #include "compiler/autodiff/autodiff.h"
-#include "compiler/codegen/cpu/mlir_codegen.h"
+#include "targets/cpu/mlir_codegen.h"
 #include "compiler/optimizer/optimizer.h"
 #include "compiler/pass.h"
 #include "frontends/spec/compile_spec.h"
 #include "ir/fused_expr.h"
-#include "runtime/engine/engine.h"
+#include "tests/unit/devices.h"
 #include "conformance.h"
 #include "test_helpers.h"
 
@@ -90,7 +90,7 @@ TEST_CASE("fused kernels: every primitive and broadcast pattern, generated code 
       CHECK((*jit)->lookup(plans[0].symbol) != nullptr);
       if (plans[0].tailRows) CHECK((*jit)->lookup(plans[0].tailSymbol()) != nullptr);
       auto refEngine = makeReferenceEngine(m);
-      auto cpuEngine = makeCpuEngine(m, *jit);
+      auto cpuEngine = testCpuEngine(m, *jit);
       REQUIRE(refEngine.ok());
       REQUIRE(cpuEngine.ok());
       std::vector<ref::Tensor> in = {randomTensor(sc.a, p, rng), randomTensor(sc.b, p, rng)};
@@ -157,7 +157,7 @@ TEST_CASE("fused kernels: ahead-of-time object linked into a shared object and l
   std::mt19937 rng(3);
   std::vector<ref::Tensor> in = {randomTensor(sc.a, FusedPrim::GeluGradTanh, rng), randomTensor(sc.b, FusedPrim::GeluGradTanh, rng)};
   auto want = (*makeReferenceEngine(m))->call("f", in);
-  auto got = (*makeCpuEngine(m, *lib))->call("f", in);
+  auto got = (*testCpuEngine(m, *lib))->call("f", in);
   REQUIRE(want.ok());
   REQUIRE(got.ok());
   test::checkClose((*got)[0], (*want)[0], 1e-4, "aot gelu_grad_tanh");
@@ -179,7 +179,7 @@ TEST_CASE("fused kernels: GPT training steps with every fusion pass and generate
     opt.clipNorm = 1.0;
     REQUIRE(lowerOptimizer(m, f, opt).ok());
     if (fuse) {
-      for (const std::string& name : standardPipeline("cpu")) {  // every pass after the optimizer
+      for (const std::string& name : standardPipeline(*findTarget("cpu"))) {  // every pass after the optimizer
         if (name == "autodiff" || name == "optimizer") continue;
         auto pass = createPass(name);
         REQUIRE(pass.ok());
@@ -202,7 +202,7 @@ TEST_CASE("fused kernels: GPT training steps with every fusion pass and generate
   auto jit = jitFusedKernels(planFusedKernels(fused));
   REQUIRE(jit.ok());
   auto refEngine = makeReferenceEngine(unfused);
-  auto cpuEngine = makeCpuEngine(fused, *jit);
+  auto cpuEngine = testCpuEngine(fused, *jit);
   REQUIRE(refEngine.ok());
   REQUIRE(cpuEngine.ok());
   test::checkTrainingStepsMatch(**refEngine, **cpuEngine, c, 4);

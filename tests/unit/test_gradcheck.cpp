@@ -5,7 +5,7 @@
 
 #include "compiler/autodiff/autodiff.h"
 #include "gradcheck.h"
-#include "runtime/reference/random.h"
+#include "eval/random.h"
 #include "op_cases.h"
 #include "test_helpers.h"
 

@@ -4,7 +4,7 @@
 #include <unordered_map>
 
 #include "compiler/autodiff/autodiff.h"
-#include "compiler/cost_model.h"
+#include "ir/cost_model.h"
 #include "compiler/memory_plan.h"
 #include "compiler/optimizer/optimizer.h"
 #include "models/gpt.h"
@@ -103,7 +103,7 @@ func @step(%g: f32[2]) -> (late: f32[2]) {
 }  // namespace kiln
 
 #include "compiler/pass_manager.h"
-#include "runtime/reference/interpreter.h"
+#include "eval/interpreter.h"
 
 namespace kiln {
 

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "compiler/optimizer/optimizer.h"
-#include "runtime/reference/interpreter.h"
+#include "eval/interpreter.h"
 #include "test_helpers.h"
 
 namespace kiln {

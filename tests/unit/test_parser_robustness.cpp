@@ -1,6 +1,6 @@
 // Malformed IR is user input: every mutation of valid files must give a located error or a
 // valid module, never a crash, hang or assertion. Run under ASan/UBSan too (see README).
-#include "runtime/reference/random.h"
+#include "eval/random.h"
 #include "test_helpers.h"
 
 namespace kiln {

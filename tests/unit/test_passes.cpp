@@ -5,8 +5,8 @@
 
 #include "compiler/pass_manager.h"
 #include "ir/builder.h"
-#include "runtime/reference/interpreter.h"
-#include "runtime/reference/random.h"
+#include "eval/interpreter.h"
+#include "eval/random.h"
 #include "test_helpers.h"
 
 namespace kiln {

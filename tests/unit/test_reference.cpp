@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "ir/builder.h"
-#include "runtime/reference/interpreter.h"
-#include "runtime/reference/random.h"
+#include "eval/interpreter.h"
+#include "eval/random.h"
 #include "test_helpers.h"
 
 namespace kiln {

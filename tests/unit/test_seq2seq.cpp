@@ -7,7 +7,7 @@
 #include "gradcheck.h"
 #include "models/seq2seq.h"
 #include "runtime/data/denoising_batches.h"
-#include "runtime/reference/interpreter.h"
+#include "eval/interpreter.h"
 #include "test_helpers.h"
 
 namespace kiln {

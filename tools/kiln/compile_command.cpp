@@ -8,9 +8,8 @@
 #include <chrono>
 #include <fstream>
 
-#include "compiler/codegen/cpu/mlir_codegen.h"
 #include "frontends/spec/compile_spec.h"
-#include "runtime/cpu/cpu_features.h"
+#include "targets/targets.h"
 #include "runtime/trainer/trainer.h"
 #include "tools/kiln/cli_args.h"
 #include "tools/kiln/commands.h"
@@ -20,7 +19,7 @@ namespace {
 
 const std::vector<cli::OptionSpec> kCompileOptions = {
     {"o", true, "write the trainer executable to FILE"},
-    {"target", true, "device the trainer runs on: cpu (default; f32, oneDNN) or reference (f64 oracle)"},
+    {"target", true, "device the trainer runs on (kiln help targets lists them; default: the first)"},
     {"print-ir-before", true, "print the IR before PASS (or 'all')"},
     {"print-ir-after", true, "print the IR after PASS (or 'all')"},
     {"stop-after", true, "stop the pipeline after PASS (no trainer is written)"},
@@ -53,9 +52,8 @@ std::string megabytes(int64_t bytes) {
 // Loads the spec and compiles it with the pass options of `args`.
 Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
   if (args.positional.size() != 1) return makeError({}, "expected exactly one spec file");
-  std::string target = args.get("target", "cpu");
-  if (target != "cpu" && target != "reference")
-    return makeError({}, "--target must be cpu or reference (the CUDA backend is not built yet), got '" + target + "'");
+  auto target = lookupTarget(args.get("target", defaultTargetName()));
+  if (!target) return target.error();
   auto spec = loadSpec(args.positional[0]);
   if (!spec) return spec.error();
   if (args.has("batch")) {
@@ -71,11 +69,8 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
   opts.dumpDir = args.get("dump-dir");
   opts.timePasses = args.has("time-passes");
   for (const auto& v : args.all("skip-pass")) opts.skip.insert(v);
-  auto compiled = compileSpec(*spec, opts, std::cout, std::cerr, target);
+  auto compiled = compileSpec(*spec, opts, std::cout, std::cerr, **target);
   if (!compiled) return compiled.error();
-  auto cfg = compiled->exe.configMap();
-  cfg["device"] = target;
-  compiled->exe.sections["config"] = formatConfig(cfg);
   if (!quiet) {
     std::cerr << "compiled " << args.positional[0] << ": " << compiled->parameters << " parameters, "
               << compiled->flopsPerStep / 1e9 << " GFLOP per step, planned peak "
@@ -84,8 +79,9 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
               << compiled->tokenizerSeconds << " s)\n";
   }
   if (args.has("emit-kernels")) {
-    auto text = fusedKernelsMlir(planFusedKernels(compiled->module));
+    auto text = (*target)->kernelSource(compiled->module);
     if (!text) return text.error();
+    if (text->empty()) return makeError({}, "the " + (*target)->name() + " target generates no kernels (--emit-kernels)");
     std::ofstream o(args.get("emit-kernels"));
     o << *text;
     if (!o) return makeError({}, "cannot write " + args.get("emit-kernels"));
@@ -93,24 +89,11 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
   return compiled;
 }
 
-// Ahead of time: the fused kernels as a shared object inside the trainer.
-Status addGeneratedKernels(CompiledSpec& compiled, bool quiet) {
-  auto plans = planFusedKernels(compiled.module);
-  if (plans.empty()) return okStatus();
-  auto t0 = std::chrono::steady_clock::now();
-  auto object = emitFusedKernelObject(plans);
-  if (!object) return object.error();
-  auto so = linkSharedObject(*object);
-  if (!so) return so.error();
-  compiled.exe.sections["kernels.so"] = *so;
-  // The kernels use this machine's vector extensions; a trainer checks for them before loading.
-  auto cfg = compiled.exe.configMap();
-  cfg["kernels.cpu_features"] = joinFeatures(hostCpuFeatures());
-  compiled.exe.sections["config"] = formatConfig(cfg);
-  if (!quiet)
-    std::cerr << "generated " << plans.size() << " fused kernels (" << so->size() / 1024 << " KiB) in "
-              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
-  return okStatus();
+// The executable's target sections (kernels, memory plans), written by the spec's target.
+Status emitTargetSections(CompiledSpec& compiled, const cli::Args& args, bool quiet) {
+  auto target = lookupTarget(args.get("target", defaultTargetName()));
+  if (!target) return target.error();
+  return (*target)->emit(compiled.module, compiled.exe.sections, std::cerr, quiet);
 }
 
 }  // namespace
@@ -126,8 +109,7 @@ int compileCommand(const std::vector<std::string>& argv) {
   auto compiled = compileFromArgs(*args, false);
   if (!compiled) return fail(compiled.error());
   if (args->has("stop-after")) return 0;
-  if (args->get("target", "cpu") == "cpu")
-    if (auto s = addGeneratedKernels(*compiled, false); !s) return fail(s.error());
+  if (auto s = emitTargetSections(*compiled, *args, false); !s) return fail(s.error());
   std::string out = args->get("o");
   if (auto s = writeTrainerBinary(trainerRuntime(), compiled->exe, out); !s) return fail(s.error());
   std::cerr << "wrote " << out << " (standalone; links dynamically against oneDNN, OpenMP and the C/C++ runtime)\n";
@@ -146,13 +128,9 @@ int runCommand(const std::vector<std::string>& argv) {
   }
   auto compiled = compileFromArgs(*args, true);
   if (!compiled) return fail(compiled.error());
-  std::shared_ptr<const KernelLibrary> kernels;
-  if (auto plans = planFusedKernels(compiled->module); !plans.empty() && args->get("target", "cpu") == "cpu") {
-    auto jit = jitFusedKernels(plans);  // just in time: nothing written to disk
-    if (!jit) return fail(jit.error());
-    kernels = *jit;
-  }
-  return runTrainer(compiled->exe, trainerArgs, "kiln run " + args->positional[0] + " --", kernels);
+  // The same executable `kiln compile` writes, run in this process.
+  if (auto s = emitTargetSections(*compiled, *args, true); !s) return fail(s.error());
+  return runTrainer(compiled->exe, trainerArgs, "kiln run " + args->positional[0] + " --");
 }
 
 int infoCommand(const std::vector<std::string>& argv) {
@@ -160,10 +138,7 @@ int infoCommand(const std::vector<std::string>& argv) {
   if (!args) return fail(args.error());
   auto compiled = compileFromArgs(*args, true);
   if (!compiled) return fail(compiled.error());
-  // No kernels are generated for info; they would be compiled for this machine's extensions.
-  auto cfg = compiled->exe.configMap();
-  cfg["kernels.cpu_features"] = joinFeatures(hostCpuFeatures());
-  compiled->exe.sections["config"] = formatConfig(cfg);
+  if (auto s = emitTargetSections(*compiled, *args, true); !s) return fail(s.error());
   return runTrainer(compiled->exe, {"info"}, "kiln info");
 }
 

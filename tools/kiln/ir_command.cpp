@@ -9,7 +9,7 @@
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
-#include "runtime/reference/interpreter.h"
+#include "eval/interpreter.h"
 #include "tools/kiln/cli_args.h"
 #include "tools/kiln/commands.h"
 #include "tools/kiln/run_inputs.h"

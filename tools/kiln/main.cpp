@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "targets/targets.h"
 #include "tools/kiln/commands.h"
 
 namespace {
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return args.empty() ? 1 : 0;
   }
+  kiln::registerDevices();
+  kiln::registerCompileTargets();
   std::string cmd = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (cmd == "ir") return kiln::irCommand(rest);

@@ -5,7 +5,7 @@
 
 #include "ir/lexer.h"
 #include "ir/parser.h"
-#include "runtime/reference/random.h"
+#include "eval/random.h"
 
 namespace kiln {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ir/module.h"
-#include "runtime/reference/tensor.h"
+#include "eval/tensor.h"
 
 namespace kiln {
 

@@ -1,0 +1,24 @@
+// Values that are views of another value's storage: a reshape, or a slice taking one contiguous
+// run of its operand. Both never copy; the memory plan places them inside their operand's block
+// and every device binds them there.
+#pragma once
+
+#include <cstdint>
+
+#include "ir/module.h"
+
+namespace kiln {
+
+// Whether a slice takes one contiguous run of its operand (unit strides; dims before the first
+// cut have extent 1, dims after it are whole), so its result can be a view.
+bool isContiguousSlice(const Op& op);
+// A reshape or a contiguous slice (null: no).
+bool isView(const Op* op);
+int64_t sliceOffset(const Op& slice);  // its first element's position in the operand
+// The value whose storage `v` views: through reshapes and contiguous slices, else v itself;
+// `viewOffset` is where v starts in it, in elements.
+const Value* aliasOf(const Value* v);
+int64_t viewOffset(const Value* v);
+int64_t typeBytes(const TensorType& t);
+
+}  // namespace kiln

@@ -1,0 +1,16 @@
+// kiln-trainer: the runtime every compiled trainer is made of. It reads the Executable appended
+// to its own file (see executable.h) and runs the trainer on it, on the devices of every target.
+#include <iostream>
+
+#include "runtime/trainer/trainer.h"
+#include "targets/targets.h"
+
+int main(int argc, char** argv) {
+  auto exe = kiln::readAppendedExecutable("/proc/self/exe");
+  if (!exe) {
+    std::cerr << exe.error().str() << "\n";
+    return 1;
+  }
+  kiln::registerDevices();
+  return kiln::runTrainer(*exe, std::vector<std::string>(argv + 1, argv + argc), argv[0]);
+}

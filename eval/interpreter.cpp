@@ -12,6 +12,8 @@ namespace kiln::ref {
 Tensor initialValue(const StateVar& s) {
   Tensor t(s.type);
   const Initializer& in = s.init;
+  // Counter-based: element i depends on (seed, i) only, so threads change nothing but the time.
+#pragma omp parallel for if (t.size() >= 65536)
   for (int64_t i = 0; i < t.size(); ++i) {
     switch (in.kind) {
       case InitKind::Zeros: t[i] = 0; break;

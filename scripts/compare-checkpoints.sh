@@ -29,7 +29,7 @@ for entry in "${specs[@]}"; do
     (cd "$dir" && "$kiln" compile "$spec.toml" -o "$spec-trainer" > "$spec.compile.log" 2>&1 &&
       "./$spec-trainer" train --steps "$steps" --eval-every 0 --checkpoint "$spec.safetensors" \
         --metrics "$spec.jsonl" > "$spec.train.log" 2>&1) ||
-      { echo "$spec ($side): failed"; tail -5 "$dir/$spec.train.log" "$dir/$spec.compile.log" 2> /dev/null; status=1; }
+      { echo "$spec ($side): failed"; tail -5 "$dir/$spec.compile.log" "$dir/$spec.train.log" 2> /dev/null || true; status=1; }
   done
   if cmp -s "$work/old/$spec.safetensors" "$work/new/$spec.safetensors"; then
     echo "$spec: $steps steps, checkpoints byte-identical ($(stat -c %s "$work/new/$spec.safetensors") bytes)"

@@ -1,7 +1,7 @@
 // The cpu device: every value in one arena laid out by the memory plan (f32 storage for every
 // dtype; integers are exact below 2^24). Matmuls and softmax as oneDNN primitives and attention
-// in query blocks (created once, when a function is first prepared), fused ops as generated
-// kernels, every other op through the shared f32 kernels. State lives in device buffers;
+// in query blocks, fused ops as generated kernels, every other op through the shared f32
+// kernels; all of it resolved once, when a function is first called, into a list of steps. State lives in device buffers;
 // state_read results alias them and assignments commit when the call returns, except the
 // optimizer results the memory plan places in their state's own buffer (updated in place).
 #include <oneapi/dnnl/dnnl.hpp>
@@ -84,142 +84,202 @@ struct FusedCall {
   void* tail = nullptr;
 };
 
+// One op, prepared once when its function is first called: what runs it (a oneDNN primitive,
+// an attention lowering, a generated kernel, the shared kernel, or a binding) and the slots of
+// its operands and results in the function's pointer table. Nothing is looked up per op per
+// call: the call walks these steps and indexes the table.
+struct Step {
+  enum class Kind { Assign, View, StateRead, Matmul, Softmax, Fused, Attention, Kernel };
+  const Op* op = nullptr;
+  Kind kind = Kind::Kernel;
+  std::vector<size_t> in, out;  // slots of operands and results
+  int64_t viewOffset = 0;       // View: elements into the operand
+  std::vector<float>* state = nullptr;  // StateRead, Assign: the state's buffer
+  std::vector<std::pair<size_t, std::vector<float>*>> inState;  // results placed in their state's buffer
+  size_t prepared = 0;                  // Matmul, Softmax, Fused, Attention: index of its primitive
+  std::vector<float*> args;             // scratch for the operand pointers of a call
+};
+
 class CpuFunction {
  public:
-  CpuFunction(const Function& f, ArenaPlan plan, const dnnl::engine& eng, const KernelLibrary* kernels)
+  // `state` is the engine's state by name; its entries (and so the vectors) outlive this function.
+  CpuFunction(const Function& f, ArenaPlan plan, const dnnl::engine& eng, const KernelLibrary* kernels,
+              std::map<std::string, std::vector<float>>& state)
       : f_(f), plan_(std::move(plan)) {
-    for (const auto& op : f.ops) {
-      if (op->kind == OpKind::Reshape || isContiguousSlice(*op))
-        views_[op.get()] = op->kind == OpKind::Slice ? sliceOffset(*op) : 0;
-      for (const auto& r : op->results)
-        if (auto in = plan_.inState.find(r.get()); in != plan_.inState.end()) inState_[op.get()].emplace_back(r.get(), in->second);
-    }
-    for (const auto& op : f.ops) {
-      if (!kernels || !hasFusedKernelPlan(*op) || op->operands.size() > 8 || op->result()->type.numElements() == 0)
-        continue;
-      FusedCall c{planFusedKernel(*op)};
-      c.block = kernels->lookup(c.plan.symbol);
-      c.tail = c.plan.tailRows ? kernels->lookup(c.plan.tailSymbol()) : nullptr;
-      if (c.block && (c.tail || !c.plan.tailRows)) fused_.emplace(op.get(), std::move(c));
-    }
+    std::unordered_map<const Value*, size_t> slotOf;  // only while preparing
+    auto slot = [&](const Value* v) { return slotOf.emplace(v, slotOf.size()).first->second; };
+    for (const auto& p : f.params) params_.push_back(slot(p.get()));
     for (const auto& op : f.ops)
-      if ((op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) && op->result()->type.numElements() > 0)
-        attentionScratch_ = std::max(
-            attentionScratch_, attention_.emplace(op.get(), std::make_unique<AttentionLowering>(*op, eng)).first->second->scratchFloats());
-    for (const auto& op : f.ops) {
-      if (op->kind != OpKind::Matmul && op->kind != OpKind::MatmulBias) continue;
-      try {
-        MatmulPrimitive mp = makeMatmul(*op, eng);
-        if (mp.packs) packFloats_ = std::max(packFloats_, mp.packed.get_size() / sizeof(float));
-        matmuls_.emplace(op.get(), std::move(mp));
-      } catch (const dnnl::error&) {
-        // Shapes oneDNN does not take (e.g. an empty dimension) run on the shared kernel.
+      for (const auto& r : op->results) slot(r.get());
+    ptr_.assign(slotOf.size(), nullptr);
+    for (const auto& [v, offset] : plan_.offsets) placed_.emplace_back(slot(v), offset / 4);
+    for (const Value* v : f.outputs) outputs_.push_back(slot(v));
+    for (const auto& opPtr : f.ops) {
+      const Op& op = *opPtr;
+      Step st;
+      st.op = &op;
+      for (const Value* v : op.operands) st.in.push_back(slot(v));
+      for (const auto& r : op.results) {
+        st.out.push_back(slot(r.get()));
+        if (auto in = plan_.inState.find(r.get()); in != plan_.inState.end())
+          st.inState.emplace_back(st.out.back(), &state.at(in->second));
       }
-    }
-    for (const auto& op : f.ops) {
-      try {
-        if (auto sm = makeSoftmax(*op, eng)) softmaxes_.emplace(op.get(), std::move(*sm));
-      } catch (const dnnl::error&) {
-      }
+      st.args.resize(st.in.size());
+      prepare(st, eng, kernels, state);
+      steps_.push_back(std::move(st));
     }
   }
 
   // The functions of a module never run at the same time, so they share one arena (sized for
   // the largest plan); each call binds this function's values into it.
-  Status call(const std::vector<ref::Tensor>& inputs, std::map<std::string, std::vector<float>>& state,
-              const dnnl::engine& eng, dnnl::stream& strm, std::vector<ref::Tensor>& outputs, Profile* profile,
-              float* arena, Workspace& work) {
+  Status call(const std::vector<ref::Tensor>& inputs, const dnnl::engine& eng, dnnl::stream& strm,
+              std::vector<ref::Tensor>& outputs, Profile* profile, float* arena, Workspace& work) {
     if (arena != boundArena_) {
-      for (const auto& [v, offset] : plan_.offsets) where_[v] = arena + offset / 4;
+      for (const auto& [s, offset] : placed_) ptr_[s] = arena + offset;
       boundArena_ = arena;
     }
     std::vector<std::vector<float>> inputBuffers(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       inputBuffers[i].assign(inputs[i].data.begin(), inputs[i].data.end());
-      where_[f_.params[i].get()] = inputBuffers[i].data();
+      ptr_[params_[i]] = inputBuffers[i].data();
     }
-    Assigns assigns;
-    for (const auto& opPtr : f_.ops) {
-      const Op& op = *opPtr;
+    assigns_.clear();
+    for (Step& st : steps_) {
       auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-      Status s = runOp(op, state, eng, strm, assigns, work);
+      Status s = run(st, eng, strm, work);
       if (!s) return s;
-      if (profile) profile->add(op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (profile) profile->add(*st.op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
-    return finish(state, outputs, assigns);
+    return finish(outputs);
   }
 
   const ArenaPlan& plan() const { return plan_; }
 
  private:
-  using Assigns = std::vector<std::pair<std::string, const Value*>>;
+  void prepare(Step& st, const dnnl::engine& eng, const KernelLibrary* kernels, std::map<std::string, std::vector<float>>& state) {
+    const Op& op = *st.op;
+    using K = Step::Kind;
+    if (op.kind == OpKind::StateAssign || op.kind == OpKind::StateRead) {
+      st.kind = op.kind == OpKind::StateAssign ? K::Assign : K::StateRead;
+      st.state = &state.at(op.stateRef);
+      return;
+    }
+    if (isView(&op)) {
+      st.kind = K::View;
+      st.viewOffset = op.kind == OpKind::Slice ? sliceOffset(op) : 0;
+      return;
+    }
+    if (op.kind == OpKind::Matmul || op.kind == OpKind::MatmulBias) {
+      try {
+        MatmulPrimitive mp = makeMatmul(op, eng);
+        if (mp.packs) packFloats_ = std::max(packFloats_, mp.packed.get_size() / sizeof(float));
+        st.kind = K::Matmul;
+        st.prepared = matmuls_.size();
+        matmuls_.push_back(std::move(mp));
+        return;
+      } catch (const dnnl::error&) {
+        // Shapes oneDNN does not take (e.g. an empty dimension) run on the shared kernel.
+      }
+    }
+    try {
+      if (auto sm = makeSoftmax(op, eng)) {
+        st.kind = K::Softmax;
+        st.prepared = softmaxes_.size();
+        softmaxes_.push_back(std::move(*sm));
+        return;
+      }
+    } catch (const dnnl::error&) {
+    }
+    if (kernels && hasFusedKernelPlan(op) && op.operands.size() <= 8 && op.result()->type.numElements() > 0) {
+      FusedCall c{planFusedKernel(op)};
+      c.block = kernels->lookup(c.plan.symbol);
+      c.tail = c.plan.tailRows ? kernels->lookup(c.plan.tailSymbol()) : nullptr;
+      if (c.block && (c.tail || !c.plan.tailRows)) {
+        st.kind = K::Fused;
+        st.prepared = fused_.size();
+        fused_.push_back(std::move(c));
+        return;
+      }
+    }
+    if ((op.kind == OpKind::Attention || op.kind == OpKind::AttentionGrad) && op.result()->type.numElements() > 0) {
+      st.kind = K::Attention;
+      st.prepared = attention_.size();
+      attention_.push_back(std::make_unique<AttentionLowering>(op, eng));
+      attentionScratch_ = std::max(attentionScratch_, attention_.back()->scratchFloats());
+      return;
+    }
+    st.kind = K::Kernel;
+  }
 
-  Status runOp(const Op& op, std::map<std::string, std::vector<float>>& state, const dnnl::engine& eng,
-               dnnl::stream& strm, Assigns& assigns, Workspace& work) {
-    {
-      if (op.kind == OpKind::StateAssign) {
-        assigns.emplace_back(op.stateRef, op.operands[0]);
+  void operandPointers(Step& st) {
+    for (size_t i = 0; i < st.in.size(); ++i) st.args[i] = ptr_[st.in[i]];
+  }
+
+  Status run(Step& st, const dnnl::engine& eng, dnnl::stream& strm, Workspace& work) {
+    const Op& op = *st.op;
+    using K = Step::Kind;
+    switch (st.kind) {
+      case K::Assign:
+        assigns_.emplace_back(st.state, st.in[0]);
+        return okStatus();
+      case K::View:  // the plan keeps its operand alive
+        ptr_[st.out[0]] = ptr_[st.in[0]] + st.viewOffset;
+        return okStatus();
+      case K::StateRead:
+        ptr_[st.out[0]] = st.state->data();  // alias: assignments commit at the end
+        return okStatus();
+      default:
+        break;
+    }
+    for (const auto& [s, buffer] : st.inState) ptr_[s] = buffer->data();  // updated in place
+    switch (st.kind) {
+      case K::Matmul: {
+        const MatmulPrimitive& mp = matmuls_[st.prepared];
+        float* packed = mp.packs ? Workspace::atLeast(work.packed, packFloats_) : nullptr;
+        operandPointers(st);
+        runMatmul(mp, st.args, ptr_[st.out[0]], packed, eng, strm);
         return okStatus();
       }
-      if (auto view = views_.find(&op); view != views_.end()) {  // the plan keeps its operand alive
-        where_[op.result()] = where_.at(op.operands[0]) + view->second;
+      case K::Softmax:
+        operandPointers(st);
+        runSoftmax(softmaxes_[st.prepared], st.args, ptr_[st.out[0]], eng, strm);
+        return okStatus();
+      case K::Fused:
+        runFused(st, fused_[st.prepared]);
+        return okStatus();
+      case K::Attention: {
+        std::vector<const float*> in(st.in.size());
+        for (size_t i = 0; i < st.in.size(); ++i) in[i] = ptr_[st.in[i]];
+        std::vector<float*> out(st.out.size());
+        for (size_t i = 0; i < st.out.size(); ++i) out[i] = ptr_[st.out[i]];
+        attention_[st.prepared]->run(in, out, Workspace::atLeast(work.scores, attentionScratch_), eng, strm);
         return okStatus();
       }
-      if (op.kind == OpKind::StateRead) {
-        where_[op.result()] = state.at(op.stateRef).data();  // alias: assignments commit at the end
+      case K::Kernel: {
+        std::vector<View<const float>> in;
+        for (size_t i = 0; i < st.in.size(); ++i) in.emplace_back(op.operands[i]->type, ptr_[st.in[i]]);
+        std::vector<View<float>> out;
+        for (size_t i = 0; i < st.out.size(); ++i) out.emplace_back(op.results[i]->type, ptr_[st.out[i]]);
+        std::string err = kernels::runKernel<float>(op, in, out);
+        if (!err.empty()) return makeError(op.textLoc.known() ? op.textLoc : op.loc, std::string(mnemonic(op.kind)) + ": " + err);
         return okStatus();
       }
-      if (auto in = inState_.find(&op); in != inState_.end())  // results the plan puts in their state's own buffer
-        for (const auto& [v, name] : in->second) where_[v] = state.at(name).data();
-      auto mm = matmuls_.find(&op);
-      if (mm != matmuls_.end()) {
-        float* packed = mm->second.packs ? Workspace::atLeast(work.packed, packFloats_) : nullptr;
-        runMatmul(mm->second, operandPointers(op), where_.at(op.result()), packed, eng, strm);
-        return okStatus();
-      }
-      auto sm = softmaxes_.find(&op);
-      if (sm != softmaxes_.end()) {
-        runSoftmax(sm->second, operandPointers(op), where_.at(op.result()), eng, strm);
-        return okStatus();
-      }
-      auto fc = fused_.find(&op);
-      if (fc != fused_.end()) {
-        runFused(op, fc->second);
-        return okStatus();
-      }
-      auto att = attention_.find(&op);
-      if (att != attention_.end()) {
-        std::vector<const float*> in;
-        for (const Value* v : op.operands) in.push_back(where_.at(v));
-        std::vector<float*> out;
-        for (const auto& r : op.results) out.push_back(where_.at(r.get()));
-        att->second->run(in, out, Workspace::atLeast(work.scores, attentionScratch_), eng, strm);
-        return okStatus();
-      }
-      std::vector<View<const float>> in;
-      for (const Value* v : op.operands) in.emplace_back(v->type, where_.at(v));
-      std::vector<View<float>> out;
-      for (const auto& r : op.results) out.emplace_back(r->type, where_.at(r.get()));
-      std::string err = kernels::runKernel<float>(op, in, out);
-      if (!err.empty()) return makeError(op.textLoc.known() ? op.textLoc : op.loc, std::string(mnemonic(op.kind)) + ": " + err);
+      case K::Assign:
+      case K::View:
+      case K::StateRead:
+        break;
     }
     return okStatus();
   }
 
-  std::vector<float*> operandPointers(const Op& op) const {
-    std::vector<float*> out;
-    for (const Value* v : op.operands) out.push_back(where_.at(v));
-    return out;
-  }
-
   // Blocks of rows in parallel; each call gets pointers to its rows of the spanning operands.
-  void runFused(const Op& op, const FusedCall& c) {
+  void runFused(Step& st, const FusedCall& c) {
     const FusedKernelPlan& p = c.plan;
-    if (p.sums) return runFusedSum(op, c);
-    const int n = int(op.operands.size());
+    if (p.sums) return runFusedSum(st, c);
+    const int n = int(st.in.size());
     std::vector<float*> base(size_t(n) + 1);
-    for (int i = 0; i < n; ++i) base[size_t(i)] = where_.at(op.operands[size_t(i)]);
-    base[size_t(n)] = where_.at(op.result());
+    for (int i = 0; i < n; ++i) base[size_t(i)] = ptr_[st.in[size_t(i)]];
+    base[size_t(n)] = ptr_[st.out[0]];
     const int64_t blocks = p.numBlocks() + (p.tailRows ? 1 : 0);
 #pragma omp parallel for if (blocks > 1)
     for (int64_t blk = 0; blk < blocks; ++blk) {
@@ -236,12 +296,12 @@ class CpuFunction {
 
   // Chunks of every row in parallel, each summed into its own float; then each row's chunks are
   // added in order (in double).
-  void runFusedSum(const Op& op, const FusedCall& c) {
+  void runFusedSum(Step& st, const FusedCall& c) {
     const FusedKernelPlan& p = c.plan;
-    const int n = int(op.operands.size());
+    const int n = int(st.in.size());
     const int64_t per = p.chunksPerRow(), full = p.rowElems / p.blockRows, total = p.rows * per;
     std::vector<float*> base(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) base[size_t(i)] = where_.at(op.operands[size_t(i)]);
+    for (int i = 0; i < n; ++i) base[size_t(i)] = ptr_[st.in[size_t(i)]];
     std::vector<float> partial(static_cast<size_t>(total), 0.0f);
 #pragma omp parallel for if (total > 1)
     for (int64_t k = 0; k < total; ++k) {
@@ -254,7 +314,7 @@ class CpuFunction {
       args[n] = &partial[size_t(k)];
       callFusedKernel(chunk < full ? c.block : c.tail, args, n + 1);
     }
-    float* out = where_.at(op.result());
+    float* out = ptr_[st.out[0]];
     for (int64_t row = 0; row < p.rows; ++row) {
       double sum = 0;
       for (int64_t chunk = 0; chunk < per; ++chunk) sum += partial[size_t(row * per + chunk)];
@@ -262,37 +322,38 @@ class CpuFunction {
     }
   }
 
-  Status finish(std::map<std::string, std::vector<float>>& state, std::vector<ref::Tensor>& outputs,
-                const Assigns& assigns) {
+  Status finish(std::vector<ref::Tensor>& outputs) {
     outputs.clear();
-    for (const Value* v : f_.outputs) {
-      ref::Tensor t(v->type);
-      const float* p = where_.at(v);
+    for (size_t k = 0; k < outputs_.size(); ++k) {
+      ref::Tensor t(f_.outputs[k]->type);
+      const float* p = ptr_[outputs_[k]];
       for (int64_t i = 0; i < t.size(); ++i) t[i] = p[i];
       t.roundToType();
       outputs.push_back(std::move(t));
     }
     // Commit assignments; copy out first, since a new value may alias another state's buffer.
-    std::vector<std::pair<std::string, std::vector<float>>> staged;
-    for (const auto& [name, v] : assigns) {
-      const float* p = where_.at(v);
-      if (p == state.at(name).data()) continue;  // updated in place
-      staged.emplace_back(name, std::vector<float>(p, p + v->type.numElements()));
+    std::vector<std::pair<std::vector<float>*, std::vector<float>>> staged;
+    for (const auto& [buffer, s] : assigns_) {
+      const float* p = ptr_[s];
+      if (p == buffer->data()) continue;  // updated in place
+      staged.emplace_back(buffer, std::vector<float>(p, p + int64_t(buffer->size())));
     }
-    for (auto& [name, values] : staged) state[name] = std::move(values);
+    for (auto& [buffer, values] : staged) *buffer = std::move(values);
     return okStatus();
   }
 
   const Function& f_;
   ArenaPlan plan_;
+  std::vector<Step> steps_;
+  std::vector<float*> ptr_;                             // by slot: where each value is now
+  std::vector<size_t> params_, outputs_;                // slots of the inputs and outputs
+  std::vector<std::pair<size_t, int64_t>> placed_;      // slot, float offset in the arena
+  std::vector<std::pair<std::vector<float>*, size_t>> assigns_;  // this call's: state <- slot
   float* boundArena_ = nullptr;
-  std::unordered_map<const Value*, float*> where_;
-  std::unordered_map<const Op*, int64_t> views_;  // reshapes and contiguous slices: elements into the operand
-  std::unordered_map<const Op*, std::vector<std::pair<const Value*, std::string>>> inState_;  // results -> state
-  std::unordered_map<const Op*, MatmulPrimitive> matmuls_;
-  std::unordered_map<const Op*, SoftmaxPrimitive> softmaxes_;
-  std::unordered_map<const Op*, FusedCall> fused_;
-  std::unordered_map<const Op*, std::unique_ptr<AttentionLowering>> attention_;
+  std::vector<MatmulPrimitive> matmuls_;
+  std::vector<SoftmaxPrimitive> softmaxes_;
+  std::vector<FusedCall> fused_;
+  std::vector<std::unique_ptr<AttentionLowering>> attention_;
   size_t attentionScratch_ = 0;  // floats of Workspace::scores this function's attention ops need
   size_t packFloats_ = 0;        // ... and of Workspace::packed for its packed matmul operands
 };
@@ -314,7 +375,7 @@ class CpuEngine : public Engine {
     if (it == functions_.end()) {
       auto plan = plans_.find(fn);
       if (plan == plans_.end()) return makeError({}, "no arena plan for @" + fn + " (a damaged executable)");
-      it = functions_.emplace(fn, std::make_unique<CpuFunction>(*f, plan->second, eng_, kernels_.get())).first;
+      it = functions_.emplace(fn, std::make_unique<CpuFunction>(*f, plan->second, eng_, kernels_.get(), state_)).first;
       size_t need = size_t(it->second->plan().arenaBytes / 4 + 16);
       if (need > arena_.size()) arena_.assign(need, 0.0f);  // functions rebind to the new arena
     }
@@ -324,7 +385,7 @@ class CpuEngine : public Engine {
       if (inputs[i].type != f->params[i]->type)
         return makeError({}, "input %" + f->params[i]->name + " must be " + f->params[i]->type.str() + ", got " + inputs[i].type.str());
     std::vector<ref::Tensor> outs;
-    if (auto s = it->second->call(inputs, state_, eng_, strm_, outs, profiling_ ? &profile_ : nullptr, arena_.data(), work_); !s)
+    if (auto s = it->second->call(inputs, eng_, strm_, outs, profiling_ ? &profile_ : nullptr, arena_.data(), work_); !s)
       return s.error();
     return outs;
   }

@@ -9,11 +9,14 @@ import sys
 trainer = sys.argv[1]
 info = subprocess.run([trainer, "info"], capture_output=True, text=True, check=True).stdout
 plan = float(re.search(r"total planned\s+([0-9.]+) MiB", info).group(1))
-run = subprocess.run(["/usr/bin/time", "-f", "%M", trainer, "train", "--steps", "3", "--eval-every", "0",
-                      "--checkpoint", "rss.safetensors", "--metrics", "rss.jsonl"], capture_output=True, text=True)
-if run.returncode != 0:
-    sys.exit(run.stderr)
-rss = int(run.stderr.strip().splitlines()[-1]) / 1024
+# The trainer's own peak RSS from wait4 (no /usr/bin/time needed).
+proc = subprocess.Popen([trainer, "train", "--steps", "3", "--eval-every", "0", "--checkpoint", "rss.safetensors",
+                         "--metrics", "rss.jsonl"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+err = proc.stderr.read()
+_, status, usage = os.wait4(proc.pid, 0)
+if os.waitstatus_to_exitcode(status) != 0:
+    sys.exit(err)
+rss = usage.ru_maxrss / 1024
 limit = 1.25 * plan + 96
 print(f"peak RSS {rss:.1f} MiB, planned {plan:.1f} MiB, limit {limit:.1f} MiB")
 sys.exit(0 if rss <= limit else 1)

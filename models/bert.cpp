@@ -3,23 +3,15 @@
 #include <cmath>
 #include <numeric>
 
+#include "models/layers.h"
+
 namespace kiln {
 
 namespace {
 
 std::string layerName(int64_t i, const std::string& rest) { return "bert.encoder.layer." + std::to_string(i) + "." + rest; }
 
-// x [..., in] @ weight[out, in]^T + bias [out] (PyTorch nn.Linear layout).
-Value* linear(Builder& b, Value* x, const std::string& prefix) {
-  return b.add(b.matmul(x, b.readState(prefix + ".weight"), false, true), b.readState(prefix + ".bias"));
-}
-
-Value* layerNorm(Builder& b, Value* x, const std::string& prefix, double eps) {
-  auto s = b.scope(prefix);
-  return b.layerNorm(x, b.readState(prefix + ".weight"), b.readState(prefix + ".bias"), eps);
-}
-
-Value* activation(Builder& b, const GptConfig& c, Value* x) {
+Value* activation(Builder& b, const TransformerConfig& c, Value* x) {
   return c.activation == "relu" ? b.relu(x) : b.gelu(x, "erf");  // BERT's GELU is the erf form
 }
 
@@ -31,7 +23,7 @@ std::vector<int64_t> allAxes(const Value* v) {
 
 }  // namespace
 
-void addBertParameters(Module& m, const GptConfig& c, BertHeads heads) {
+void addBertParameters(Module& m, const TransformerConfig& c, BertHeads heads) {
   int64_t seed = c.seed * 1000;
   auto normal = [&]() { return Initializer{InitKind::Normal, 0.0, c.initStd, ++seed}; };
   auto add = [&](const std::string& name, Shape shape, Initializer init) {
@@ -67,7 +59,7 @@ void addBertParameters(Module& m, const GptConfig& c, BertHeads heads) {
   if (heads.nsp) addLinear("cls.seq_relationship", 2, C);
 }
 
-Value* bertEncoder(Builder& b, const GptConfig& c, Value* ids, Value* segments, Value* mask) {
+Value* bertEncoder(Builder& b, const TransformerConfig& c, Value* ids, Value* segments, Value* mask) {
   const int64_t B = ids->type.shape[0], T = ids->type.shape[1], C = c.dModel, H = c.heads, D = C / H;
   Value* x;
   {
@@ -76,7 +68,7 @@ Value* bertEncoder(Builder& b, const GptConfig& c, Value* ids, Value* segments, 
     x = b.gather(b.readState("bert.embeddings.word_embeddings.weight"), ids);  // [B, T, C]
     Value* pos = b.slice(b.readState("bert.embeddings.position_embeddings.weight"), {0, 0}, {T, C});
     x = b.add(b.add(x, pos), b.gather(b.readState("bert.embeddings.token_type_embeddings.weight"), segments));
-    x = layerNorm(b, x, "bert.embeddings.LayerNorm", c.layerNormEps);
+    x = layerNorm(b, x, "bert.embeddings.LayerNorm", c.layerNormEps, NormScope::Prefix);
   }
   // Padding keys get -10000 added to their scores (as BERT does), real ones 0: [B, 1, 1, T].
   Value* additive = b.reshape(b.mul(b.sub(mask, b.scalar(1.0, c.dtype)), b.scalar(10000.0, c.dtype)), {B, 1, 1, T});
@@ -88,7 +80,7 @@ Value* bertEncoder(Builder& b, const GptConfig& c, Value* ids, Value* segments, 
       auto s = b.scope("attention");
       auto heads = [&](const char* which) {
         auto hs = b.scope(which);
-        Value* p = linear(b, x, layerName(i, std::string("attention.self.") + which));
+        Value* p = linear(b, x, layerName(i, std::string("attention.self.") + which), WeightLayout::OutIn);
         return b.transpose(b.reshape(p, {B, T, H, D}), {0, 2, 1, 3});  // [B, H, T, D]
       };
       Value *q = heads("query"), *k = heads("key"), *v = heads("value");
@@ -96,17 +88,17 @@ Value* bertEncoder(Builder& b, const GptConfig& c, Value* ids, Value* segments, 
       a = b.attention(q, k, v, additive, /*causal=*/false);
       b.setLocation(c.source("layers"));
       a = b.reshape(b.transpose(a, {0, 2, 1, 3}), {B, T, C});
-      a = linear(b, a, layerName(i, "attention.output.dense"));
+      a = linear(b, a, layerName(i, "attention.output.dense"), WeightLayout::OutIn);
     }
-    x = layerNorm(b, b.add(x, a), layerName(i, "attention.output.LayerNorm"), c.layerNormEps);
+    x = layerNorm(b, b.add(x, a), layerName(i, "attention.output.LayerNorm"), c.layerNormEps, NormScope::Prefix);
     Value* f;
     {
       auto s = b.scope("mlp");
       b.setLocation(c.source("mlp"));
-      f = activation(b, c, linear(b, x, layerName(i, "intermediate.dense")));
-      f = linear(b, f, layerName(i, "output.dense"));
+      f = activation(b, c, linear(b, x, layerName(i, "intermediate.dense"), WeightLayout::OutIn));
+      f = linear(b, f, layerName(i, "output.dense"), WeightLayout::OutIn);
     }
-    x = layerNorm(b, b.add(x, f), layerName(i, "output.LayerNorm"), c.layerNormEps);
+    x = layerNorm(b, b.add(x, f), layerName(i, "output.LayerNorm"), c.layerNormEps, NormScope::Prefix);
   }
   return x;
 }
@@ -128,7 +120,7 @@ Value* accuracy(Builder& b, Value* logits, Value* labels, int64_t ignoreIndex) {
   return b.div(b.reduceSum(b.mul(correct, validF), allAxes(correct)), count);
 }
 
-Function& buildBertPretraining(Module& m, const GptConfig& c, bool nsp, const std::string& name,
+Function& buildBertPretraining(Module& m, const TransformerConfig& c, bool nsp, const std::string& name,
                                const std::string& outputPrefix) {
   Function& f = m.addFunction(name);
   Builder b(m, f);
@@ -143,8 +135,8 @@ Function& buildBertPretraining(Module& m, const GptConfig& c, bool nsp, const st
   {
     auto s = b.scope("cls.predictions");
     b.setLocation(c.source("lm_head"));
-    Value* t = activation(b, c, linear(b, h, "cls.predictions.transform.dense"));
-    t = layerNorm(b, t, "cls.predictions.transform.LayerNorm", c.layerNormEps);
+    Value* t = activation(b, c, linear(b, h, "cls.predictions.transform.dense", WeightLayout::OutIn));
+    t = layerNorm(b, t, "cls.predictions.transform.LayerNorm", c.layerNormEps, NormScope::Prefix);
     mlmLogits = b.add(b.matmul(t, b.readState("bert.embeddings.word_embeddings.weight"), false, true),
                       b.readState("cls.predictions.bias"));  // [B, T, V], decoder tied to the embeddings
   }
@@ -159,7 +151,7 @@ Function& buildBertPretraining(Module& m, const GptConfig& c, bool nsp, const st
     {
       auto s = b.scope("bert.pooler");
       Value* first = b.reshape(b.slice(h, {0, 0, 0}, {B, 1, C}), {B, C});  // the [CLS] position
-      nspLogits = linear(b, b.tanh(linear(b, first, "bert.pooler.dense")), "cls.seq_relationship");
+      nspLogits = linear(b, b.tanh(linear(b, first, "bert.pooler.dense", WeightLayout::OutIn)), "cls.seq_relationship", WeightLayout::OutIn);
     }
     auto s = b.scope("loss");
     loss = b.add(loss, b.crossEntropy(nspLogits, nspLabels, -100));

@@ -1,6 +1,6 @@
 // The BERT model family (encoder-only Transformer, post-LN, bidirectional attention with a
 // padding mask) in the builder API, with Hugging Face BERT parameter names and layouts
-// (linear weights stored [out, in]). Shares GptConfig's sizes and sources.
+// (linear weights stored [out, in]). Shares TransformerConfig's sizes and sources.
 #pragma once
 
 #include <string>
@@ -16,16 +16,16 @@ namespace kiln {
 struct BertHeads {
   bool mlm = true, pooler = true, nsp = true;
 };
-void addBertParameters(Module& m, const GptConfig& c, BertHeads heads);
+void addBertParameters(Module& m, const TransformerConfig& c, BertHeads heads);
 
 // ids, segments [B, T] i32 and mask [B, T] f32 (1 real token, 0 padding) -> hidden [B, T, C].
-Value* bertEncoder(Builder& b, const GptConfig& c, Value* ids, Value* segments, Value* mask);
+Value* bertEncoder(Builder& b, const TransformerConfig& c, Value* ids, Value* segments, Value* mask);
 
 // A function `name`(input_ids, segment_ids, attention_mask: [B, T], mlm_labels: i32[B, T]
 // (-100 where not masked)[, nsp_labels: i32[B]]) -> (<prefix>loss, <prefix>mlm_accuracy
 // [, <prefix>nsp_accuracy]): masked-LM cross-entropy (+ next-sentence cross-entropy), the
 // decoder tied to the word embeddings. Parameters must exist.
-Function& buildBertPretraining(Module& m, const GptConfig& c, bool nsp, const std::string& name,
+Function& buildBertPretraining(Module& m, const TransformerConfig& c, bool nsp, const std::string& name,
                                const std::string& outputPrefix);
 
 // The fraction of rows whose label has the largest logit, over rows whose label is not

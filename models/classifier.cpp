@@ -4,7 +4,7 @@
 
 namespace kiln {
 
-void addClassifierParameters(Module& m, const GptConfig& c, const std::string& modelKind, int64_t classes, bool withBody) {
+void addClassifierParameters(Module& m, const TransformerConfig& c, const std::string& modelKind, int64_t classes, bool withBody) {
   int64_t seed = c.seed * 1000 + 900;
   auto normal = [&]() { return Initializer{InitKind::Normal, 0.0, c.initStd, ++seed}; };
   if (modelKind == "bert") {
@@ -25,7 +25,7 @@ bool isClassifierHead(const std::string& n) {
   return false;
 }
 
-Function& buildClassifier(Module& m, const GptConfig& c, const std::string& modelKind,
+Function& buildClassifier(Module& m, const TransformerConfig& c, const std::string& modelKind,
                           const std::string& name, const std::string& outputPrefix) {
   Function& f = m.addFunction(name);
   Builder b(m, f);

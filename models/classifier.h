@@ -10,13 +10,13 @@
 namespace kiln {
 
 // Adds the body's parameters (when `withBody`) and the head's for `classes` labels.
-void addClassifierParameters(Module& m, const GptConfig& c, const std::string& modelKind, int64_t classes, bool withBody);
+void addClassifierParameters(Module& m, const TransformerConfig& c, const std::string& modelKind, int64_t classes, bool withBody);
 
 // `name`(input_ids: i32[B, T], attention_mask: [B, T] (1 real, 0 padding), labels: i32[B]
 // (-100 = no example)) -> (<prefix>loss, <prefix>accuracy[, <prefix>logits [B, classes] when a
 // prefix is given: evaluation computes per-class metrics from them]).
 // Encoders read [CLS] (position 0); decoders read the last position whose mask is 1.
-Function& buildClassifier(Module& m, const GptConfig& c, const std::string& modelKind,
+Function& buildClassifier(Module& m, const TransformerConfig& c, const std::string& modelKind,
                           const std::string& name, const std::string& outputPrefix);
 
 // Names of the head's parameters: the classifier, and BERT's pooler (pretrained by NSP, or

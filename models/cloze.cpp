@@ -4,7 +4,7 @@
 
 namespace kiln {
 
-Function& buildCloze(Module& m, const GptConfig& c, const std::string& modelKind,
+Function& buildCloze(Module& m, const TransformerConfig& c, const std::string& modelKind,
                      const std::vector<std::vector<int32_t>>& words, const std::string& name, const std::string& outputPrefix) {
   Function& f = m.addFunction(name);
   Builder b(m, f);

@@ -17,7 +17,7 @@ namespace kiln {
 // [, <prefix>logits: the label scores [B, classes], when a prefix is given]).
 // `words[k]` are the token ids of label k's verbalizer (the first token of each word).
 // Parameters (the model's, with its LM head) must exist.
-Function& buildCloze(Module& m, const GptConfig& c, const std::string& modelKind,
+Function& buildCloze(Module& m, const TransformerConfig& c, const std::string& modelKind,
                      const std::vector<std::vector<int32_t>>& words, const std::string& name, const std::string& outputPrefix);
 
 }  // namespace kiln

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <functional>
 
+#include "models/layers.h"
+
 namespace kiln {
 
 namespace {
@@ -11,7 +13,7 @@ std::string layerName(int64_t i, const std::string& rest) { return "h." + std::t
 
 }  // namespace
 
-void addGptParameters(Module& m, const GptConfig& c) {
+void addGptParameters(Module& m, const TransformerConfig& c) {
   int64_t seed = c.seed * 1000;
   auto normal = [&](double std) { return Initializer{InitKind::Normal, 0.0, std, ++seed}; };
   auto add = [&](const std::string& name, Shape shape, Initializer init) {
@@ -42,29 +44,18 @@ void addGptParameters(Module& m, const GptConfig& c) {
 
 namespace {
 
-// x [B, T, in] @ weight [in, out] + bias.
-Value* linear(Builder& b, Value* x, const std::string& prefix) {
-  return b.add(b.matmul(x, b.readState(prefix + ".weight")), b.readState(prefix + ".bias"));
-}
-
-Value* layerNorm(Builder& b, Value* x, const std::string& prefix, double eps) {
-  // Named by its last part inside the layer's scope ("h.3.attn.ln_1"), its state by the prefix.
-  auto s = b.scope(prefix.substr(prefix.rfind('.') + 1));
-  return b.layerNorm(x, b.readState(prefix + ".weight"), b.readState(prefix + ".bias"), eps);
-}
-
 // The attention core: q [B,H,T,D], k, v -> [B,H,T,D]. Training attends causally within the
 // window; sampling attends over the KV cache.
 using AttentionCore = std::function<Value*(Builder&, Value* q, Value* k, Value* v, int64_t layer)>;
 
 // Multi-head self-attention: x [B, T, C] -> [B, T, C].
-Value* selfAttention(Builder& b, const GptConfig& c, Value* x, const std::string& prefix, int64_t layer,
+Value* selfAttention(Builder& b, const TransformerConfig& c, Value* x, const std::string& prefix, int64_t layer,
                      const AttentionCore& core) {
   const int64_t B = x->type.shape[0], T = x->type.shape[1], C = c.dModel, H = c.heads, D = C / H;
   Value* qkv;
   {
     auto s = b.scope("c_attn");
-    qkv = linear(b, x, prefix + ".c_attn");                              // [B, T, 3C]
+    qkv = linear(b, x, prefix + ".c_attn", WeightLayout::InOut);          // [B, T, 3C]
     qkv = b.transpose(b.reshape(qkv, {B, T, 3, H, D}), {2, 0, 3, 1, 4});  // [3, B, H, T, D]
   }
   auto head = [&](int64_t i) {
@@ -79,23 +70,23 @@ Value* selfAttention(Builder& b, const GptConfig& c, Value* x, const std::string
     y = b.reshape(b.transpose(y, {0, 2, 1, 3}), {B, T, C});
   }
   auto s = b.scope("c_proj");
-  return linear(b, y, prefix + ".c_proj");
+  return linear(b, y, prefix + ".c_proj", WeightLayout::InOut);
 }
 
-Value* mlp(Builder& b, const GptConfig& c, Value* x, const std::string& prefix) {
+Value* mlp(Builder& b, const TransformerConfig& c, Value* x, const std::string& prefix) {
   b.setLocation(c.source("mlp"));
   Value* h;
   {
     auto s = b.scope("c_fc");
-    h = linear(b, x, prefix + ".c_fc");
+    h = linear(b, x, prefix + ".c_fc", WeightLayout::InOut);
     h = c.activation == "relu" ? b.relu(h) : b.gelu(h, "tanh");
   }
   auto s = b.scope("c_proj");
-  return linear(b, h, prefix + ".c_proj");
+  return linear(b, h, prefix + ".c_proj", WeightLayout::InOut);
 }
 
 // Fixed sinusoidal positions [T, C] (Vaswani et al.), computed at build time.
-Value* sinusoidalPositions(Builder& b, const GptConfig& c, int64_t T) {
+Value* sinusoidalPositions(Builder& b, const TransformerConfig& c, int64_t T) {
   std::vector<double> v(size_t(T * c.dModel));
   for (int64_t t = 0; t < T; ++t)
     for (int64_t i = 0; i < c.dModel; ++i) {
@@ -106,7 +97,7 @@ Value* sinusoidalPositions(Builder& b, const GptConfig& c, int64_t T) {
 }
 
 // The Transformer body from embedded inputs x [B, T, C] to the final hidden states [B, T, C].
-Value* gptBody(Builder& b, const GptConfig& c, Value* x, const AttentionCore& core) {
+Value* gptBody(Builder& b, const TransformerConfig& c, Value* x, const AttentionCore& core) {
   for (int64_t i = 0; i < c.layers; ++i) {
     std::string h = "h." + std::to_string(i);
     auto layer = b.scope(h);
@@ -115,32 +106,32 @@ Value* gptBody(Builder& b, const GptConfig& c, Value* x, const AttentionCore& co
       Value* a;
       {
         auto s = b.scope("attn");
-        a = selfAttention(b, c, layerNorm(b, x, h + ".ln_1", c.layerNormEps), h + ".attn", i, core);
+        a = selfAttention(b, c, layerNorm(b, x, h + ".ln_1", c.layerNormEps, NormScope::LastPart), h + ".attn", i, core);
       }
       x = b.add(x, a);
       auto s = b.scope("mlp");
-      x = b.add(x, mlp(b, c, layerNorm(b, x, h + ".ln_2", c.layerNormEps), h + ".mlp"));
+      x = b.add(x, mlp(b, c, layerNorm(b, x, h + ".ln_2", c.layerNormEps, NormScope::LastPart), h + ".mlp"));
     } else {
       Value* a;
       {
         auto s = b.scope("attn");
         a = selfAttention(b, c, x, h + ".attn", i, core);
       }
-      x = layerNorm(b, b.add(x, a), h + ".ln_1", c.layerNormEps);
+      x = layerNorm(b, b.add(x, a), h + ".ln_1", c.layerNormEps, NormScope::LastPart);
       Value* f;
       {
         auto s = b.scope("mlp");
         f = mlp(b, c, x, h + ".mlp");
       }
-      x = layerNorm(b, b.add(x, f), h + ".ln_2", c.layerNormEps);
+      x = layerNorm(b, b.add(x, f), h + ".ln_2", c.layerNormEps, NormScope::LastPart);
     }
   }
   b.setLocation(c.source("lm_head"));
-  if (c.preNorm) x = layerNorm(b, x, "ln_f", c.layerNormEps);
+  if (c.preNorm) x = layerNorm(b, x, "ln_f", c.layerNormEps, NormScope::LastPart);
   return x;
 }
 
-Value* lmHead(Builder& b, const GptConfig& c, Value* x) {
+Value* lmHead(Builder& b, const TransformerConfig& c, Value* x) {
   b.setLocation(c.source("lm_head"));
   auto s = b.scope("lm_head");
   return b.matmul(x, b.readState("wte.weight"), false, true);  // tied: [B, T, vocab]
@@ -148,9 +139,9 @@ Value* lmHead(Builder& b, const GptConfig& c, Value* x) {
 
 }  // namespace
 
-Value* gptLogits(Builder& b, const GptConfig& c, Value* ids) { return lmHead(b, c, gptHidden(b, c, ids)); }
+Value* gptLogits(Builder& b, const TransformerConfig& c, Value* ids) { return lmHead(b, c, gptHidden(b, c, ids)); }
 
-Value* gptHidden(Builder& b, const GptConfig& c, Value* ids) {
+Value* gptHidden(Builder& b, const TransformerConfig& c, Value* ids) {
   const int64_t T = ids->type.shape[1];
   Value* x;
   b.setLocation(c.source("embedding"));
@@ -169,7 +160,7 @@ Value* gptHidden(Builder& b, const GptConfig& c, Value* ids) {
   });
 }
 
-Function& buildGptReinforceLoss(Module& m, const GptConfig& c, const std::string& name) {
+Function& buildGptReinforceLoss(Module& m, const TransformerConfig& c, const std::string& name) {
   Function& f = m.addFunction(name);
   Builder b(m, f);
   Value* tokens = b.param("tokens", {DType::I32, {c.batch, c.context + 1}});
@@ -183,7 +174,7 @@ Function& buildGptReinforceLoss(Module& m, const GptConfig& c, const std::string
   return f;
 }
 
-Function& buildGptSampleStep(Module& m, const GptConfig& c) {
+Function& buildGptSampleStep(Module& m, const TransformerConfig& c) {
   const int64_t H = c.heads, D = c.dModel / c.heads, S = c.context;
   const TensorType cacheType{c.dtype, {1, H, S, D}};
   for (int64_t i = 0; i < c.layers; ++i)
@@ -222,7 +213,7 @@ Function& buildGptSampleStep(Module& m, const GptConfig& c) {
   return f;
 }
 
-Function& buildGptLoss(Module& m, const GptConfig& c, const std::string& name) {
+Function& buildGptLoss(Module& m, const TransformerConfig& c, const std::string& name) {
   addGptParameters(m, c);
   Function& f = m.addFunction(name);
   Builder b(m, f);

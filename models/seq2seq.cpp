@@ -1,6 +1,7 @@
 #include "models/seq2seq.h"
 
 #include "models/bert.h"
+#include "models/layers.h"
 
 namespace kiln {
 
@@ -9,40 +10,32 @@ namespace {
 std::string encoderLayer(int64_t i) { return "model.encoder.layers." + std::to_string(i) + "."; }
 std::string decoderLayer(int64_t i) { return "model.decoder.layers." + std::to_string(i) + "."; }
 
-Value* linear(Builder& b, Value* x, const std::string& prefix) {
-  return b.add(b.matmul(x, b.readState(prefix + ".weight"), false, true), b.readState(prefix + ".bias"));
-}
-
-Value* norm(Builder& b, Value* x, const std::string& prefix, double eps) {
-  return b.layerNorm(x, b.readState(prefix + ".weight"), b.readState(prefix + ".bias"), eps);
-}
-
 // Multi-head attention of queries from x over keys/values from `kv` ([B, S, C]).
-Value* attention(Builder& b, const GptConfig& c, Value* x, Value* kv, Value* mask, bool causal, const std::string& prefix) {
+Value* attention(Builder& b, const TransformerConfig& c, Value* x, Value* kv, Value* mask, bool causal, const std::string& prefix) {
   const int64_t B = x->type.shape[0], T = x->type.shape[1], S = kv->type.shape[1], H = c.heads, D = c.dModel / c.heads;
   auto heads = [&](Value* v, const char* proj, int64_t len) {
-    return b.transpose(b.reshape(linear(b, v, prefix + proj), {B, len, H, D}), {0, 2, 1, 3});
+    return b.transpose(b.reshape(linear(b, v, prefix + proj, WeightLayout::OutIn), {B, len, H, D}), {0, 2, 1, 3});
   };
   Value* y = b.attention(heads(x, "q_proj", T), heads(kv, "k_proj", S), heads(kv, "v_proj", S), mask, causal);
-  return linear(b, b.reshape(b.transpose(y, {0, 2, 1, 3}), {B, T, c.dModel}), prefix + "out_proj");
+  return linear(b, b.reshape(b.transpose(y, {0, 2, 1, 3}), {B, T, c.dModel}), prefix + "out_proj", WeightLayout::OutIn);
 }
 
-Value* feedForward(Builder& b, const GptConfig& c, Value* x, const std::string& prefix) {
-  Value* h = linear(b, x, prefix + "fc1");
+Value* feedForward(Builder& b, const TransformerConfig& c, Value* x, const std::string& prefix) {
+  Value* h = linear(b, x, prefix + "fc1", WeightLayout::OutIn);
   h = c.activation == "relu" ? b.relu(h) : b.gelu(h, "erf");
-  return linear(b, h, prefix + "fc2");
+  return linear(b, h, prefix + "fc2", WeightLayout::OutIn);
 }
 
-Value* embed(Builder& b, const GptConfig& c, Value* ids, const std::string& side) {
+Value* embed(Builder& b, const TransformerConfig& c, Value* ids, const std::string& side) {
   const int64_t T = ids->type.shape[1];
   Value* x = b.gather(b.readState("model.shared.weight"), ids);
   x = b.add(x, b.slice(b.readState("model." + side + ".embed_positions.weight"), {0, 0}, {T, c.dModel}));
-  return norm(b, x, "model." + side + ".layernorm_embedding", c.layerNormEps);
+  return layerNorm(b, x, "model." + side + ".layernorm_embedding", c.layerNormEps, NormScope::None);
 }
 
 }  // namespace
 
-void addSeq2SeqParameters(Module& m, const GptConfig& c) {
+void addSeq2SeqParameters(Module& m, const TransformerConfig& c) {
   int64_t seed = c.seed * 1000 + 500;
   const int64_t C = c.dModel;
   auto add = [&](const std::string& name, Shape shape, Initializer init) { m.addState(name, {c.dtype, std::move(shape)}, init, true); };
@@ -81,7 +74,7 @@ void addSeq2SeqParameters(Module& m, const GptConfig& c) {
   }
 }
 
-Function& buildSeq2Seq(Module& m, const GptConfig& c, const std::string& name, const std::string& outputPrefix) {
+Function& buildSeq2Seq(Module& m, const TransformerConfig& c, const std::string& name, const std::string& outputPrefix) {
   Function& f = m.addFunction(name);
   Builder b(m, f);
   const int64_t B = c.batch, S = c.context;
@@ -98,9 +91,9 @@ Function& buildSeq2Seq(Module& m, const GptConfig& c, const std::string& name, c
     enc = embed(b, c, ids, "encoder");
     for (int64_t i = 0; i < c.layers; ++i) {
       auto l = b.scope("layers." + std::to_string(i));
-      enc = norm(b, b.add(enc, attention(b, c, enc, enc, padding, false, encoderLayer(i) + "self_attn.")),
-                 encoderLayer(i) + "self_attn_layer_norm", c.layerNormEps);
-      enc = norm(b, b.add(enc, feedForward(b, c, enc, encoderLayer(i))), encoderLayer(i) + "final_layer_norm", c.layerNormEps);
+      enc = layerNorm(b, b.add(enc, attention(b, c, enc, enc, padding, false, encoderLayer(i) + "self_attn.")),
+                 encoderLayer(i) + "self_attn_layer_norm", c.layerNormEps, NormScope::None);
+      enc = layerNorm(b, b.add(enc, feedForward(b, c, enc, encoderLayer(i))), encoderLayer(i) + "final_layer_norm", c.layerNormEps, NormScope::None);
     }
   }
   Value* dec;
@@ -110,11 +103,11 @@ Function& buildSeq2Seq(Module& m, const GptConfig& c, const std::string& name, c
     dec = embed(b, c, decIds, "decoder");
     for (int64_t i = 0; i < c.layers; ++i) {
       auto l = b.scope("layers." + std::to_string(i));
-      dec = norm(b, b.add(dec, attention(b, c, dec, dec, nullptr, true, decoderLayer(i) + "self_attn.")),
-                 decoderLayer(i) + "self_attn_layer_norm", c.layerNormEps);
-      dec = norm(b, b.add(dec, attention(b, c, dec, enc, padding, false, decoderLayer(i) + "encoder_attn.")),
-                 decoderLayer(i) + "encoder_attn_layer_norm", c.layerNormEps);
-      dec = norm(b, b.add(dec, feedForward(b, c, dec, decoderLayer(i))), decoderLayer(i) + "final_layer_norm", c.layerNormEps);
+      dec = layerNorm(b, b.add(dec, attention(b, c, dec, dec, nullptr, true, decoderLayer(i) + "self_attn.")),
+                 decoderLayer(i) + "self_attn_layer_norm", c.layerNormEps, NormScope::None);
+      dec = layerNorm(b, b.add(dec, attention(b, c, dec, enc, padding, false, decoderLayer(i) + "encoder_attn.")),
+                 decoderLayer(i) + "encoder_attn_layer_norm", c.layerNormEps, NormScope::None);
+      dec = layerNorm(b, b.add(dec, feedForward(b, c, dec, decoderLayer(i))), decoderLayer(i) + "final_layer_norm", c.layerNormEps, NormScope::None);
     }
   }
   b.setLocation(c.source("objective"));

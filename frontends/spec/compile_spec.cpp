@@ -18,6 +18,7 @@
 #include "models/seq2seq.h"
 #include "runtime/data/denoising_batches.h"
 #include "runtime/data/corpus.h"
+#include "runtime/trainer/settings.h"
 
 namespace kiln {
 
@@ -56,7 +57,7 @@ std::string absolute(const std::string& path, const std::string& base) {
 }
 
 // eval_step(%tokens) -> (val_loss): the loss without gradients or updates.
-void buildEvalStep(Module& m, const GptConfig& c, Location where) {
+void buildEvalStep(Module& m, const TransformerConfig& c, Location where) {
   Function& f = m.addFunction("eval_step");
   Builder b(m, f);
   Value* tokens = b.param("tokens", {DType::I32, {c.batch, c.context + 1}});
@@ -127,7 +128,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
 
   // The embedding has vocab_size rows even when the corpus yields fewer tokens (as GPT-2's
   // 50257): shapes follow the spec, and unused rows are never read.
-  GptConfig c = spec.model;
+  TransformerConfig c = spec.model;
   c.sources = {{"embedding", spec.locationOf("model.vocab_size")}, {"layers", spec.locationOf("model.layers")},
                {"attention", spec.locationOf("model.heads")}, {"mlp", spec.locationOf("model.d_ff")},
                {"lm_head", spec.locationOf("model.kind")}};
@@ -228,6 +229,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   for (const auto& f : spec.data.files) files.push_back(absolute(f, base));
   std::map<std::string, std::string> cfg = {
       {"spec", std::filesystem::absolute(spec.path).string()},
+      {kSettingsVersionKey, std::to_string(kSettingsVersion)},
       {"device", target.name()},  // the trainer's default device: the target's run half
       {"model.head_prefixes", joinConfigList(classifierHeadPrefixes())},  // fresh in init_from
       {"objective", spec.objective},

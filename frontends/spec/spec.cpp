@@ -256,7 +256,7 @@ class SpecReader {
   }
 
   void validate(Spec& s) const {
-    GptConfig& m = s.model;
+    TransformerConfig& m = s.model;
     if (m.dFF == 0) m.dFF = 4 * m.dModel;
     if (m.dModel % m.heads != 0)
       failAt(s, s.locations.count("model.heads") ? "model.heads" : "model.d_model",

@@ -64,7 +64,7 @@ struct ObjectiveConfig {
 struct Spec {
   std::string path;       // the spec file
   std::string modelKind = "gpt";
-  GptConfig model;
+  TransformerConfig model;
   std::string objective = "causal_lm";
   ObjectiveConfig objectiveConfig;
   OptimizerConfig optimizer;

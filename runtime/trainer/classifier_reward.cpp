@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <cmath>
 
-#include "ir/parser.h"
-#include "ir/verifier.h"
 #include "runtime/data/special_tokens.h"
 #include "runtime/checkpoint/safetensors.h"
 #include "runtime/data/labeled_data.h"
 #include "runtime/engine/device_registry.h"
 #include "runtime/trainer/executable.h"
+#include "runtime/trainer/loaded_executable.h"
 
 namespace kiln {
 
@@ -55,17 +54,14 @@ Expected<std::unique_ptr<ClassifierReward>> ClassifierReward::load(const std::st
                                                                    const std::string& label) {
   auto exe = readAppendedExecutable(trainerPath);
   if (!exe) return exe.error();
-  auto cfg = exe->configMap();
+  auto loaded = loadExecutable(*exe, trainerPath);
+  if (!loaded) return loaded.error();
+  auto& cfg = loaded->settings;
   if (cfg["objective"] != "classify")
     return makeError(Location{trainerPath, 0, 0}, "the reward model must be a classify trainer; this one's objective is " + cfg["objective"]);
   auto r = std::make_unique<CompiledClassifier>();
-  auto m = parseModule(exe->sections.at("module"), trainerPath);
-  if (!m) return m.error();
-  if (auto diags = verifyModule(*m); !diags.empty()) return diags[0];
-  r->module_ = m.take();
-  auto tok = BpeTokenizer::fromStrings(exe->sections["vocab.json"], exe->sections["merges.txt"], trainerPath);
-  if (!tok) return tok.error();
-  r->tok_ = tok.take();
+  r->module_ = std::move(loaded->module);
+  r->tok_ = std::move(loaded->tokenizer);
   std::vector<std::string> classes = splitConfigList(cfg["objective.classes"]);
   auto it = std::find(classes.begin(), classes.end(), label);
   if (it == classes.end()) {

@@ -20,6 +20,7 @@
 #include "runtime/engine/device_registry.h"
 #include "eval/interpreter.h"
 #include "runtime/trainer/batch_source.h"
+#include "runtime/trainer/loaded_executable.h"
 #include "eval/random.h"
 
 namespace kiln {
@@ -28,6 +29,19 @@ namespace {
 
 volatile std::sig_atomic_t gInterrupted = 0;
 void onInterrupt(int) { gInterrupted = 1; }
+
+// SIGINT sets gInterrupted while it lives (the loop then stops at a step boundary); the
+// previous handler comes back however the scope is left.
+class InterruptHandler {
+ public:
+  InterruptHandler() : previous_(std::signal(SIGINT, onInterrupt)) {}
+  ~InterruptHandler() { std::signal(SIGINT, previous_); }
+  InterruptHandler(const InterruptHandler&) = delete;
+  InterruptHandler& operator=(const InterruptHandler&) = delete;
+
+ private:
+  void (*previous_)(int);
+};
 
 constexpr const char* kKvCache = "kv_cache.";
 
@@ -468,7 +482,7 @@ class Trainer {
 
     if (o.has("profile")) st.setProfiling(true);
     gInterrupted = 0;
-    auto oldHandler = std::signal(SIGINT, onInterrupt);
+    InterruptHandler interruptible;  // restored on every path out
     const bool tty = ::isatty(STDERR_FILENO);
     auto start = std::chrono::steady_clock::now();
     int64_t firstStep = step;
@@ -535,7 +549,6 @@ class Trainer {
         break;
       }
     }
-    std::signal(SIGINT, oldHandler);
     if (o.has("profile")) printProfile(st);
     if (rc == 0) std::fprintf(stderr, "%sdone: %lld steps, final loss %.4f, checkpoint %s\n", tty ? "\n" : "", (long long)step, loss, ckpt.c_str());
     return rc;
@@ -708,15 +721,9 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
     std::fprintf(args.empty() ? stderr : stdout, kUsage, programName.c_str());
     return args.empty() ? 1 : 0;
   }
-  auto module = parseModule(exe.sections.at("module"), "<executable module>");
-  if (!module) return fail(module.error());
-  if (auto diags = verifyModule(*module); !diags.empty()) return fail(diags[0]);
-  for (const char* fn : {"train_step", "eval_step"})
-    if (!module->findFunction(fn)) return fail(makeError({}, std::string("damaged executable: no @") + fn));
-  auto tok = BpeTokenizer::fromStrings(exe.sections.count("vocab.json") ? exe.sections.at("vocab.json") : "",
-                                       exe.sections.count("merges.txt") ? exe.sections.at("merges.txt") : "", "<executable>");
-  if (!tok) return fail(tok.error());
-  Trainer trainer(exe, module.take(), tok.take());
+  auto loaded = loadExecutable(exe, programName);
+  if (!loaded) return fail(loaded.error());
+  Trainer trainer(exe, std::move(loaded->module), std::move(loaded->tokenizer));
   std::string cmd = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   std::vector<std::string> valued = {"device"}, flags;

@@ -44,7 +44,7 @@ inline void checkCpuMatchesReference(const Module& m, const std::string& fn, con
 
 // `steps` GPT train_steps on both engines with the same token batches: the losses agree to
 // 1e-4 at every step and every state (parameters, moments) to 2e-3 at the end.
-inline void checkTrainingStepsMatch(Engine& reference, Engine& cpu, const GptConfig& c, int steps) {
+inline void checkTrainingStepsMatch(Engine& reference, Engine& cpu, const TransformerConfig& c, int steps) {
   for (int step = 0; step < steps; ++step) {
     ref::Tensor tokens({DType::I32, {c.batch, c.context + 1}});
     for (int64_t i = 0; i < tokens.size(); ++i) tokens[i] = double((i * 5 + step * 3) % c.vocab);

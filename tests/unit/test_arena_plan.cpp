@@ -17,7 +17,7 @@ namespace kiln {
 namespace {
 
 Module trainModule() {
-  GptConfig c = test::smallGpt(50, 8, 16, 32, 2);
+  TransformerConfig c = test::smallGpt(50, 8, 16, 32, 2);
   Module m;
   Function& f = buildGptLoss(m, c);
   REQUIRE(differentiate(m, f).ok());

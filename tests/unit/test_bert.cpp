@@ -13,15 +13,15 @@
 namespace kiln {
 namespace {
 
-GptConfig tinyBert(DType dt) {
-  GptConfig c = test::smallGpt(13, 6, 8, 16, 2, dt);
+TransformerConfig tinyBert(DType dt) {
+  TransformerConfig c = test::smallGpt(13, 6, 8, 16, 2, dt);
   c.initStd = 0.3;  // large enough that every path carries a visible gradient
   c.layerNormEps = 1e-12;
   return c;
 }
 
 // Two rows: the second has two padding positions; masked positions carry labels.
-std::vector<ref::Tensor> batch(const GptConfig& c) {
+std::vector<ref::Tensor> batch(const TransformerConfig& c) {
   const int64_t B = c.batch, T = c.context;
   ref::Tensor ids({DType::I32, {B, T}}), seg({DType::I32, {B, T}}), mask({c.dtype, {B, T}}), mlm({DType::I32, {B, T}}),
       nsp({DType::I32, {B}});
@@ -40,7 +40,7 @@ std::vector<ref::Tensor> batch(const GptConfig& c) {
 }  // namespace
 
 TEST_CASE("BERT (MLM + NSP): autodiff matches finite differences for every parameter") {
-  GptConfig c = tinyBert(DType::F64);
+  TransformerConfig c = tinyBert(DType::F64);
   Module m;
   addBertParameters(m, c, BertHeads{});
   buildBertPretraining(m, c, true, "loss", "");
@@ -50,7 +50,7 @@ TEST_CASE("BERT (MLM + NSP): autodiff matches finite differences for every param
 }
 
 TEST_CASE("BERT (MLM + NSP) overfits a fixed batch: loss falls, both accuracies reach 1") {
-  GptConfig c = tinyBert(DType::F32);
+  TransformerConfig c = tinyBert(DType::F32);
   c.initStd = 0.02;
   Module m;
   addBertParameters(m, c, BertHeads{});

@@ -33,7 +33,7 @@ TEST_CASE("cpu device conformance: every op") {
 }
 
 TEST_CASE("cpu device conformance: GPT training steps match the reference") {
-  GptConfig c = test::smallGpt(37, 12, 16, 48, 3);  // odd sizes, not multiples of 16
+  TransformerConfig c = test::smallGpt(37, 12, 16, 48, 3);  // odd sizes, not multiples of 16
   Module m;
   Function& f = buildGptLoss(m, c);
   REQUIRE(differentiate(m, f).ok());

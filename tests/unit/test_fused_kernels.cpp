@@ -169,7 +169,7 @@ TEST_CASE("fused kernels: ahead-of-time object linked into a shared object and l
 }
 
 TEST_CASE("fused kernels: GPT training steps with every fusion pass and generated kernels match the unfused reference") {
-  GptConfig c = test::smallGpt(37, 12, 16, 48, 3);  // odd sizes, not multiples of 16
+  TransformerConfig c = test::smallGpt(37, 12, 16, 48, 3);  // odd sizes, not multiples of 16
   auto build = [&](bool fuse) {
     Module m;
     Function& f = buildGptLoss(m, c);

@@ -34,9 +34,9 @@ inline std::string firstError(const std::string& text) {
 inline std::string inputsDir() { return KILN_TEST_INPUTS_DIR; }
 
 // A 2-layer, 2-head GPT small enough for the reference device.
-inline GptConfig smallGpt(int64_t vocab, int64_t context, int64_t dModel, int64_t dFF, int64_t batch,
+inline TransformerConfig smallGpt(int64_t vocab, int64_t context, int64_t dModel, int64_t dFF, int64_t batch,
                           DType dtype = DType::F32) {
-  GptConfig c;
+  TransformerConfig c;
   c.vocab = vocab;
   c.context = context;
   c.layers = 2;

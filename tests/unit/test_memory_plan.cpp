@@ -13,7 +13,7 @@
 namespace kiln {
 
 TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse of dead ones") {
-  GptConfig c = test::smallGpt(50, 8, 16, 32, 2);
+  TransformerConfig c = test::smallGpt(50, 8, 16, 32, 2);
   Module m;
   Function& f = buildGptLoss(m, c);
   REQUIRE(differentiate(m, f).ok());
@@ -108,7 +108,7 @@ func @step(%g: f32[2]) -> (late: f32[2]) {
 namespace kiln {
 
 TEST_CASE("schedule never grows the arena and keeps results bit-identical") {
-  GptConfig c = test::smallGpt(40, 8, 16, 32, 2);
+  TransformerConfig c = test::smallGpt(40, 8, 16, 32, 2);
   Module m;
   Function& f = buildGptLoss(m, c);
   REQUIRE(differentiate(m, f).ok());

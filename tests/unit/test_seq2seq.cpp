@@ -59,7 +59,7 @@ TEST_CASE("denoising batches: t5 sentinels and bart masks hide spans the target 
 }
 
 TEST_CASE("encoder-decoder: autodiff matches finite differences for every parameter") {
-  GptConfig c = test::smallGpt(11, 5, 8, 12, 2, DType::F64);
+  TransformerConfig c = test::smallGpt(11, 5, 8, 12, 2, DType::F64);
   c.layers = 1;
   c.initStd = 0.3;
   Module m;

@@ -13,13 +13,13 @@
 namespace kiln {
 namespace {
 
-GptConfig tinyGpt(DType dt) {
-  GptConfig c = test::smallGpt(11, 6, 8, 16, 2, dt);
+TransformerConfig tinyGpt(DType dt) {
+  TransformerConfig c = test::smallGpt(11, 6, 8, 16, 2, dt);
   c.initStd = 0.3;  // large enough that every path carries a visible gradient
   return c;
 }
 
-ref::Tensor tokenBatch(const GptConfig& c) {
+ref::Tensor tokenBatch(const TransformerConfig& c) {
   ref::Tensor t({DType::I32, {c.batch, c.context + 1}});
   for (int64_t i = 0; i < t.size(); ++i) t[i] = double((i * 7 + 3) % c.vocab);
   return t;
@@ -28,7 +28,7 @@ ref::Tensor tokenBatch(const GptConfig& c) {
 }  // namespace
 
 TEST_CASE("2-layer Transformer: autodiff matches finite differences for every parameter") {
-  GptConfig c = tinyGpt(DType::F64);
+  TransformerConfig c = tinyGpt(DType::F64);
   Module m;
   buildGptLoss(m, c);
   auto r = test::checkModelGradients(m, {tokenBatch(c)}, 12);
@@ -37,7 +37,7 @@ TEST_CASE("2-layer Transformer: autodiff matches finite differences for every pa
 }
 
 TEST_CASE("2-layer Transformer overfits a fixed batch with AdamW in 200 steps") {
-  GptConfig c = tinyGpt(DType::F32);
+  TransformerConfig c = tinyGpt(DType::F32);
   c.initStd = 0.02;
   Module m;
   Function& f = buildGptLoss(m, c);
@@ -68,7 +68,7 @@ TEST_CASE("2-layer Transformer overfits a fixed batch with AdamW in 200 steps") 
 namespace kiln {
 
 TEST_CASE("sample_step with its KV cache gives the full forward pass's logits, position by position") {
-  GptConfig c = test::smallGpt(13, 5, 8, 16, 1, DType::F64);
+  TransformerConfig c = test::smallGpt(13, 5, 8, 16, 1, DType::F64);
   c.initStd = 0.3;
   Module m;
   addGptParameters(m, c);

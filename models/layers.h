@@ -1,0 +1,23 @@
+// The layers every model family is built from, written once. Parameters are read from state by
+// name prefix (PREFIX.weight, PREFIX.bias), so each family keeps its Hugging Face names.
+#pragma once
+
+#include <string>
+
+#include "ir/builder.h"
+
+namespace kiln {
+
+// How a linear layer's weight is stored: GPT-2's Conv1D keeps [in, out]; PyTorch's nn.Linear
+// (BERT, BART) keeps [out, in].
+enum class WeightLayout { InOut, OutIn };
+
+// x [..., in] times the weight, plus bias [out].
+Value* linear(Builder& b, Value* x, const std::string& prefix, WeightLayout layout);
+// How a layer norm's ops are named (the profile and IR dumps show it): not scoped, scoped by
+// the whole prefix, or by its last part inside the enclosing layer's scope ("h.3.attn.ln_1").
+enum class NormScope { None, Prefix, LastPart };
+// Layer norm over the last dim with PREFIX.weight and PREFIX.bias.
+Value* layerNorm(Builder& b, Value* x, const std::string& prefix, double eps, NormScope scope);
+
+}  // namespace kiln

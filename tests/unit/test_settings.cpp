@@ -1,0 +1,63 @@
+// The trainer settings schema: what the compiler writes passes it, and a damaged or mismatched
+// setting is named.
+#include <doctest/doctest.h>
+
+#include "runtime/trainer/executable.h"
+#include "runtime/trainer/settings.h"
+
+namespace kiln {
+
+namespace {
+
+std::map<std::string, std::string> validSettings() {
+  std::map<std::string, std::string> s;
+  for (const SettingSpec& spec : settingsSchema()) {
+    switch (spec.type) {
+      case SettingType::Text: s[spec.key] = ""; break;
+      case SettingType::Name: s[spec.key] = "cpu"; break;
+      case SettingType::Count: s[spec.key] = "12"; break;
+      case SettingType::Integer: s[spec.key] = "-3"; break;
+      case SettingType::Number: s[spec.key] = "0.25"; break;
+      case SettingType::Flag: s[spec.key] = "true"; break;
+      case SettingType::List: s[spec.key] = joinConfigList({"a", "b"}); break;
+    }
+  }
+  s[kSettingsVersionKey] = std::to_string(kSettingsVersion);
+  return s;
+}
+
+std::string errorOf(const std::map<std::string, std::string>& s) {
+  auto r = checkSettings(s, "my-trainer");
+  return r ? "ok" : r.error().str();
+}
+
+}  // namespace
+
+TEST_CASE("settings: a complete set passes; each damage names the trainer and the field") {
+  CHECK(errorOf(validSettings()) == "ok");
+  auto s = validSettings();
+  s["model.batch"] = "eight";
+  CHECK(errorOf(s) == "my-trainer: error: damaged executable: setting 'model.batch' = 'eight' is not a whole number");
+  s = validSettings();
+  s["objective.mask_prob"] = "nan";
+  CHECK(errorOf(s).find("'objective.mask_prob' = 'nan' is not a number") != std::string::npos);
+  s = validSettings();
+  s["objective.nsp"] = "yes";
+  CHECK(errorOf(s).find("is not true or false") != std::string::npos);
+  s = validSettings();
+  s.erase("train.steps");
+  CHECK(errorOf(s).find("setting 'train.steps' is missing") != std::string::npos);
+  s = validSettings();
+  s["train.bogus"] = "1";
+  CHECK(errorOf(s).find("unknown setting 'train.bogus'") != std::string::npos);
+  s = validSettings();
+  s[kSettingsVersionKey] = "0";
+  CHECK(errorOf(s).find("this runtime reads version") != std::string::npos);
+  s.erase(kSettingsVersionKey);
+  CHECK(errorOf(s).find("is missing") != std::string::npos);
+  s = validSettings();
+  s["train.seed"] = "-";
+  CHECK(errorOf(s).find("is not an integer") != std::string::npos);
+}
+
+}  // namespace kiln

@@ -42,8 +42,21 @@ std::optional<FusedPrim> primitiveOf(const Op& op) {
     case OpKind::Max: return FusedPrim::Max;
     case OpKind::Min: return FusedPrim::Min;
     case OpKind::Pow: return FusedPrim::Pow;
-    default: return std::nullopt;
+    // Every other op stays out of fused programs; listed so a new op kind fails the build here.
+    case OpKind::Constant: case OpKind::Iota: case OpKind::RandomUniform: case OpKind::RandomNormal:
+    case OpKind::Cast: case OpKind::Eq: case OpKind::Ne: case OpKind::Lt: case OpKind::Le: case OpKind::Gt:
+    case OpKind::Ge: case OpKind::Select: case OpKind::ReduceSum: case OpKind::ReduceMax:
+    case OpKind::ReduceMean: case OpKind::Reshape: case OpKind::Transpose: case OpKind::BroadcastTo:
+    case OpKind::Slice: case OpKind::Concat: case OpKind::Pad: case OpKind::Gather: case OpKind::ScatterAdd:
+    case OpKind::Matmul: case OpKind::MatmulBias: case OpKind::Softmax: case OpKind::LogSoftmax:
+    case OpKind::LayerNorm: case OpKind::CrossEntropy: case OpKind::Attention: case OpKind::Dropout:
+    case OpKind::SoftmaxGrad: case OpKind::LogSoftmaxGrad: case OpKind::LayerNormGrad:
+    case OpKind::CrossEntropyGrad: case OpKind::AttentionGrad: case OpKind::CrossEntropyWithGrad:
+    case OpKind::AddLayerNorm: case OpKind::Fused: case OpKind::FusedSum: case OpKind::AdamWUpdate:
+    case OpKind::AdamWGroup: case OpKind::StateRead: case OpKind::StateAssign:
+      return std::nullopt;
   }
+  return std::nullopt;
 }
 
 // f32 only: the cpu device computes in f32, and other dtypes would round after every op.

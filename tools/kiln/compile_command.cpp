@@ -11,7 +11,7 @@
 #include "frontends/spec/compile_spec.h"
 #include "targets/targets.h"
 #include "runtime/trainer/trainer.h"
-#include "tools/kiln/cli_args.h"
+#include "runtime/cli/args.h"
 #include "tools/kiln/commands.h"
 
 namespace kiln {

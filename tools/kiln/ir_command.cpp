@@ -10,7 +10,7 @@
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "eval/interpreter.h"
-#include "tools/kiln/cli_args.h"
+#include "runtime/cli/args.h"
 #include "tools/kiln/commands.h"
 #include "tools/kiln/run_inputs.h"
 

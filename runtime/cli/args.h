@@ -1,5 +1,5 @@
-// A small command-line reader: `--name=value`, `--name value`, flags and positionals, with
-// errors for unknown options and missing values.
+// The command-line reader of the kiln driver and of every trainer: `--name=value`,
+// `--name value`, flags and positionals, with errors for unknown options and missing values.
 #pragma once
 
 #include <map>

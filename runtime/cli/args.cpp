@@ -1,4 +1,4 @@
-#include "tools/kiln/cli_args.h"
+#include "runtime/cli/args.h"
 
 #include <charconv>
 

@@ -1,0 +1,178 @@
+// The train loop: steps, progress, metrics, evaluation and checkpoints, stopping cleanly on SIGINT.
+#include "runtime/trainer/trainer_session.h"
+
+namespace kiln {
+
+namespace {
+
+volatile std::sig_atomic_t gInterrupted = 0;
+void onInterrupt(int) { gInterrupted = 1; }
+
+// SIGINT sets gInterrupted while it lives (the loop then stops at a step boundary); the
+// previous handler comes back however the scope is left.
+class InterruptHandler {
+ public:
+  InterruptHandler() : previous_(std::signal(SIGINT, onInterrupt)) {}
+  ~InterruptHandler() { std::signal(SIGINT, previous_); }
+  InterruptHandler(const InterruptHandler&) = delete;
+  InterruptHandler& operator=(const InterruptHandler&) = delete;
+
+ private:
+  void (*previous_)(int);
+};
+
+}  // namespace
+
+// ---- train ----
+int Trainer::train(const Options& o) {
+  auto steps = numberOption(o, "steps", double(cfgInt("train.steps")), 1, 1e9);
+  if (!steps) return fail(steps.error());
+  auto evalEvery = numberOption(o, "eval-every", double(cfgInt("train.eval_every")), 0, 1e9);
+  if (!evalEvery) return fail(evalEvery.error());
+  auto ckptEvery = numberOption(o, "checkpoint-every", double(cfgInt("train.checkpoint_every")), 0, 1e9);
+  if (!ckptEvery) return fail(ckptEvery.error());
+  auto logEvery = numberOption(o, "log-every", double(cfgInt("train.log_every")), 1, 1e9);
+  if (!logEvery) return fail(logEvery.error());
+  std::string ckpt = checkpointPath(o);
+  std::string metricsPath = o.get("metrics", cfg("train.metrics"));
+  const int64_t totalSteps = int64_t(*steps);
+
+  auto engine = freshEngine();
+  if (!engine) return fail(engine.error());
+  Engine& st = **engine;
+  int64_t step = 0;
+  if (o.has("init-from") && o.has("resume")) return fail(makeError({}, "--init-from and --resume exclude each other"));
+  // A fresh run starts from --init-from, else from the spec's objective.init_from.
+  std::string initPath = o.get("init-from", o.has("resume") ? "" : cfg("objective.init_from"));
+  initialPolicy_ = o.get("init-from", cfg("objective.init_from"));  // REINFORCE's KL reference
+  if (!initPath.empty())
+    if (auto s = initFrom(st, initPath); !s) return fail(s.error());
+  std::map<std::string, std::string> resumedMeta;
+  if (o.has("resume")) {
+    auto loaded = loadCheckpoint(st, ckpt, /*full=*/true, &resumedMeta);
+    if (!loaded) return fail(loaded.error());
+    step = *loaded;
+    std::cerr << "resumed from " << ckpt << " at step " << step << "\n";
+    if (step >= totalSteps) {
+      std::cerr << "nothing to do: the checkpoint is at step " << step << " of " << totalSteps << "\n";
+      return 0;
+    }
+  }
+  auto source = dataSource(&st);
+  if (!source) return fail(source.error());
+  if (auto s = (*source)->restoreState(resumedMeta); !s) return fail(s.error());
+  auto metrics = MetricsLog::open(metricsPath, o.has("resume"));
+  if (!metrics) return fail(metrics.error());
+  std::cerr << (*source)->describe() << "\n"
+            << "model: " << cfg("model.parameters") << " parameters, "
+            << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP per step, " << (*source)->tokensPerStep()
+            << " tokens per step\n"
+            << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n";
+  // train_step's outputs: the loss, any metrics of the objective, then lr and grad_norm.
+  const Function& trainFn = *m_.findFunction("train_step");
+  auto outputIndex = [&](const std::string& n) {
+    auto it = std::find(trainFn.outputNames.begin(), trainFn.outputNames.end(), n);
+    return size_t(it - trainFn.outputNames.begin());
+  };
+  const size_t lossAt = outputIndex("loss"), lrAt = outputIndex("lr"), normAt = outputIndex("grad_norm");
+  if (lossAt == trainFn.outputNames.size() || lrAt == trainFn.outputNames.size() || normAt == trainFn.outputNames.size())
+    return fail(makeError({}, "damaged executable: train_step lacks loss, lr or grad_norm"));
+
+  if (o.has("profile")) st.setProfiling(true);
+  gInterrupted = 0;
+  InterruptHandler interruptible;  // restored on every path out
+  const bool tty = ::isatty(STDERR_FILENO);
+  auto start = std::chrono::steady_clock::now();
+  int64_t firstStep = step;
+  double loss = 0;
+  int rc = 0;
+  while (step < totalSteps) {
+    ++step;
+    auto batch = (*source)->train(uint64_t(step));
+    if (!batch) return fail(batch.error());
+    auto callStart = std::chrono::steady_clock::now();
+    auto outs = call(st, "train_step", batch.take());
+    double stepSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - callStart).count();
+    if (!outs) return fail(outs.error());
+    loss = (*outs)[lossAt][0];
+    double lr = (*outs)[lrAt][0], gnorm = (*outs)[normAt][0];
+    std::string extraText;  // the objective's metrics (accuracies, rewards)
+    std::vector<std::pair<std::string, double>> stepMetrics = (*source)->trainMetrics();
+    for (size_t i = 0; i < outs->size(); ++i)
+      if (i != lossAt && i != lrAt && i != normAt) stepMetrics.emplace_back(trainFn.outputNames[i], (*outs)[i][0]);
+    for (const auto& [name, value] : stepMetrics) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, " %s %.3f", name.c_str(), value);
+      extraText += buf;
+    }
+    if (!std::isfinite(loss)) {
+      std::cerr << "\nerror: the loss is " << loss << " at step " << step
+                << "; not saving this state (the last checkpoint is kept)\n";
+      rc = 1;
+      break;
+    }
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double tokPerSec = double((step - firstStep) * (*source)->tokensPerStep()) / std::max(elapsed, 1e-9);
+    double eta = elapsed / double(step - firstStep) * double(totalSteps - step);
+    MetricsLog::Fields line = {{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm},
+                               {"step_s", stepSeconds}, {"tokens_per_s", tokPerSec}};
+    for (const auto& [name, value] : stepMetrics) line.emplace_back(name, value);
+    if (auto s = metrics->write(line); !s) return fail(s.error());
+    if (tty) {
+      int width = 24, filled = int(double(width) * double(step) / double(totalSteps));
+      std::fprintf(stderr, "\rstep %lld/%lld [%s%s] loss %.4f | %.0f tok/s | ETA %s   ", (long long)step,
+                   (long long)totalSteps, std::string(size_t(filled), '#').c_str(),
+                   std::string(size_t(width - filled), '.').c_str(), loss, tokPerSec, formatDuration(eta).c_str());
+    }
+    if (!tty && (step % int64_t(*logEvery) == 0 || step == totalSteps))
+      std::fprintf(stderr, "step %lld/%lld loss %.4f%s lr %.3g grad_norm %.3f tok/s %.0f eta %s\n", (long long)step,
+                   (long long)totalSteps, loss, extraText.c_str(), lr, gnorm, tokPerSec, formatDuration(eta).c_str());
+    bool evalNow = (*evalEvery > 0 && step % int64_t(*evalEvery) == 0) || step == totalSteps;
+    if (evalNow) {
+      auto v = evaluate(**source, st, cfgInt("train.eval_batches"));
+      if (!v) return fail(v.error());
+      MetricsLog::Fields line = {{"step", step}};
+      for (const auto& [name, x] : *v) line.emplace_back(name, x);
+      if (auto s = metrics->write(line); !s) return fail(s.error());
+      std::fprintf(stderr, "%sstep %lld: %s\n", tty ? "\n" : "", (long long)step, describeEval(*v, **source).c_str());
+    }
+    bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || gInterrupted;
+    if (saveNow) {
+      if (auto s = saveCheckpoint(st, step, ckpt, (*source)->checkpointState()); !s) return fail(s.error());
+      if (gInterrupted || step != totalSteps) std::fprintf(stderr, "%ssaved %s at step %lld\n", tty ? "\n" : "", ckpt.c_str(), (long long)step);
+    }
+    if (gInterrupted) {
+      std::fprintf(stderr, "interrupted: checkpoint saved at step %lld\n", (long long)step);
+      rc = 130;
+      break;
+    }
+  }
+  if (o.has("profile")) printProfile(st);
+  if (rc == 0) std::fprintf(stderr, "%sdone: %lld steps, final loss %.4f, checkpoint %s\n", tty ? "\n" : "", (long long)step, loss, ckpt.c_str());
+  return rc;
+}
+
+void Trainer::printProfile(const Engine& e) {
+  auto kinds = e.profileByKind();
+  if (kinds.empty()) {
+    std::cerr << "profile: the " << e.device() << " device does not profile\n";
+    return;
+  }
+  double total = 0;
+  for (const auto& k : kinds) total += k.seconds;
+  auto table = [&](const char* title, const std::vector<Engine::ProfileEntry>& rows) {
+    std::fprintf(stderr, "%s (of %.3f s in ops):\n", title, total);
+    for (size_t i = 0; i < rows.size() && i < 25; ++i) {
+      // Matmuls and attention also show their rate (cost-model FLOPs over measured time).
+      char rate[32] = "";
+      if (rows[i].flops > 0 && rows[i].seconds > 0)
+        std::snprintf(rate, sizeof rate, "%6.0f GFLOP/s", rows[i].flops / rows[i].seconds / 1e9);
+      std::fprintf(stderr, "  %10.3f s %5.1f%% %8lld calls %14s  %s\n", rows[i].seconds, 100 * rows[i].seconds / total,
+                   (long long)rows[i].calls, rate, rows[i].key.c_str());
+    }
+  };
+  table("time by op kind", kinds);
+  table("time by model component", e.profileByComponent());
+}
+
+}  // namespace kiln

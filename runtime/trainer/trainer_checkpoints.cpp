@@ -1,0 +1,125 @@
+// Checkpoints: save, resume, and init_from another model's weights.
+#include "runtime/trainer/trainer_session.h"
+
+namespace kiln {
+
+// ---- state and checkpoints ----
+// A head's parameters (the compiler lists their prefixes) may be missing from init_from.
+bool Trainer::isHeadState(const std::string& name) const {
+  for (const auto& prefix : splitConfigList(cfg("model.head_prefixes")))
+    if (name.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+void Trainer::setDevice(std::string d, std::string origin) {
+  device_ = std::move(d);
+  origin_ = std::move(origin);
+}
+
+Status Trainer::saveCheckpoint(const Engine& engine, int64_t step, const std::string& path,
+                      const std::map<std::string, std::string>& extra) const {
+  std::vector<std::pair<std::string, TensorType>> entries;
+  for (const StateVar& s : m_.states)
+    if (s.name.rfind(kKvCache, 0) != 0) entries.emplace_back(s.name, s.type);
+  std::map<std::string, std::string> metadata = {
+      {"format", "kiln-checkpoint-1"},
+      {"kiln.step", std::to_string(step)},
+      {"kiln.seed", cfg("train.seed")},
+      {"kiln.data_position", std::to_string(step)},  // batches are a function of the step
+      {"kiln.tokenizer", tokenizerHash()},            // so another model can check it reads the same ids
+  };
+  metadata.insert(extra.begin(), extra.end());
+  return writeSafetensors(path, entries, metadata, [&](const std::string& name) { return engine.stateTensor(name); });
+}
+
+// Hugging Face GPT-2 files may prefix names with "transformer." and carry buffers that are
+// not parameters (the causal mask "h.N.attn.bias", "h.N.attn.masked_bias") and a tied
+// "lm_head.weight"; the first is stripped, the rest skipped. Returns "" for skipped tensors.
+std::string Trainer::modelName(const std::string& stored) {
+  std::string n = stored.rfind("transformer.", 0) == 0 ? stored.substr(12) : stored;
+  auto endsWith = [&](const char* suffix) {
+    std::string sfx(suffix);
+    return n.size() >= sfx.size() && n.compare(n.size() - sfx.size(), sfx.size(), sfx) == 0;
+  };
+  if (n == "lm_head.weight" || endsWith(".attn.bias") || endsWith(".attn.masked_bias")) return "";
+  return n;
+}
+
+// Model weights (trainable or frozen), as opposed to optimizer state and caches.
+bool Trainer::isWeight(const std::string& name) {
+  return name.rfind("optimizer.", 0) != 0 && name.rfind(kKvCache, 0) != 0;
+}
+
+std::string Trainer::tokenizerHash() const {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(tok_.vocabJson() + tok_.mergesTxt())));
+  return buf;
+}
+
+// Initializes the weights from another model's checkpoint (a pretrained body, or Hugging Face
+// GPT-2): every weight of this model must be there except a classification head, which
+// keeps its initial values; the file's other tensors (another objective's heads) are skipped.
+Status Trainer::initFrom(Engine& engine, const std::string& path) const {
+  auto f = readSafetensors(path);
+  if (!f) return f.error();
+  auto tokHash = f->metadata.find("kiln.tokenizer");
+  if (tokHash != f->metadata.end() && tokHash->second != tokenizerHash())
+    return makeError(Location{path, 0, 0}, "this checkpoint was trained with another tokenizer; the model would read "
+                                           "different token ids (train both specs on the same data and vocab_size)");
+  std::vector<std::pair<std::string, const ref::Tensor*>> accepted;
+  int64_t skipped = 0;
+  for (const auto& [stored, t] : f->tensors) {
+    std::string name = modelName(stored);
+    const StateVar* var = name.empty() ? nullptr : m_.findState(name);
+    if (!var || !isWeight(name)) {
+      skipped += !name.empty() && isWeight(name);  // another objective's head; optimizer state is not news
+      continue;
+    }
+    if (var->type != t.type)
+      return makeError(Location{path, 0, 0}, "tensor '" + name + "' is " + t.type.str() + ", the model needs " + var->type.str());
+    accepted.emplace_back(name, &t);
+  }
+  std::vector<std::string> fresh;
+  for (const auto& s : m_.states) {
+    if (!isWeight(s.name) || f->tensors.count(s.name) || f->tensors.count("transformer." + s.name)) continue;
+    if (!isHeadState(s.name)) return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
+    fresh.push_back(s.name);
+  }
+  for (const auto& [name, t] : accepted) engine.setStateTensor(name, *t);
+  std::cerr << "initialized " << accepted.size() << " tensors from " << path;
+  if (skipped) std::cerr << " (" << skipped << " of its weights are not part of this model)";
+  if (!fresh.empty()) std::cerr << "; " << fresh.size() << " head tensor(s) start fresh";
+  std::cerr << "\n";
+  return okStatus();
+}
+
+// Loads a checkpoint of this model into `st`; with `full`, every saved state (optimizer
+// too) must be there.
+Expected<int64_t> Trainer::loadCheckpoint(Engine& engine, const std::string& path, bool full,
+                                 std::map<std::string, std::string>* metadata) const {
+  auto f = readSafetensors(path);
+  if (!f) return f.error();
+  if (metadata) *metadata = f->metadata;
+  // Everything is checked before any state changes, so a bad file leaves the model as it was.
+  std::vector<std::pair<std::string, const ref::Tensor*>> accepted;
+  for (const auto& [stored, t] : f->tensors) {
+    std::string name = modelName(stored);
+    if (name.empty()) continue;
+    const StateVar* var = m_.findState(name);
+    if (!var) return makeError(Location{path, 0, 0}, "tensor '" + name + "' does not belong to this model");
+    if (var->type != t.type)
+      return makeError(Location{path, 0, 0}, "tensor '" + name + "' is " + t.type.str() + ", the model needs " + var->type.str());
+    accepted.emplace_back(name, &t);
+  }
+  for (const auto& s : m_.states) {
+    bool needed = isWeight(s.name) || (full && s.name.rfind(kKvCache, 0) != 0);
+    if (needed && !f->tensors.count(s.name) && !f->tensors.count("transformer." + s.name))
+      return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
+  }
+  for (const auto& [name, t] : accepted) engine.setStateTensor(name, *t);
+  auto step = f->metadata.find("kiln.step");
+  if (full && step == f->metadata.end()) return makeError(Location{path, 0, 0}, "checkpoint lacks its step (kiln.step)");
+  return step == f->metadata.end() ? int64_t(0) : std::stoll(step->second);
+}
+
+}  // namespace kiln

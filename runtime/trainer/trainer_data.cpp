@@ -1,0 +1,177 @@
+// Where batches come from (the corpus or labeled data, per objective) and evaluation on them.
+#include "runtime/trainer/trainer_session.h"
+
+namespace kiln {
+
+// ---- data ----
+CorpusSource Trainer::corpusSource() const {
+  CorpusSource src;
+  src.files = splitConfigList(cfg("data.files"));
+  src.exclude = splitConfigList(cfg("data.exclude"));
+  src.separator = cfg("data.separator");
+  src.valFraction = std::stod(cfg("data.val_fraction"));
+  src.seed = uint64_t(cfgInt("train.seed"));
+  return src;
+}
+
+Expected<Corpus> Trainer::corpus() const {
+  CorpusSource src = corpusSource();
+  auto docs = readDocuments(src);
+  if (!docs) return docs.error();
+  const char* env = std::getenv("KILN_CACHE_DIR");
+  const char* home = std::getenv("HOME");
+  std::string cacheDir = env ? env : home ? std::string(home) + "/.cache/kiln" : "";
+  return buildCorpus(*docs, tok_, src, cacheDir);
+}
+
+// The data of this trainer's objective, with its baseline.
+Expected<std::unique_ptr<BatchSource>> Trainer::dataSource(Engine* engine) const {
+  BatchSettings s;
+  s.objective = cfg("objective");
+  s.batch = cfgInt("model.batch");
+  s.context = cfgInt("model.context");
+  s.seed = uint64_t(cfgInt("train.seed"));
+  s.nsp = cfg("objective.nsp") != "false";
+  s.maskProb = cfg("objective.mask_prob").empty() ? 0.15 : std::stod(cfg("objective.mask_prob"));
+  s.tokenizerVocab = tok_.vocabSize();
+  s.encoder = cfg("model.kind") == "bert";
+  s.padToken = tok_.endOfText();
+  s.noise = cfg("objective.noise").empty() ? "t5" : cfg("objective.noise");
+  if (!cfg("objective.noise_density").empty()) s.noiseDensity = std::stod(cfg("objective.noise_density"));
+  if (!cfg("objective.mean_span").empty()) s.meanSpan = std::stod(cfg("objective.mean_span"));
+  if (s.objective == "classify" || s.objective == "cloze") {
+    CorpusSource src = corpusSource();
+    auto texts = readLabeledTexts(src, cfg("data.labels"));
+    if (!texts) return texts.error();
+    std::vector<std::string> classes = splitConfigList(cfg("objective.classes"));
+    if (s.objective == "cloze")  // only the verbalizer's labels take part
+      std::erase_if(*texts, [&](const LabeledText& t) { return std::find(classes.begin(), classes.end(), t.label) == classes.end(); });
+    auto data = labelData(*texts, tok_, src);
+    if (!data) return data.error();
+    if (data->classes != classes)
+      return makeError({}, "the labeled data's classes changed since compilation; compile the spec again");
+    if (s.objective == "classify") return makeClassifyBatchSource(data.take(), s);
+    auto tpl = ClozeTemplate::parse(cfg("objective.template"), tok_);
+    if (!tpl) return tpl.error();
+    return makeClozeBatchSource(data.take(), tpl.take(), cfgInt("objective.shots"), s);
+  }
+  auto c = corpus();
+  if (!c) return c.error();
+  if (s.objective == "reinforce") {
+    s.objective = "causal_lm";  // evaluation: the policy's language-model loss on the corpus
+    if (!engine) return makeBatchSource(c.take(), s);
+    ReinforceSettings r;
+    r.prompts = splitConfigList(cfg("objective.prompts"));
+    r.maxLength = cfgInt("objective.max_length");
+    r.temperature = std::stod(cfg("objective.temperature"));
+    r.gamma = std::stod(cfg("objective.gamma"));
+    r.baselineDecay = std::stod(cfg("objective.baseline_decay"));
+    r.reward.kinds = splitConfigList(cfg("objective.reward"));
+    r.reward.keywords = splitConfigList(cfg("objective.keywords"));
+    r.reward.targetLength = cfgInt("objective.target_length");
+    if (std::find(r.reward.kinds.begin(), r.reward.kinds.end(), "classifier") != r.reward.kinds.end()) {
+      auto cls = ClassifierReward::load(cfg("objective.reward_model"), cfg("objective.reward_checkpoint"), cfg("objective.reward_label"));
+      if (!cls) return cls.error();
+      r.classifier = std::move(*cls);
+    }
+    auto stepOf = [](Engine* e) {
+      return [e](int32_t token, int32_t pos) -> Expected<ref::Tensor> {
+        auto outs = e->call("sample_step", {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos)})});
+        if (!outs) return outs.error();
+        return (*outs)[0];
+      };
+    };
+    r.klCoef = cfg("objective.kl_coef").empty() ? 0.0 : std::stod(cfg("objective.kl_coef"));
+    SampleStep reference;
+    if (r.klCoef > 0) {  // the initial policy, on an engine of its own
+      auto refEngine = freshEngine();
+      if (!refEngine) return refEngine.error();
+      if (!initialPolicy_.empty())
+        if (auto st = initFrom(**refEngine, initialPolicy_); !st) return st.error();
+      referenceEngine_ = refEngine.take();
+      reference = stepOf(referenceEngine_.get());
+    }
+    return makeReinforceBatchSource(c.take(), s, r, tok_, stepOf(engine), reference);
+  }
+  return makeBatchSource(c.take(), s);
+}
+
+// Calls `fn` with host tensors typed as its parameters (float inputs follow the model dtype).
+Expected<std::vector<ref::Tensor>> Trainer::call(Engine& engine, const std::string& fn, std::vector<ref::Tensor> in) const {
+  const Function* f = m_.findFunction(fn);
+  if (f && f->params.size() == in.size())
+    for (size_t i = 0; i < in.size(); ++i)
+      if (isFloat(in[i].type.dtype) && isFloat(f->params[i]->type.dtype)) in[i].type.dtype = f->params[i]->type.dtype;
+  return engine.call(fn, in);
+}
+
+// Scalar eval_step outputs averaged over the evaluation batches, by name. A `val_logits`
+// output (classification) gives accuracy and macro-F1 over every example instead.
+Expected<std::vector<std::pair<std::string, double>>> Trainer::evaluate(const BatchSource& data, Engine& engine, int64_t requested) const {
+  const Function* f = m_.findFunction("eval_step");
+  const int64_t count = data.evalBatches(requested);
+  std::vector<std::pair<std::string, double>> means;
+  size_t logitsAt = f->outputNames.size(), labelsAt = f->params.size();
+  for (size_t i = 0; i < f->outputNames.size(); ++i)
+    if (f->outputs[i]->type.rank() == 0) means.emplace_back(f->outputNames[i], 0.0);
+    else if (f->outputNames[i] == "val_logits") logitsAt = i;
+  for (size_t i = 0; i < f->params.size(); ++i)
+    if (f->params[i]->name == "labels") labelsAt = i;
+  std::vector<std::pair<int32_t, int32_t>> predicted;  // (label, prediction)
+  for (int64_t b = 0; b < count; ++b) {
+    auto batch = data.eval(uint64_t(b));
+    if (!batch) return batch.error();
+    ref::Tensor labels = labelsAt < batch->size() ? (*batch)[labelsAt] : ref::Tensor();
+    auto outs = call(engine, "eval_step", batch.take());
+    if (!outs) return outs.error();
+    size_t k = 0;
+    for (size_t i = 0; i < outs->size(); ++i)
+      if ((*outs)[i].type.rank() == 0) means[k++].second += (*outs)[i][0] / double(count);
+    if (logitsAt < outs->size() && labels.size() > 0) {
+      const ref::Tensor& lg = (*outs)[logitsAt];
+      const int64_t K = lg.type.shape[1];
+      for (int64_t r = 0; r < lg.type.shape[0]; ++r) {
+        if (labels[r] < 0) continue;
+        int64_t best = 0;
+        for (int64_t j = 1; j < K; ++j)
+          if (lg[r * K + j] > lg[r * K + best]) best = j;
+        predicted.emplace_back(int32_t(labels[r]), int32_t(best));
+      }
+    }
+  }
+  if (!predicted.empty()) {
+    int64_t K = f->outputs[logitsAt]->type.shape[1], correct = 0;
+    std::vector<double> tp(static_cast<size_t>(K)), fp(static_cast<size_t>(K)), fn(static_cast<size_t>(K));
+    for (auto [label, pred] : predicted) {
+      correct += label == pred;
+      if (label == pred) ++tp[size_t(label)];
+      else ++fp[size_t(pred)], ++fn[size_t(label)];
+    }
+    double f1Sum = 0;  // macro-F1 over the classes present in the labels or the predictions
+    int64_t present = 0;
+    for (int64_t j = 0; j < K; ++j) {
+      if (tp[size_t(j)] + fp[size_t(j)] + fn[size_t(j)] == 0) continue;
+      ++present;
+      f1Sum += 2 * tp[size_t(j)] / (2 * tp[size_t(j)] + fp[size_t(j)] + fn[size_t(j)]);
+    }
+    for (auto& [name, v] : means)
+      if (name == "val_accuracy") v = double(correct) / double(predicted.size());
+    means.emplace_back("val_macro_f1", present ? f1Sum / double(present) : 0.0);
+  }
+  return means;
+}
+
+// "val loss 4.4210 (unigram baseline 6.3870)" or "val loss 2.1, mlm accuracy 0.41, ...".
+std::string Trainer::describeEval(const std::vector<std::pair<std::string, double>>& v, const BatchSource& data) {
+  std::string s;
+  char buf[96];
+  for (const auto& [name, x] : v) {
+    std::string label = name.rfind("val_", 0) == 0 ? name.substr(4) : name;
+    for (char& ch : label) ch = ch == '_' ? ' ' : ch;
+    std::snprintf(buf, sizeof buf, "%s%s%s %.4f", s.empty() ? "" : ", ", s.empty() ? "val " : "", label.c_str(), x);
+    s += buf;
+  }
+  return s + data.baselineNote();
+}
+
+}  // namespace kiln

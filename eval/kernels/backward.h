@@ -8,6 +8,7 @@
 
 #include "eval/kernels/fast_math.h"
 #include "eval/kernels/kernels.h"
+#include "eval/kernels/scalar_math.h"
 
 namespace kiln::kernels {
 
@@ -15,21 +16,13 @@ namespace kiln::kernels {
 // erf form Phi(x) + x phi(x).
 template <class T>
 void geluGrad(View<const T> x, View<const T> g, bool tanhApprox, View<T> dx) {
-  const T c = T(0.7978845608028654), k = T(0.044715), invSqrt2 = T(0.7071067811865476),
-          invSqrt2Pi = T(0.3989422804014327);
   const int64_t n = x.size();
+  if (tanhApprox) {
 #pragma omp parallel for if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    T v = x[i], d;
-    if (tanhApprox) {
-      T u = c * (v + k * v * v * v), t;
-      if constexpr (std::is_same_v<T, float>) t = T(1) - T(2) / (T(1) + fastExp(T(2) * u));  // vectorizes
-      else t = std::tanh(u);
-      d = T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * c * (T(1) + T(3) * k * v * v);
-    } else {
-      d = T(0.5) * (T(1) + std::erf(v * invSqrt2)) + v * std::exp(T(-0.5) * v * v) * invSqrt2Pi;
-    }
-    dx[i] = g[i] * d;
+    for (int64_t i = 0; i < n; ++i) dx[i] = scalarMath<FusedPrim::GeluGradTanh>(x[i], g[i]);
+  } else {
+#pragma omp parallel for if (n >= kParallelGrain)
+    for (int64_t i = 0; i < n; ++i) dx[i] = scalarMath<FusedPrim::GeluGradErf>(x[i], g[i]);
   }
 }
 

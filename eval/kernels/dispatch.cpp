@@ -8,6 +8,7 @@
 #include "eval/kernels/elementwise.h"
 #include "eval/kernels/fused.h"
 #include "eval/kernels/nn.h"
+#include "eval/kernels/scalar_math.h"
 #include "eval/kernels/shape.h"
 #include "eval/random.h"
 
@@ -49,37 +50,33 @@ std::string runKernel(const Op& op, const std::vector<View<const T>>& in, std::v
       for (int64_t i = 0; i < out->size(); ++i) (*out)[i] = T(mean + sd * counterNormal(seed, uint64_t(i)));
       return {};
     }
-    case OpKind::Neg: unaryMap(x(0), *out, [](auto v) { return -v; }); return {};
-    case OpKind::Abs: unaryMap(x(0), *out, [](auto v) { return T(std::fabs(double(v))); }); return {};
-    case OpKind::Exp: unaryMap(x(0), *out, [](auto v) { return T(std::exp(double(v))); }); return {};
-    case OpKind::Log: unaryMap(x(0), *out, [](auto v) { return T(std::log(double(v))); }); return {};
-    case OpKind::Sqrt: unaryMap(x(0), *out, [](auto v) { return T(std::sqrt(double(v))); }); return {};
-    case OpKind::Rsqrt: unaryMap(x(0), *out, [](auto v) { return T(1.0 / std::sqrt(double(v))); }); return {};
-    case OpKind::Tanh: unaryMap(x(0), *out, [](auto v) { return T(std::tanh(double(v))); }); return {};
-    case OpKind::Sin: unaryMap(x(0), *out, [](auto v) { return T(std::sin(double(v))); }); return {};
-    case OpKind::Cos: unaryMap(x(0), *out, [](auto v) { return T(std::cos(double(v))); }); return {};
-    case OpKind::Sigmoid: unaryMap(x(0), *out, [](auto v) { return T(1.0 / (1.0 + std::exp(-double(v)))); }); return {};
-    case OpKind::Relu: unaryMap(x(0), *out, [](auto v) { return v > 0 ? v : T(0); }); return {};
+    case OpKind::Neg: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Neg>(v); }); return {};
+    case OpKind::Abs: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Abs>(v); }); return {};
+    case OpKind::Exp: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Exp>(v); }); return {};
+    case OpKind::Log: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Log>(v); }); return {};
+    case OpKind::Sqrt: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Sqrt>(v); }); return {};
+    case OpKind::Rsqrt: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Rsqrt>(v); }); return {};
+    case OpKind::Tanh: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Tanh>(v); }); return {};
+    case OpKind::Sin: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Sin>(v); }); return {};
+    case OpKind::Cos: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Cos>(v); }); return {};
+    case OpKind::Sigmoid: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Sigmoid>(v); }); return {};
+    case OpKind::Relu: unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::Relu>(v); }); return {};
     case OpKind::Gelu:
-      if (a.getStr("approx") == "tanh") unaryMap(x(0), *out, [](auto v) { return geluTanh<T>(v); });
-      else unaryMap(x(0), *out, [](auto v) { return geluErf<T>(v); });
+      if (a.getStr("approx") == "tanh") unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::GeluTanh>(v); });
+      else unaryMap(x(0), *out, [](T v) { return scalarMath<FusedPrim::GeluErf>(v); });
       return {};
     case OpKind::Cast: {  // rounding is the cast's meaning (f32 -> i32 truncates), on every device
       DType to = out->type.dtype;
       unaryMap(x(0), *out, [to](auto v) { return T(roundToDType(double(v), to)); });
       return {};
     }
-    case OpKind::Add: binaryMap(x(0), x(1), *out, [](auto p, auto q) { return p + q; }); return {};
-    case OpKind::Sub: binaryMap(x(0), x(1), *out, [](auto p, auto q) { return p - q; }); return {};
-    case OpKind::Mul: binaryMap(x(0), x(1), *out, [](auto p, auto q) { return p * q; }); return {};
+    case OpKind::Add: binaryMap(x(0), x(1), *out, [](T p, T q) { return scalarMath<FusedPrim::Add>(p, q); }); return {};
+    case OpKind::Sub: binaryMap(x(0), x(1), *out, [](T p, T q) { return scalarMath<FusedPrim::Sub>(p, q); }); return {};
+    case OpKind::Mul: binaryMap(x(0), x(1), *out, [](T p, T q) { return scalarMath<FusedPrim::Mul>(p, q); }); return {};
     case OpKind::Div: return divide(x(0), x(1), *out);
-    case OpKind::Max:
-      binaryMap(x(0), x(1), *out, [](auto p, auto q) { return (p > q || std::isnan(double(p))) ? p : q; });
-      return {};
-    case OpKind::Min:
-      binaryMap(x(0), x(1), *out, [](auto p, auto q) { return (p < q || std::isnan(double(p))) ? p : q; });
-      return {};
-    case OpKind::Pow: binaryMap(x(0), x(1), *out, [](auto p, auto q) { return T(std::pow(double(p), double(q))); }); return {};
+    case OpKind::Max: binaryMap(x(0), x(1), *out, [](T p, T q) { return scalarMath<FusedPrim::Max>(p, q); }); return {};
+    case OpKind::Min: binaryMap(x(0), x(1), *out, [](T p, T q) { return scalarMath<FusedPrim::Min>(p, q); }); return {};
+    case OpKind::Pow: binaryMap(x(0), x(1), *out, [](T p, T q) { return scalarMath<FusedPrim::Pow>(p, q); }); return {};
     case OpKind::Eq: binaryMap(x(0), x(1), *out, [](auto p, auto q) { return T(p == q); }); return {};
     case OpKind::Ne: binaryMap(x(0), x(1), *out, [](auto p, auto q) { return T(p != q); }); return {};
     case OpKind::Lt: binaryMap(x(0), x(1), *out, [](auto p, auto q) { return T(p < q); }); return {};

@@ -9,45 +9,9 @@
 #include "ir/fused_expr.h"
 #include "ir/shape_inference.h"
 #include "eval/kernels/kernels.h"
+#include "eval/kernels/scalar_math.h"
 
 namespace kiln::kernels {
-
-template <class T>
-T fusedPrimitive(FusedPrim p, T a, T b) {
-  switch (p) {
-    case FusedPrim::Neg: return -a;
-    case FusedPrim::Abs: return T(std::fabs(double(a)));
-    case FusedPrim::Exp: return T(std::exp(double(a)));
-    case FusedPrim::Log: return T(std::log(double(a)));
-    case FusedPrim::Sqrt: return T(std::sqrt(double(a)));
-    case FusedPrim::Rsqrt: return T(1.0 / std::sqrt(double(a)));
-    case FusedPrim::Tanh: return T(std::tanh(double(a)));
-    case FusedPrim::Sin: return T(std::sin(double(a)));
-    case FusedPrim::Cos: return T(std::cos(double(a)));
-    case FusedPrim::Sigmoid: return T(1.0 / (1.0 + std::exp(-double(a))));
-    case FusedPrim::Relu: return a > 0 ? a : T(0);
-    case FusedPrim::GeluTanh: return geluTanh<T>(a);
-    case FusedPrim::GeluErf: return geluErf<T>(a);
-    case FusedPrim::Add: return a + b;
-    case FusedPrim::Sub: return a - b;
-    case FusedPrim::Mul: return a * b;
-    case FusedPrim::Div: return a / b;
-    case FusedPrim::Max: return (a > b || std::isnan(double(a))) ? a : b;
-    case FusedPrim::Min: return (a < b || std::isnan(double(a))) ? a : b;
-    case FusedPrim::Pow: return T(std::pow(double(a), double(b)));
-    case FusedPrim::GeluGradTanh: {
-      const double c = 0.7978845608028654, k = 0.044715, v = double(a);
-      double t = std::tanh(c * (v + k * v * v * v));
-      return T(double(b) * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * k * v * v)));
-    }
-    case FusedPrim::GeluGradErf: {
-      const double v = double(a);
-      double d = 0.5 * (1 + std::erf(v * 0.7071067811865476)) + v * std::exp(-0.5 * v * v) * 0.3989422804014327;
-      return T(double(b) * d);
-    }
-  }
-  return T(0);
-}
 
 // out = program(in...) with numpy broadcasting of every operand to out's shape.
 template <class T>
@@ -68,7 +32,7 @@ void fusedMap(const FusedExpr& e, const std::vector<View<const T>>& in, View<T> 
   for (int64_t i = 0; i < out.size(); ++i, w.next()) {
     for (size_t j = 0; j < e.instrs.size(); ++j) {
       const FusedInstr& ins = e.instrs[j];
-      temps[j] = fusedPrimitive<T>(ins.prim, value(ins.args[0]), ins.args.size() > 1 ? value(ins.args[1]) : T(0));
+      temps[j] = scalarMath<T>(ins.prim, value(ins.args[0]), ins.args.size() > 1 ? value(ins.args[1]) : T(0));
     }
     out[i] = temps.back();
   }

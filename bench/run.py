@@ -101,7 +101,7 @@ def flops_per_step(vocab, ctx, layers, d, batch):
 
 
 def measure_roof(roof_exe, gemms):
-    out, _, _ = run([roof_exe, "--seconds", "0.25"] + [f"{m},{n},{k}x{c}" for m, n, k, c in gemms])
+    out, _, _ = run([roof_exe, "--seconds", "0.5"] + [f"{m},{n},{k}x{c}" for m, n, k, c in gemms])
     return json.loads(out.strip().splitlines()[-1])["roof_gflops"] * 1e9
 
 

@@ -92,13 +92,18 @@ constexpr const char* kUsage =
     "  init    [--checkpoint PATH]                 write the initial state (step 0)\n"
     "  score   --tokens FILE [--checkpoint PATH]   loss on one batch of token ids\n"
     "  info\n"
-    "every command takes --device cpu|reference (default: the compile target)\n";
+    "every command takes --device DEVICE (default: the one it was compiled for)\n";
+
+void printUsage(std::FILE* to, const std::string& programName) {
+  std::fprintf(to, kUsage, programName.c_str());
+  std::fprintf(to, "devices in this trainer: %s\n", deviceNameList().c_str());
+}
 
 }  // namespace
 
 int runTrainer(const Executable& exe, const std::vector<std::string>& args, const std::string& programName) {
   if (args.empty() || args[0] == "help" || args[0] == "--help") {
-    std::fprintf(args.empty() ? stderr : stdout, kUsage, programName.c_str());
+    printUsage(args.empty() ? stderr : stdout, programName);
     return args.empty() ? 1 : 0;
   }
   auto loaded = loadExecutable(exe, programName);
@@ -121,7 +126,7 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
                                {"top-k", true, ""}, {"seed", true, ""}});
   else if (cmd != "info") {
     std::fprintf(stderr, "error: unknown command '%s'\n", cmd.c_str());
-    std::fprintf(stderr, kUsage, programName.c_str());
+    printUsage(stderr, programName);
     return 1;
   }
   if (std::find_if(rest.begin(), rest.end(), [](const std::string& a) { return a.rfind("--batch", 0) == 0; }) != rest.end())

@@ -19,7 +19,7 @@ namespace {
 
 const std::vector<cli::OptionSpec> kCompileOptions = {
     {"o", true, "write the trainer executable to FILE"},
-    {"target", true, "device the trainer runs on (kiln help targets lists them; default: the first)"},
+    {"target", true, "the target the trainer is compiled for (listed below; default: the first)"},
     {"print-ir-before", true, "print the IR before PASS (or 'all')"},
     {"print-ir-after", true, "print the IR after PASS (or 'all')"},
     {"stop-after", true, "stop the pipeline after PASS (no trainer is written)"},
@@ -102,7 +102,8 @@ int compileCommand(const std::vector<std::string>& argv) {
   auto args = cli::parseArgs(argv, kCompileOptions);
   if (!args) return fail(args.error());
   if (args->has("help")) {
-    std::cout << "usage: kiln compile SPEC -o TRAINER [options]\n\n" << cli::usageLines(kCompileOptions);
+    std::cout << "usage: kiln compile SPEC -o TRAINER [options]\n\n" << cli::usageLines(kCompileOptions) << "\ntargets:\n";
+    for (const std::string& name : targetNames()) std::cout << "  " << name << "  " << findTarget(name)->summary() << "\n";
     return 0;
   }
   if (!args->has("o") && !args->has("stop-after")) return fail(makeError({}, "kiln compile needs -o TRAINER"));

@@ -1,24 +1,31 @@
-// The train loop: steps, progress, metrics, evaluation and checkpoints, stopping cleanly on SIGINT.
+// The train loop: steps, progress, metrics, evaluation and checkpoints, stopping cleanly on
+// SIGINT or SIGTERM (Ctrl-C, docker stop, Slurm, systemd, kill).
 #include "runtime/trainer/trainer_session.h"
 
 namespace kiln {
 
 namespace {
 
+// The signal that asked the run to stop (0: none).
 volatile std::sig_atomic_t gInterrupted = 0;
-void onInterrupt(int) { gInterrupted = 1; }
+void onInterrupt(int sig) { gInterrupted = sig; }
 
-// SIGINT sets gInterrupted while it lives (the loop then stops at a step boundary); the
-// previous handler comes back however the scope is left.
+// While it lives, SIGINT and SIGTERM set gInterrupted (the loop then stops at a step boundary,
+// saves and exits with 128 + the signal); the previous handlers come back however the scope is
+// left.
 class InterruptHandler {
  public:
-  InterruptHandler() : previous_(std::signal(SIGINT, onInterrupt)) {}
-  ~InterruptHandler() { std::signal(SIGINT, previous_); }
+  InterruptHandler() : previousInt_(std::signal(SIGINT, onInterrupt)), previousTerm_(std::signal(SIGTERM, onInterrupt)) {}
+  ~InterruptHandler() {
+    std::signal(SIGINT, previousInt_);
+    std::signal(SIGTERM, previousTerm_);
+  }
   InterruptHandler(const InterruptHandler&) = delete;
   InterruptHandler& operator=(const InterruptHandler&) = delete;
 
  private:
-  void (*previous_)(int);
+  void (*previousInt_)(int);
+  void (*previousTerm_)(int);
 };
 
 }  // namespace
@@ -142,8 +149,10 @@ int Trainer::train(const Options& o) {
       if (gInterrupted || step != totalSteps) std::fprintf(stderr, "%ssaved %s at step %lld\n", tty ? "\n" : "", ckpt.c_str(), (long long)step);
     }
     if (gInterrupted) {
-      std::fprintf(stderr, "interrupted: checkpoint saved at step %lld\n", (long long)step);
-      rc = 130;
+      const int sig = int(gInterrupted);
+      std::fprintf(stderr, "%s: checkpoint saved at step %lld\n", sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted",
+                   (long long)step);
+      rc = 128 + sig;  // 130 for SIGINT, 143 for SIGTERM
       break;
     }
   }

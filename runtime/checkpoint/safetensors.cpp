@@ -1,6 +1,7 @@
 #include "runtime/checkpoint/safetensors.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -106,10 +107,31 @@ double decodeOne(const char* p, DType t) {
 
 }  // namespace
 
+namespace {
+
+// Temporary files of this target left by writers that died before commit (kill -9, a crash):
+// ".NAME.tmp-PID" whose PID no longer runs. A live PID's file is left alone (a PID reused by
+// another process only delays the cleanup).
+void removeStaleTemporaries(const std::filesystem::path& dir, const std::string& name) {
+  namespace fs = std::filesystem;
+  const std::string prefix = "." + name + ".tmp-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string file = entry.path().filename().string();
+    if (file.rfind(prefix, 0) != 0) continue;
+    const std::string pid = file.substr(prefix.size());
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(pid_t(std::stol(pid)), 0) != 0 && errno == ESRCH) fs::remove(entry.path(), ec);
+  }
+}
+
+}  // namespace
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   namespace fs = std::filesystem;
   fs::path target(path_);
   dir_ = (target.has_parent_path() ? target.parent_path() : fs::path(".")).string();
+  removeStaleTemporaries(dir_, target.filename().string());
   tmp_ = (fs::path(dir_) / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()))).string();
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) error_ = std::string("cannot create a temporary file: ") + std::strerror(errno);

@@ -29,7 +29,8 @@ Status writeSafetensors(const std::string& path, const std::vector<std::pair<std
 Expected<SafetensorsFile> readSafetensors(const std::string& path);
 
 // A file written to a temporary name and moved into place by commit() after an fsync; if it
-// is never committed (an error, an early return), the temporary file is removed.
+// is never committed (an error, an early return), the temporary file is removed. Temporary
+// files of the same target left by writers that were killed are removed when the next opens.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);

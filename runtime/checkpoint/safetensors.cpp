@@ -137,6 +137,11 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (fd_ < 0) error_ = std::string("cannot create a temporary file: ") + std::strerror(errno);
 }
 
+Status AtomicFile::ready() const {
+  if (error_.empty()) return okStatus();
+  return makeError(Location{path_, 0, 0}, error_);
+}
+
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!committed_) ::unlink(tmp_.c_str());  // never leave a partial file behind

@@ -38,6 +38,7 @@ class AtomicFile {
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   void write(const char* data, size_t size);  // errors are kept and reported by commit()
+  Status ready() const;                        // whether the temporary file could be created
   Status commit();
 
  private:

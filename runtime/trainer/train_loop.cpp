@@ -2,6 +2,8 @@
 // SIGINT or SIGTERM (Ctrl-C, docker stop, Slurm, systemd, kill).
 #include "runtime/trainer/trainer_session.h"
 
+#include "runtime/checkpoint/output_lock.h"
+
 namespace kiln {
 
 namespace {
@@ -43,6 +45,13 @@ int Trainer::train(const Options& o) {
   std::string ckpt = checkpointPath(o);
   std::string metricsPath = o.get("metrics", cfg("train.metrics"));
   const int64_t totalSteps = int64_t(*steps);
+  // Every output is checked and locked before any work: a run never trains to the end and then
+  // cannot save, and two runs never write the same files.
+  if (auto s = checkWritable(ckpt, "checkpoint"); !s) return fail(s.error());
+  auto ckptLock = OutputLock::acquire(ckpt, "checkpoint");
+  if (!ckptLock) return fail(ckptLock.error());
+  auto metricsLock = OutputLock::acquire(metricsPath, "metrics log");
+  if (!metricsLock) return fail(metricsLock.error());
 
   auto engine = freshEngine();
   if (!engine) return fail(engine.error());

@@ -108,7 +108,7 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   }
   auto loaded = loadExecutable(exe, programName);
   if (!loaded) return fail(loaded.error());
-  Trainer trainer(exe, std::move(loaded->module), std::move(loaded->tokenizer));
+  Trainer trainer(exe, loaded.take());
   std::string cmd = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   // Each command's options (all take --device).

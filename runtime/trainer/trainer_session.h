@@ -65,8 +65,9 @@ inline std::string formatDuration(double seconds) {
 
 class Trainer {
  public:
-  Trainer(const Executable& exe, Module m, BpeTokenizer tok)
-      : exe_(exe), cfg_(exe.configMap()), m_(std::move(m)), tok_(std::move(tok)) {}
+  // `loaded` comes from loadExecutable(exe): its settings are already checked.
+  Trainer(const Executable& exe, LoadedExecutable loaded)
+      : exe_(exe), cfg_(std::move(loaded.settings)), m_(std::move(loaded.module)), tok_(std::move(loaded.tokenizer)) {}
 
   int64_t cfgInt(const std::string& k) const { return std::stoll(cfg_.at(k)); }
   std::string cfg(const std::string& k) const { return cfg_.count(k) ? cfg_.at(k) : ""; }

@@ -103,16 +103,16 @@ struct Step {
 class CpuFunction {
  public:
   // `state` is the engine's state by name; its entries (and so the vectors) outlive this function.
-  CpuFunction(const Function& f, ArenaPlan plan, const dnnl::engine& eng, const KernelLibrary* kernels,
+  CpuFunction(const Function& f, const ArenaPlan& plan, const dnnl::engine& eng, const KernelLibrary* kernels,
               std::map<std::string, std::vector<float>>& state)
-      : f_(f), plan_(std::move(plan)) {
+      : f_(f), arenaBytes_(plan.arenaBytes) {
     std::unordered_map<const Value*, size_t> slotOf;  // only while preparing
     auto slot = [&](const Value* v) { return slotOf.emplace(v, slotOf.size()).first->second; };
     for (const auto& p : f.params) params_.push_back(slot(p.get()));
     for (const auto& op : f.ops)
       for (const auto& r : op->results) slot(r.get());
     ptr_.assign(slotOf.size(), nullptr);
-    for (const auto& [v, offset] : plan_.offsets) placed_.emplace_back(slot(v), offset / 4);
+    for (const auto& [v, offset] : plan.offsets) placed_.emplace_back(slot(v), offset / 4);
     for (const Value* v : f.outputs) outputs_.push_back(slot(v));
     for (const auto& opPtr : f.ops) {
       const Op& op = *opPtr;
@@ -121,7 +121,7 @@ class CpuFunction {
       for (const Value* v : op.operands) st.in.push_back(slot(v));
       for (const auto& r : op.results) {
         st.out.push_back(slot(r.get()));
-        if (auto in = plan_.inState.find(r.get()); in != plan_.inState.end())
+        if (auto in = plan.inState.find(r.get()); in != plan.inState.end())
           st.inState.emplace_back(st.out.back(), &state.at(in->second));
       }
       st.args.resize(st.in.size());
@@ -153,7 +153,7 @@ class CpuFunction {
     return finish(outputs);
   }
 
-  const ArenaPlan& plan() const { return plan_; }
+  int64_t arenaBytes() const { return arenaBytes_; }
 
  private:
   void prepare(Step& st, const dnnl::engine& eng, const KernelLibrary* kernels, std::map<std::string, std::vector<float>>& state) {
@@ -343,7 +343,7 @@ class CpuFunction {
   }
 
   const Function& f_;
-  ArenaPlan plan_;
+  int64_t arenaBytes_;
   std::vector<Step> steps_;
   std::vector<float*> ptr_;                             // by slot: where each value is now
   std::vector<size_t> params_, outputs_;                // slots of the inputs and outputs
@@ -376,7 +376,7 @@ class CpuEngine : public Engine {
       auto plan = plans_.find(fn);
       if (plan == plans_.end()) return makeError({}, "no arena plan for @" + fn + " (a damaged executable)");
       it = functions_.emplace(fn, std::make_unique<CpuFunction>(*f, plan->second, eng_, kernels_.get(), state_)).first;
-      size_t need = size_t(it->second->plan().arenaBytes / 4 + 16);
+      size_t need = size_t(it->second->arenaBytes() / 4 + 16);
       if (need > arena_.size()) arena_.assign(need, 0.0f);  // functions rebind to the new arena
     }
     if (inputs.size() != f->params.size())

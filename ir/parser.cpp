@@ -430,22 +430,6 @@ Expected<Module> parseModule(std::string_view text, const std::string& file) {
   }
 }
 
-Expected<std::string> readFile(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    return ss.str();
-  }
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return makeError(Location{path, 0, 0}, "is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return makeError(Location{path, 0, 0}, std::string("cannot open file: ") + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return makeError(Location{path, 0, 0}, "cannot read file");
-  return ss.str();
-}
-
 Expected<Module> parseModuleFile(const std::string& path) {
   auto text = readFile(path);
   if (!text) return text.error();

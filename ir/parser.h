@@ -7,13 +7,11 @@
 
 #include "ir/diagnostics.h"
 #include "ir/module.h"
+#include "ir/read_file.h"
 
 namespace kiln {
 
 Expected<Module> parseModule(std::string_view text, const std::string& file);
 Expected<Module> parseModuleFile(const std::string& path);
-
-// Reads a whole file ("-" is standard input); a missing or unreadable file is an error naming it.
-Expected<std::string> readFile(const std::string& path);
 
 }  // namespace kiln

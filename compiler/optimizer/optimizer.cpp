@@ -8,6 +8,9 @@
 //   AdamW   p <- p (1 - lr_t wd); m <- m + (1-b1)(g - m); v <- b2 v + (1-b2) g^2;
 //           p <- p - lr_t / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)   (torch.optim.AdamW)
 //           as one adamw_update op per parameter (fused, the default) or as elementwise ops
+//   skip    with skipNonFinite, ok = norm <= the dtype's largest finite value (false for inf
+//           and NaN), and every updated state is select(ok, new, old): a diverged step changes
+//           nothing, the step counter included
 //   SGD     d = g + wd p; buf <- momentum buf + d; d = nesterov ? d + momentum buf : buf;
 //           p <- p - lr_t d                                                      (torch.optim.SGD)
 // Invariants: every state update is a state_assign at the end of train_step (so all reads see
@@ -17,6 +20,7 @@
 #include <cmath>
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 
 #include "compiler/autodiff/autodiff.h"
 #include "compiler/pass.h"
@@ -122,8 +126,9 @@ Status lowerOptimizer(Module& m, Function& f, const OptimizerConfig& config) {
   b.setName("optimizer");
   b.setLocation(c.source);
   auto k = [&](double v) { return b.scalar(v, dt); };
-  Value* t = b.add(b.readState(kStepState), k(1.0));
-  b.assignState(kStepState, t);
+  Value* t0 = b.readState(kStepState);
+  Value* t = b.add(t0, k(1.0));
+  if (!c.skipNonFinite) b.assignState(kStepState, t);  // with the gate, below
   Value* lr = scheduledLr(b, c, t, dt);
 
   Value* sumSq = nullptr;
@@ -135,6 +140,20 @@ Status lowerOptimizer(Module& m, Function& f, const OptimizerConfig& config) {
   }
   Value* norm = b.sqrt(sumSq);
   Value* coef = c.clipNorm > 0 ? b.min(b.div(k(c.clipNorm), b.add(norm, k(1e-6))), k(1.0)) : nullptr;
+  // The state updates, through the skip gate when there is one.
+  Value* finite = nullptr;
+  if (c.skipNonFinite) {
+    double largest = dt == DType::F64 ? std::numeric_limits<double>::max() : double(std::numeric_limits<float>::max());
+    // The loss too, where it is a scalar output: norm + |loss| is finite only if both are.
+    Value* watched = norm;
+    for (size_t i = 0; i < kept.size(); ++i)
+      if (keptNames[i] == "loss" && kept[i]->type.rank() == 0 && kept[i]->type.dtype == dt) watched = b.add(norm, b.abs(kept[i]));
+    finite = b.compare(OpKind::Le, watched, k(largest));
+  }
+  auto assign = [&](const std::string& state, Value* updated, Value* old) {
+    b.assignState(state, finite ? b.select(finite, updated, old) : updated);
+  };
+  if (finite) assign(kStepState, t, t0);
 
   for (const Param& p : params) {
     auto scope = b.scope(p.name);
@@ -155,11 +174,12 @@ Status lowerOptimizer(Module& m, Function& f, const OptimizerConfig& config) {
         a.set("eps", c.eps);
         Value* decayFactor = decay ? b.sub(k(1.0), b.mul(lr, k(c.weightDecay))) : k(1.0);
         Op* u = b.create(OpKind::AdamWUpdate, {w, g, m0, v0, lr, decayFactor, t}, a);
-        b.assignState(firstMomentName(p.name), u->result(1));
-        b.assignState(secondMomentName(p.name), u->result(2));
-        b.assignState(p.name, u->result(0));
+        assign(firstMomentName(p.name), u->result(1), m0);
+        assign(secondMomentName(p.name), u->result(2), v0);
+        assign(p.name, u->result(0), w);
         continue;
       }
+      Value* w0 = w;
       if (decay) w = b.mul(w, b.sub(k(1.0), b.mul(lr, k(c.weightDecay))));
       Value* m1 = b.add(m0, b.mul(b.sub(g, m0), k(1.0 - c.beta1)));
       Value* v1 = b.add(b.mul(v0, k(c.beta2)), b.mul(b.mul(g, g), k(1.0 - c.beta2)));
@@ -168,19 +188,21 @@ Status lowerOptimizer(Module& m, Function& f, const OptimizerConfig& config) {
       Value* stepSize = b.div(lr, bc1);
       Value* denom = b.add(b.div(b.sqrt(v1), b.sqrt(bc2)), k(c.eps));
       w = b.sub(w, b.mul(stepSize, b.div(m1, denom)));
-      b.assignState(firstMomentName(p.name), m1);
-      b.assignState(secondMomentName(p.name), v1);
-    } else {
-      Value* d = decay ? b.add(g, b.mul(w, k(c.weightDecay))) : g;
-      if (c.momentum > 0) {
-        m.addState(momentumName(p.name), s.type, Initializer{InitKind::Zeros}, false);
-        Value* buf = b.add(b.mul(b.readState(momentumName(p.name)), k(c.momentum)), d);
-        b.assignState(momentumName(p.name), buf);
-        d = c.nesterov ? b.add(d, b.mul(buf, k(c.momentum))) : buf;
-      }
-      w = b.sub(w, b.mul(lr, d));
+      assign(firstMomentName(p.name), m1, m0);
+      assign(secondMomentName(p.name), v1, v0);
+      assign(p.name, w, w0);
+      continue;
     }
-    b.assignState(p.name, w);
+    Value* w0 = w;
+    Value* d = decay ? b.add(g, b.mul(w, k(c.weightDecay))) : g;
+    if (c.momentum > 0) {
+      m.addState(momentumName(p.name), s.type, Initializer{InitKind::Zeros}, false);
+      Value* buf0 = b.readState(momentumName(p.name));
+      Value* buf = b.add(b.mul(buf0, k(c.momentum)), d);
+      assign(momentumName(p.name), buf, buf0);
+      d = c.nesterov ? b.add(d, b.mul(buf, k(c.momentum))) : buf;
+    }
+    assign(p.name, b.sub(w, b.mul(lr, d)), w0);
   }
 
   f.outputs = kept;
@@ -234,9 +256,9 @@ Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options) 
       (key == "kind" ? c.kind : c.schedule) = value;
       continue;
     }
-    if (key == "nesterov" || key == "fused") {
+    if (key == "nesterov" || key == "fused" || key == "skip_non_finite") {
       if (value != "true" && value != "false") return makeError({}, "optimizer option " + key + " needs true or false");
-      (key == "nesterov" ? c.nesterov : c.fused) = value == "true";
+      (key == "nesterov" ? c.nesterov : key == "fused" ? c.fused : c.skipNonFinite) = value == "true";
       continue;
     }
     if (key == "no_decay") {
@@ -258,7 +280,7 @@ Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options) 
     else
       return makeError({}, "pass 'optimizer' has no option '" + key +
                                "' (options: kind, lr, beta1, beta2, eps, weight_decay, momentum, nesterov, "
-                               "clip_norm, schedule, warmup, total_steps, min_lr, no_decay, fused)");
+                               "clip_norm, schedule, warmup, total_steps, min_lr, no_decay, fused, skip_non_finite)");
   }
   if (auto s = validateOptimizerConfig(c); !s) return s.error();
   return std::unique_ptr<Pass>(std::make_unique<OptimizerPass>(std::move(c)));

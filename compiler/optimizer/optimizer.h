@@ -30,6 +30,10 @@ struct OptimizerConfig {
   // AdamW: one adamw_update op per parameter (one pass over p, g, m, v) instead of the chain of
   // elementwise ops; both compute torch.optim.AdamW's arithmetic.
   bool fused = true;
+  // A step whose gradient norm is not finite (inf or NaN: the loss overflowed) leaves every
+  // parameter, moment and the step counter as they were (train.on_divergence = "skip"); the
+  // trainer sees the non-finite grad_norm output and counts the skipped step.
+  bool skipNonFinite = false;
 };
 
 // Names of the state the lowering adds.

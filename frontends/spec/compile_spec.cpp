@@ -99,7 +99,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   }
   if (!docs) {
     const Diagnostic& d = docs.error();
-    return makeError(spec.locationOf("data.files"), (d.loc.known() ? d.loc.file + ": " : "") + d.message);
+    return makeError(spec.locationOf("data.files"), (d.loc.known() ? d.loc.str() + ": " : "") + d.message);
   }
   auto t1 = std::chrono::steady_clock::now();
   const bool encoder = spec.modelKind == "bert";
@@ -203,6 +203,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
 
   OptimizerConfig opt = spec.optimizer;
   opt.source = spec.locationOf("optimizer.kind");
+  opt.skipNonFinite = spec.train.onDivergence == "skip";
   PassManager pm(passOptions);
   for (const auto& name : passOptions.skip)
     if (!isOptionalPass(name))
@@ -273,6 +274,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       // Outputs are relative to where the trainer runs, inputs to the spec's folder.
       {"train.checkpoint", spec.train.checkpoint},
       {"train.metrics", spec.train.metrics},
+      {"train.on_divergence", spec.train.onDivergence},
       {"data.files", joinConfigList(files)},
       {"data.exclude", joinConfigList(spec.data.exclude)},
       {"data.separator", spec.data.separator},

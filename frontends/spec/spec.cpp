@@ -124,6 +124,8 @@ const std::vector<KeySpec>& schema() {
        [](Spec& s, const toml::node& n) { s.train.checkpointEvery = asInt(n); }},
       {"train", "log_every", KeyType::Int, 1, 1e9, {}, [](Spec& s, const toml::node& n) { s.train.logEvery = asInt(n); }},
       {"train", "checkpoint", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.train.checkpoint = asString(n); }},
+      {"train", "on_divergence", KeyType::String, 0, 0, {"stop", "skip"},
+       [](Spec& s, const toml::node& n) { s.train.onDivergence = asString(n); }},
       {"train", "metrics", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.train.metrics = asString(n); }},
       {"data", "files", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
          s.data.files.clear();

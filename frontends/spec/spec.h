@@ -22,6 +22,9 @@ struct TrainConfig {
   int64_t logEvery = 10;
   std::string checkpoint = "checkpoint.safetensors";
   std::string metrics = "metrics.jsonl";
+  // What a step whose gradient norm or loss is not finite does: "stop" (the run ends without
+  // saving that state) or "skip" (the update is not applied; the run goes on).
+  std::string onDivergence = "stop";
 };
 
 struct DataConfig {

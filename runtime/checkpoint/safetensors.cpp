@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "ir/parser.h"
+#include "runtime/checkpoint/crc32c.h"
 #include "runtime/checkpoint/json.h"
 
 namespace kiln {
@@ -160,6 +161,20 @@ void AtomicFile::write(const char* data, size_t size) {
   }
 }
 
+void AtomicFile::writeAt(int64_t offset, const char* data, size_t size) {
+  while (error_.empty() && size > 0) {
+    ssize_t n = ::pwrite(fd_, data, size, off_t(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error_ = std::string("cannot write: ") + std::strerror(errno);
+      return;
+    }
+    data += n;
+    size -= size_t(n);
+    offset += n;
+  }
+}
+
 Status AtomicFile::commit() {
   if (error_.empty() && ::fsync(fd_) != 0) error_ = std::string("cannot flush to disk: ") + std::strerror(errno);
   if (fd_ >= 0) ::close(fd_);
@@ -184,19 +199,22 @@ Status writeFileAtomically(const std::string& path, const std::string& bytes) {
 
 Status writeSafetensors(const std::string& path, const std::vector<std::pair<std::string, TensorType>>& entries,
                         const std::map<std::string, std::string>& metadata,
-                        const std::function<ref::Tensor(const std::string&)>& tensorOf) {
-  std::string header = "{";
-  bool first = true;
-  if (!metadata.empty()) {
-    header += "\"__metadata__\":{";
-    bool f = true;
-    for (const auto& [k, v] : metadata) {
-      header += (f ? "" : ",") + json::quote(k) + ":" + json::quote(v);
-      f = false;
-    }
-    header += "}";
-    first = false;
+                        const std::function<ref::Tensor(const std::string&)>& tensorOf, bool finiteOnly) {
+  // The checksum is known only once the data is written: a placeholder of the same width is
+  // written first and overwritten in place before the commit.
+  std::map<std::string, std::string> meta = metadata;
+  meta[kChecksumKey] = crc32cHex(0);
+  std::string header = "{\"__metadata__\":{";
+  size_t checksumAt = 0;
+  bool f = true;
+  for (const auto& [k, v] : meta) {
+    header += (f ? "" : ",") + json::quote(k) + ":";
+    if (k == kChecksumKey) checksumAt = header.size() + 1;  // after the opening quote
+    header += json::quote(v);
+    f = false;
   }
+  header += "}";
+  bool first = false;
   std::vector<std::pair<std::string, TensorType>> sorted = entries;
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   int64_t offset = 0;
@@ -214,16 +232,32 @@ Status writeSafetensors(const std::string& path, const std::vector<std::pair<std
   uint64_t n = header.size();
   for (int i = 0; i < 8; ++i) lead[size_t(i)] = char((n >> (8 * i)) & 0xFF);
   AtomicFile out(path);
+  if (auto s = out.ready(); !s) return s;
   out.write(lead.data(), lead.size());
   out.write(header.data(), header.size());
+  uint32_t crc = 0;
   for (const auto& [name, type] : sorted) {  // one tensor in memory at a time
     ref::Tensor t = tensorOf(name);
     KILN_ASSERT(t.type == type, "tensor '" + name + "' changed type while being written");
+    if (finiteOnly)
+      if (std::string bad = describeNonFinite(t); !bad.empty())
+        return makeError(Location{path, 0, 0}, "not written: tensor '" + name + "' holds " + bad);
     std::string bytes;
     encode(t, bytes);
+    crc = crc32c(crc, bytes.data(), bytes.size());
     out.write(bytes.data(), bytes.size());
   }
+  const std::string hex = crc32cHex(crc);
+  out.writeAt(int64_t(lead.size() + checksumAt), hex.data(), hex.size());
   return out.commit();
+}
+
+std::string describeNonFinite(const ref::Tensor& t) {
+  if (!isFloat(t.type.dtype)) return "";
+  for (int64_t i = 0; i < t.size(); ++i)
+    if (!std::isfinite(t[i]))
+      return formatDouble(t[i]) + " at element " + std::to_string(i) + " of " + std::to_string(t.size());
+  return "";
 }
 
 Status writeSafetensors(const std::string& path, const SafetensorsFile& file) {
@@ -233,7 +267,7 @@ Status writeSafetensors(const std::string& path, const SafetensorsFile& file) {
 }
 
 Expected<SafetensorsFile> readSafetensors(const std::string& path) {
-  auto bytes = readFile(path);
+  auto bytes = readFile(path, int64_t(1) << 40);  // checkpoints may be larger than text inputs
   if (!bytes) return bytes.error();
   const std::string& b = *bytes;
   auto bad = [&](const std::string& m) { return makeError(Location{path, 0, 0}, "not a valid safetensors file: " + m); };
@@ -245,6 +279,15 @@ Expected<SafetensorsFile> readSafetensors(const std::string& path) {
   if (!header) return bad(header.error().message);
   if (!header->isObject()) return bad("the header is not a JSON object");
   size_t dataStart = 8 + n, dataSize = b.size() - dataStart;
+  if (const auto* meta = header->object().count("__metadata__") ? &header->object().at("__metadata__") : nullptr;
+      meta && meta->isObject() && meta->object().count(kChecksumKey)) {
+    const auto& want = meta->object().at(kChecksumKey);
+    std::string got = crc32cHex(crc32c(0, b.data() + dataStart, dataSize));
+    if (!want.isString() || want.string() != got)
+      return makeError(Location{path, 0, 0}, "damaged file: its tensor data does not match the checksum it was written with (" +
+                                                 std::string(kChecksumKey) + " " + (want.isString() ? want.string() : "?") +
+                                                 ", computed " + got + "); it was changed or only partly copied");
+  }
   SafetensorsFile out;
   for (const auto& [name, entry] : header->object()) {
     if (name == "__metadata__") {

@@ -8,8 +8,13 @@
 #include <fstream>
 #include <sstream>
 
+#include <iostream>
+#include <optional>
+
+#include "ir/numbers.h"
 #include "ir/parser.h"
 #include "runtime/checkpoint/safetensors.h"
+#include "runtime/data/utf8_check.h"
 #include "eval/random.h"
 
 namespace kiln {
@@ -33,14 +38,14 @@ bool excluded(const std::string& path, const std::vector<std::string>& exclude) 
 
 Expected<std::vector<std::string>> expandFiles(const CorpusSource& src) {
   std::vector<std::string> out;
+  int64_t excludedCount = 0;
   for (const auto& f : src.files) {
     std::string pattern = (f.empty() || f[0] == '/') ? f : src.baseDir + "/" + f;
     bool isGlob = pattern.find_first_of("*?[") != std::string::npos;
     if (!isGlob) {
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(pattern, ec))
-        return makeError(Location{pattern, 0, 0}, "data file does not exist or is not a regular file");
+      if (auto s = checkReadableFile(pattern); !s) return makeError(s.error().loc, "data file: " + s.error().message);
       if (!excluded(pattern, src.exclude)) out.push_back(pattern);
+      else ++excludedCount;
       continue;
     }
     glob_t g;
@@ -52,10 +57,15 @@ Expected<std::vector<std::string>> expandFiles(const CorpusSource& src) {
     for (size_t i = 0; i < g.gl_pathc; ++i) {
       std::string p = g.gl_pathv[i];
       std::error_code ec;
-      if (std::filesystem::is_regular_file(p, ec) && !excluded(p, src.exclude)) out.push_back(p);
+      if (!std::filesystem::is_regular_file(p, ec)) continue;
+      if (!excluded(p, src.exclude)) out.push_back(p);
+      else ++excludedCount;
     }
     ::globfree(&g);
   }
+  if (out.empty() && excludedCount > 0)
+    return makeError(Location{}, "data.exclude leaves no data file: it excludes all " + std::to_string(excludedCount) +
+                                     " file(s) that data.files names");
   return out;
 }
 
@@ -82,6 +92,7 @@ Expected<std::vector<std::pair<std::string, std::vector<std::string>>>> readDocu
     std::vector<std::string>& docs = out.emplace_back(path, std::vector<std::string>{}).second;
     auto text = readFile(path);
     if (!text) return text.error();
+    if (auto s = checkUtf8Text(*text, path); !s) return s.error();
     std::istringstream in(*text);
     std::string line, doc;
     auto flush = [&] {
@@ -97,6 +108,29 @@ Expected<std::vector<std::pair<std::string, std::vector<std::string>>>> readDocu
   return out;
 }
 
+namespace {
+
+std::optional<Corpus> corpusFromCache(SafetensorsFile& f, int64_t vocab) {
+  auto ids = [&](const char* name, std::vector<int32_t>& out) {
+    auto t = f.tensors.find(name);
+    if (t == f.tensors.end() || t->second.type.dtype != DType::I32 || t->second.type.rank() != 1) return false;
+    for (double v : t->second.data) {
+      if (!(v >= 0 && v < double(vocab))) return false;
+      out.push_back(int32_t(v));
+    }
+    return true;
+  };
+  Corpus c;
+  auto trainDocs = parseInt64(f.metadata["train_documents"]), valDocs = parseInt64(f.metadata["val_documents"]);
+  if (!ids("train", c.train) || !ids("val", c.val) || !trainDocs || !valDocs || *trainDocs < 0 || *valDocs < 0)
+    return std::nullopt;
+  c.trainDocuments = *trainDocs;
+  c.valDocuments = *valDocs;
+  return c;
+}
+
+}  // namespace
+
 Expected<Corpus> buildCorpus(const std::vector<std::string>& documents, const BpeTokenizer& tok,
                              const CorpusSource& src, const std::string& cacheDir) {
   uint64_t key = fnv1a(tok.vocabJson() + tok.mergesTxt());
@@ -109,15 +143,12 @@ Expected<Corpus> buildCorpus(const std::vector<std::string>& documents, const Bp
     cachePath = cacheDir + "/" + name;
     std::error_code ec;
     if (std::filesystem::exists(cachePath, ec)) {
+      // The cache is used only when it is whole and consistent (checksum, types, ids within
+      // the vocabulary, document counts); anything else is rebuilt from the documents.
       auto cached = readSafetensors(cachePath);
-      if (cached && cached->tensors.count("train") && cached->tensors.count("val")) {
-        Corpus c;
-        for (double v : cached->tensors["train"].data) c.train.push_back(int32_t(v));
-        for (double v : cached->tensors["val"].data) c.val.push_back(int32_t(v));
-        c.trainDocuments = std::stoll(cached->metadata["train_documents"]);
-        c.valDocuments = std::stoll(cached->metadata["val_documents"]);
-        return c;
-      }
+      if (auto c = cached ? corpusFromCache(*cached, tok.vocabSize()) : std::nullopt) return *c;
+      std::cerr << "note: ignoring the damaged corpus cache " << cachePath << " ("
+                << (cached ? "inconsistent contents" : cached.error().message) << "); tokenizing again\n";
     }
   }
   Corpus c;

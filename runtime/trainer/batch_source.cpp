@@ -1,5 +1,7 @@
 #include "runtime/trainer/batch_source.h"
 
+#include "ir/numbers.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -28,6 +30,8 @@ class CorpusBatches : public BatchSource {
  public:
   CorpusBatches(Corpus c, const BatchSettings& s) : c_(std::move(c)), s_(s) {}
   int64_t tokensPerStep() const override { return s_.batch * s_.context; }
+  // No validation split (data.val_fraction = 0): nothing to evaluate.
+  int64_t evalBatches(int64_t requested) const override { return c_.val.empty() ? 0 : requested; }
   std::string corpusLine() const {
     return "corpus: " + std::to_string(c_.trainDocuments) + " train / " + std::to_string(c_.valDocuments) +
            " validation documents, " + std::to_string(c_.train.size()) + " / " + std::to_string(c_.val.size()) + " tokens";
@@ -249,7 +253,9 @@ class ReinforceBatches : public CausalLmBatches {
   Status restoreState(const std::map<std::string, std::string>& meta) override {
     auto it = meta.find("kiln.reinforce_baseline");
     if (it == meta.end()) return okStatus();
-    baseline_ = std::stod(it->second);
+    auto v = parseFiniteNumber(it->second);
+    if (!v) return makeError({}, "damaged checkpoint: kiln.reinforce_baseline = '" + it->second + "' is not a finite number");
+    baseline_ = *v;
     haveBaseline_ = true;
     return okStatus();
   }

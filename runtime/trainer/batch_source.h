@@ -23,7 +23,8 @@ class BatchSource {
   virtual ~BatchSource() = default;
   virtual Expected<std::vector<ref::Tensor>> train(uint64_t step) const = 0;
   virtual Expected<std::vector<ref::Tensor>> eval(uint64_t index) const = 0;
-  // Evaluation batches for `requested` (classification always covers the whole split).
+  // Evaluation batches for `requested` (classification always covers the whole split); 0
+  // without a validation split.
   virtual int64_t evalBatches(int64_t requested) const { return requested; }
   virtual int64_t tokensPerStep() const = 0;
   // One line about the data and the baseline, e.g. "corpus: ...; unigram baseline val loss 6.39".

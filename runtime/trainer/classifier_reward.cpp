@@ -1,5 +1,7 @@
 #include "runtime/trainer/classifier_reward.h"
 
+#include "runtime/trainer/settings.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -75,8 +77,8 @@ Expected<std::unique_ptr<ClassifierReward>> ClassifierReward::load(const std::st
   r->logitsAt_ = size_t(std::find(eval->outputNames.begin(), eval->outputNames.end(), "val_logits") - eval->outputNames.begin());
   if (r->logitsAt_ == eval->outputNames.size()) return makeError(Location{trainerPath, 0, 0}, "damaged trainer: eval_step has no val_logits");
   r->floatType_ = eval->params[1]->type.dtype;
-  r->layout_.batch = std::stoll(cfg["model.batch"]);
-  r->layout_.context = std::stoll(cfg["model.context"]);
+  r->layout_.batch = settingInt(cfg, "model.batch");  // checked when the trainer was loaded
+  r->layout_.context = settingInt(cfg, "model.context");
   r->layout_.encoder = cfg["model.kind"] == "bert";
   EncoderSpecials sp = EncoderSpecials::after(r->tok_.vocabSize());
   r->layout_.cls = sp.cls;

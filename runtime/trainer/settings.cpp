@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "ir/numbers.h"
+
 namespace kiln {
 
 const std::vector<SettingSpec>& settingsSchema() {
@@ -57,6 +59,7 @@ const std::vector<SettingSpec>& settingsSchema() {
       {"train.log_every", T::Count},
       {"train.checkpoint", T::Text},
       {"train.metrics", T::Text},
+      {"train.on_divergence", T::Name},
       {"plan.arena_bytes", T::Count},
       {"plan.total_bytes", T::Count},
   };
@@ -76,13 +79,8 @@ bool hasType(const std::string& v, SettingType t) {
       return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos && v.size() <= 18;
     case SettingType::Integer:
       return hasType(v[0] == '-' ? v.substr(1) : v, SettingType::Count);
-    case SettingType::Number: {
-      if (v.empty()) return false;
-      char* end = nullptr;
-      errno = 0;
-      double d = std::strtod(v.c_str(), &end);
-      return end == v.c_str() + v.size() && errno == 0 && std::isfinite(d);
-    }
+    case SettingType::Number:
+      return parseFiniteNumber(v).has_value();
     case SettingType::Flag:
       return v == "true" || v == "false";
   }
@@ -103,6 +101,20 @@ const char* typeName(SettingType t) {
 }
 
 }  // namespace
+
+int64_t settingInt(const std::map<std::string, std::string>& settings, const std::string& key) {
+  auto it = settings.find(key);
+  auto v = it == settings.end() ? std::nullopt : parseInt64(it->second);
+  KILN_ASSERT(v.has_value(), "setting '" + key + "' was not checked as an integer");
+  return *v;
+}
+
+double settingNumber(const std::map<std::string, std::string>& settings, const std::string& key) {
+  auto it = settings.find(key);
+  auto v = it == settings.end() ? std::nullopt : parseFiniteNumber(it->second);
+  KILN_ASSERT(v.has_value(), "setting '" + key + "' was not checked as a number");
+  return *v;
+}
 
 Status checkSettings(const std::map<std::string, std::string>& settings, const std::string& origin) {
   auto where = Location{origin, 0, 0};

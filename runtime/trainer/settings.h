@@ -13,7 +13,7 @@
 namespace kiln {
 
 // Raised whenever a key is added, removed or changes type.
-inline constexpr int kSettingsVersion = 1;
+inline constexpr int kSettingsVersion = 2;
 inline constexpr const char* kSettingsVersionKey = "settings.version";
 
 enum class SettingType {
@@ -36,5 +36,9 @@ const std::vector<SettingSpec>& settingsSchema();
 // Checks the version, that every key of the schema is there with a value of its type, and that
 // no unknown key is; `origin` (the trainer's path) and the key are named in the error.
 Status checkSettings(const std::map<std::string, std::string>& settings, const std::string& origin);
+
+// The value of a Count, Integer or Number setting of settings that passed checkSettings.
+int64_t settingInt(const std::map<std::string, std::string>& settings, const std::string& key);
+double settingNumber(const std::map<std::string, std::string>& settings, const std::string& key);
 
 }  // namespace kiln

@@ -32,6 +32,10 @@ class InterruptHandler {
 
 }  // namespace
 
+// Under train.on_divergence = "skip", this many diverged steps in a row end the run: the
+// model is not coming back by itself.
+constexpr int64_t kMaxConsecutiveSkips = 10;
+
 // ---- train ----
 int Trainer::train(const Options& o) {
   auto steps = numberOption(o, "steps", double(cfgInt("train.steps")), 1, 1e9);
@@ -81,7 +85,7 @@ int Trainer::train(const Options& o) {
   if (!metrics) return fail(metrics.error());
   std::cerr << (*source)->describe() << "\n"
             << "model: " << cfg("model.parameters") << " parameters, "
-            << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP per step, " << (*source)->tokensPerStep()
+            << cfgNumber("model.flops_per_step") / 1e9 << " GFLOP per step, " << (*source)->tokensPerStep()
             << " tokens per step\n"
             << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n";
   // train_step's outputs: the loss, any metrics of the objective, then lr and grad_norm.
@@ -102,6 +106,10 @@ int Trainer::train(const Options& o) {
   int64_t firstStep = step;
   double loss = 0;
   int rc = 0;
+  const bool skipDiverged = cfg("train.on_divergence") == "skip";
+  const bool canEvaluate = (*source)->evalBatches(cfgInt("train.eval_batches")) > 0;
+  if (!canEvaluate) std::cerr << "no validation split (data.val_fraction = 0): the run is not evaluated\n";
+  int64_t skippedSteps = 0, consecutiveSkips = 0, lastSaved = o.has("resume") ? step : -1;
   while (step < totalSteps) {
     ++step;
     auto batch = (*source)->train(uint64_t(step));
@@ -121,11 +129,31 @@ int Trainer::train(const Options& o) {
       std::snprintf(buf, sizeof buf, " %s %.3f", name.c_str(), value);
       extraText += buf;
     }
-    if (!std::isfinite(loss)) {
-      std::cerr << "\nerror: the loss is " << loss << " at step " << step
-                << "; not saving this state (the last checkpoint is kept)\n";
-      rc = 1;
-      break;
+    // Divergence: a loss or gradient norm that is not finite. Under "skip" the compiled step
+    // has left the state as it was; under "stop" the state is abandoned unsaved.
+    const bool diverged = !std::isfinite(loss) || !std::isfinite(gnorm);
+    if (diverged) {
+      MetricsLog::Fields bad = {{"step", step}, {"loss", loss}, {"grad_norm", gnorm}, {"diverged", int64_t(1)},
+                                 {"skipped", int64_t(skipDiverged && consecutiveSkips < kMaxConsecutiveSkips)}};
+      if (auto s = metrics->write(bad); !s) return fail(s.error());
+      if (skipDiverged && ++consecutiveSkips <= kMaxConsecutiveSkips) {
+        ++skippedSteps;
+        std::fprintf(stderr, "%sstep %lld skipped: loss %s, grad_norm %s; the update was not applied\n", tty ? "\n" : "",
+                     (long long)step, formatDouble(loss).c_str(), formatDouble(gnorm).c_str());
+      } else {
+        std::fprintf(stderr, "%serror: training diverged at step %lld: loss %s, grad_norm %s. This state is not saved; %s.\n",
+                     tty ? "\n" : "", (long long)step, formatDouble(loss).c_str(), formatDouble(gnorm).c_str(),
+                     lastSaved >= 0 ? ("the checkpoint of step " + std::to_string(lastSaved) + " in " + ckpt + " is kept").c_str()
+                                    : "no checkpoint was written");
+        std::fprintf(stderr, "%s\n", skipDiverged ? ("more than " + std::to_string(kMaxConsecutiveSkips) +
+                                                      " steps in a row diverged; lower optimizer.lr or set optimizer.clip_norm").c_str()
+                                                   : "lower optimizer.lr, set optimizer.clip_norm, or set train.on_divergence = \"skip\" "
+                                                     "to skip such steps");
+        rc = 1;
+        break;
+      }
+    } else {
+      consecutiveSkips = 0;
     }
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double tokPerSec = double((step - firstStep) * (*source)->tokensPerStep()) / std::max(elapsed, 1e-9);
@@ -133,20 +161,29 @@ int Trainer::train(const Options& o) {
     MetricsLog::Fields line = {{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm},
                                {"step_s", stepSeconds}, {"tokens_per_s", tokPerSec}};
     for (const auto& [name, value] : stepMetrics) line.emplace_back(name, value);
-    if (auto s = metrics->write(line); !s) return fail(s.error());
-    if (tty) {
+    if (!diverged)
+      if (auto s = metrics->write(line); !s) return fail(s.error());
+    if (tty && !diverged) {
       int width = 24, filled = int(double(width) * double(step) / double(totalSteps));
       std::fprintf(stderr, "\rstep %lld/%lld [%s%s] loss %.4f | %.0f tok/s | ETA %s   ", (long long)step,
                    (long long)totalSteps, std::string(size_t(filled), '#').c_str(),
                    std::string(size_t(width - filled), '.').c_str(), loss, tokPerSec, formatDuration(eta).c_str());
     }
-    if (!tty && (step % int64_t(*logEvery) == 0 || step == totalSteps))
+    if (!tty && !diverged && (step % int64_t(*logEvery) == 0 || step == totalSteps))
       std::fprintf(stderr, "step %lld/%lld loss %.4f%s lr %.3g grad_norm %.3f tok/s %.0f eta %s\n", (long long)step,
                    (long long)totalSteps, loss, extraText.c_str(), lr, gnorm, tokPerSec, formatDuration(eta).c_str());
-    bool evalNow = (*evalEvery > 0 && step % int64_t(*evalEvery) == 0) || step == totalSteps;
+    bool evalNow = canEvaluate && ((*evalEvery > 0 && step % int64_t(*evalEvery) == 0) || step == totalSteps);
     if (evalNow) {
       auto v = evaluate(**source, st, cfgInt("train.eval_batches"));
       if (!v) return fail(v.error());
+      for (const auto& [name, x] : *v)
+        if (!std::isfinite(x)) {
+          std::fprintf(stderr, "%serror: training diverged at step %lld: the evaluation's %s is %s. This state is not saved; %s.\n",
+                       tty ? "\n" : "", (long long)step, name.c_str(), formatDouble(x).c_str(),
+                       lastSaved >= 0 ? ("the checkpoint of step " + std::to_string(lastSaved) + " in " + ckpt + " is kept").c_str()
+                                      : "no checkpoint was written");
+          return 1;
+        }
       MetricsLog::Fields line = {{"step", step}};
       for (const auto& [name, x] : *v) line.emplace_back(name, x);
       if (auto s = metrics->write(line); !s) return fail(s.error());
@@ -154,7 +191,12 @@ int Trainer::train(const Options& o) {
     }
     bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || gInterrupted;
     if (saveNow) {
-      if (auto s = saveCheckpoint(st, step, ckpt, (*source)->checkpointState()); !s) return fail(s.error());
+      if (auto s = saveCheckpoint(st, step, ckpt, (*source)->checkpointState()); !s) {
+        std::fprintf(stderr, "%s%s\n", tty ? "\n" : "", s.error().str().c_str());
+        if (lastSaved >= 0) std::fprintf(stderr, "the checkpoint of step %lld is kept\n", (long long)lastSaved);
+        return 1;
+      }
+      lastSaved = step;
       if (gInterrupted || step != totalSteps) std::fprintf(stderr, "%ssaved %s at step %lld\n", tty ? "\n" : "", ckpt.c_str(), (long long)step);
     }
     if (gInterrupted) {
@@ -167,6 +209,7 @@ int Trainer::train(const Options& o) {
   }
   if (o.has("profile")) printProfile(st);
   if (rc == 0) std::fprintf(stderr, "%sdone: %lld steps, final loss %.4f, checkpoint %s\n", tty ? "\n" : "", (long long)step, loss, ckpt.c_str());
+  if (skippedSteps > 0) std::fprintf(stderr, "%lld step(s) diverged and were skipped\n", (long long)skippedSteps);
   return rc;
 }
 

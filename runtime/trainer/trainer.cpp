@@ -9,7 +9,7 @@ int Trainer::info() {
   std::cout << "model: " << kind << ", objective " << cfg("objective") << ", " << cfg("model.layers") << " layers, d_model " << cfg("model.d_model") << ", vocab "
             << cfg("model.vocab") << ", context " << cfg("model.context") << ", batch " << cfg("model.batch") << "\n"
             << "parameters: " << cfg("model.parameters") << "\n"
-            << "FLOPs per train step: " << std::stod(cfg("model.flops_per_step")) / 1e9 << " GFLOP\n"
+            << "FLOPs per train step: " << cfgNumber("model.flops_per_step") / 1e9 << " GFLOP\n"
             << "planned memory (train_step):\n"
             << exe_.sections.at("plan") << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n"
             << "spec: " << cfg("spec") << "\n";
@@ -72,6 +72,8 @@ int Trainer::eval(const Options& o) {
   if (!batches) return fail(batches.error());
   auto source = dataSource();
   if (!source) return fail(source.error());
+  if ((*source)->evalBatches(int64_t(*batches)) == 0)
+    return fail(makeError({}, "nothing to evaluate: this trainer's data has no validation split (data.val_fraction = 0)"));
   auto v = evaluate(**source, **engine, int64_t(*batches));
   if (!v) return fail(v.error());
   std::cout << describeEval(*v, **source) << " at step " << *loaded << "\n";

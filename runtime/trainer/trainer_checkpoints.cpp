@@ -1,6 +1,8 @@
 // Checkpoints: save, resume, and init_from another model's weights.
 #include "runtime/trainer/trainer_session.h"
 
+#include "ir/numbers.h"
+
 namespace kiln {
 
 // ---- state and checkpoints ----
@@ -29,7 +31,9 @@ Status Trainer::saveCheckpoint(const Engine& engine, int64_t step, const std::st
       {"kiln.tokenizer", tokenizerHash()},            // so another model can check it reads the same ids
   };
   metadata.insert(extra.begin(), extra.end());
-  return writeSafetensors(path, entries, metadata, [&](const std::string& name) { return engine.stateTensor(name); });
+  // Never a checkpoint holding inf or NaN: the write stops before the previous file is replaced.
+  return writeSafetensors(path, entries, metadata, [&](const std::string& name) { return engine.stateTensor(name); },
+                          /*finiteOnly=*/true);
 }
 
 // Hugging Face GPT-2 files may prefix names with "transformer." and carry buffers that are
@@ -77,6 +81,8 @@ Status Trainer::initFrom(Engine& engine, const std::string& path) const {
     }
     if (var->type != t.type)
       return makeError(Location{path, 0, 0}, "tensor '" + name + "' is " + t.type.str() + ", the model needs " + var->type.str());
+    if (std::string bad = describeNonFinite(t); !bad.empty())
+      return makeError(Location{path, 0, 0}, "tensor '" + stored + "' holds " + bad + "; a model cannot start from it");
     accepted.emplace_back(name, &t);
   }
   std::vector<std::string> fresh;
@@ -109,6 +115,8 @@ Expected<int64_t> Trainer::loadCheckpoint(Engine& engine, const std::string& pat
     if (!var) return makeError(Location{path, 0, 0}, "tensor '" + name + "' does not belong to this model");
     if (var->type != t.type)
       return makeError(Location{path, 0, 0}, "tensor '" + name + "' is " + t.type.str() + ", the model needs " + var->type.str());
+    if (std::string bad = describeNonFinite(t); !bad.empty())
+      return makeError(Location{path, 0, 0}, "damaged checkpoint: tensor '" + stored + "' holds " + bad);
     accepted.emplace_back(name, &t);
   }
   for (const auto& s : m_.states) {
@@ -116,10 +124,13 @@ Expected<int64_t> Trainer::loadCheckpoint(Engine& engine, const std::string& pat
     if (needed && !f->tensors.count(s.name) && !f->tensors.count("transformer." + s.name))
       return makeError(Location{path, 0, 0}, "checkpoint lacks tensor '" + s.name + "'");
   }
+  auto stepText = f->metadata.find("kiln.step");
+  if (full && stepText == f->metadata.end()) return makeError(Location{path, 0, 0}, "checkpoint lacks its step (kiln.step)");
+  std::optional<int64_t> step = stepText == f->metadata.end() ? int64_t(0) : parseInt64(stepText->second);
+  if (!step || *step < 0 || *step > int64_t(1e12))
+    return makeError(Location{path, 0, 0}, "damaged checkpoint: kiln.step = '" + stepText->second + "' is not a step number");
   for (const auto& [name, t] : accepted) engine.setStateTensor(name, *t);
-  auto step = f->metadata.find("kiln.step");
-  if (full && step == f->metadata.end()) return makeError(Location{path, 0, 0}, "checkpoint lacks its step (kiln.step)");
-  return step == f->metadata.end() ? int64_t(0) : std::stoll(step->second);
+  return *step;
 }
 
 }  // namespace kiln

@@ -9,7 +9,7 @@ CorpusSource Trainer::corpusSource() const {
   src.files = splitConfigList(cfg("data.files"));
   src.exclude = splitConfigList(cfg("data.exclude"));
   src.separator = cfg("data.separator");
-  src.valFraction = std::stod(cfg("data.val_fraction"));
+  src.valFraction = cfgNumber("data.val_fraction");
   src.seed = uint64_t(cfgInt("train.seed"));
   return src;
 }
@@ -32,13 +32,13 @@ Expected<std::unique_ptr<BatchSource>> Trainer::dataSource(Engine* engine) const
   s.context = cfgInt("model.context");
   s.seed = uint64_t(cfgInt("train.seed"));
   s.nsp = cfg("objective.nsp") != "false";
-  s.maskProb = cfg("objective.mask_prob").empty() ? 0.15 : std::stod(cfg("objective.mask_prob"));
+  s.maskProb = cfg("objective.mask_prob").empty() ? 0.15 : cfgNumber("objective.mask_prob");
   s.tokenizerVocab = tok_.vocabSize();
   s.encoder = cfg("model.kind") == "bert";
   s.padToken = tok_.endOfText();
   s.noise = cfg("objective.noise").empty() ? "t5" : cfg("objective.noise");
-  if (!cfg("objective.noise_density").empty()) s.noiseDensity = std::stod(cfg("objective.noise_density"));
-  if (!cfg("objective.mean_span").empty()) s.meanSpan = std::stod(cfg("objective.mean_span"));
+  if (!cfg("objective.noise_density").empty()) s.noiseDensity = cfgNumber("objective.noise_density");
+  if (!cfg("objective.mean_span").empty()) s.meanSpan = cfgNumber("objective.mean_span");
   if (s.objective == "classify" || s.objective == "cloze") {
     CorpusSource src = corpusSource();
     auto texts = readLabeledTexts(src, cfg("data.labels"));
@@ -63,9 +63,9 @@ Expected<std::unique_ptr<BatchSource>> Trainer::dataSource(Engine* engine) const
     ReinforceSettings r;
     r.prompts = splitConfigList(cfg("objective.prompts"));
     r.maxLength = cfgInt("objective.max_length");
-    r.temperature = std::stod(cfg("objective.temperature"));
-    r.gamma = std::stod(cfg("objective.gamma"));
-    r.baselineDecay = std::stod(cfg("objective.baseline_decay"));
+    r.temperature = cfgNumber("objective.temperature");
+    r.gamma = cfgNumber("objective.gamma");
+    r.baselineDecay = cfgNumber("objective.baseline_decay");
     r.reward.kinds = splitConfigList(cfg("objective.reward"));
     r.reward.keywords = splitConfigList(cfg("objective.keywords"));
     r.reward.targetLength = cfgInt("objective.target_length");
@@ -81,7 +81,7 @@ Expected<std::unique_ptr<BatchSource>> Trainer::dataSource(Engine* engine) const
         return (*outs)[0];
       };
     };
-    r.klCoef = cfg("objective.kl_coef").empty() ? 0.0 : std::stod(cfg("objective.kl_coef"));
+    r.klCoef = cfg("objective.kl_coef").empty() ? 0.0 : cfgNumber("objective.kl_coef");
     SampleStep reference;
     if (r.klCoef > 0) {  // the initial policy, on an engine of its own
       auto refEngine = freshEngine();

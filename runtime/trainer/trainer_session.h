@@ -28,6 +28,7 @@
 #include "runtime/trainer/batch_source.h"
 #include "runtime/trainer/loaded_executable.h"
 #include "runtime/trainer/metrics_log.h"
+#include "runtime/trainer/settings.h"
 
 namespace kiln {
 
@@ -69,7 +70,9 @@ class Trainer {
   Trainer(const Executable& exe, LoadedExecutable loaded)
       : exe_(exe), cfg_(std::move(loaded.settings)), m_(std::move(loaded.module)), tok_(std::move(loaded.tokenizer)) {}
 
-  int64_t cfgInt(const std::string& k) const { return std::stoll(cfg_.at(k)); }
+  // Typed settings: checkSettings has checked every key's type when the executable was loaded.
+  int64_t cfgInt(const std::string& k) const { return settingInt(cfg_, k); }
+  double cfgNumber(const std::string& k) const { return settingNumber(cfg_, k); }
   std::string cfg(const std::string& k) const { return cfg_.count(k) ? cfg_.at(k) : ""; }
 
   int info();

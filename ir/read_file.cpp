@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <new>
 
 namespace kiln {
@@ -71,6 +72,24 @@ Diagnostic notRegular(const std::string& path, unsigned mode) {
 }
 
 }  // namespace
+
+bool sameFile(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  if (a.empty() || b.empty()) return false;
+  if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  // One does not exist yet (two outputs of one run): the same path, however spelled.
+  std::error_code ea, eb;
+  auto ca = std::filesystem::weakly_canonical(std::filesystem::absolute(a, ea), ea);
+  auto cb = std::filesystem::weakly_canonical(std::filesystem::absolute(b, eb), eb);
+  return !ea && !eb && ca == cb;
+}
+
+Status checkNotAnInput(const std::string& output, const std::string& role, const std::vector<std::string>& inputs) {
+  for (const std::string& in : inputs)
+    if (sameFile(output, in))
+      return makeError(Location{output, 0, 0}, "the " + role + " would overwrite an input (" + in + "); choose another path");
+  return okStatus();
+}
 
 Status checkReadableFile(const std::string& path) {
   struct stat st {};

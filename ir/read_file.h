@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ir/diagnostics.h"
 
@@ -19,6 +20,14 @@ Expected<std::string> readFile(const std::string& path, int64_t limitBytes = kDe
 
 // Why `path` cannot be read as an input file (the same checks as readFile, no reading).
 Status checkReadableFile(const std::string& path);
+
+// Whether two paths name the same file: the same device and inode, or for a file that does
+// not exist yet, the same canonical path.
+bool sameFile(const std::string& a, const std::string& b);
+
+// An error when `output` names one of `inputs` (as gcc refuses `-o` onto a source): writing it
+// would destroy the input. `role` says what the output is ("checkpoint").
+Status checkNotAnInput(const std::string& output, const std::string& role, const std::vector<std::string>& inputs);
 
 // "a character device", "a FIFO", ... for a stat mode.
 const char* fileKindName(unsigned mode);

@@ -23,18 +23,34 @@ int Trainer::sample(const Options& o) {
   if (int64_t(ids.size()) >= context)
     return fail(makeError({}, "the prompt has " + std::to_string(ids.size() - 1) + " tokens; the context holds " +
                                   std::to_string(context - 1)));
-  std::vector<int32_t> generated;
+  // Tokens are fed one at a time through the KV cache. When the text fills the context, the
+  // window slides: the last half of the text is fed again from position 0 (the cache entries
+  // past it are never read: attention is causal), and generation goes on.
+  std::vector<int32_t> generated, text = ids, pending = ids;
   ref::Tensor logits;
-  for (int64_t pos = 0; pos < context; ++pos) {
-    bool feeding = pos < int64_t(ids.size());
-    int32_t token = feeding ? ids[size_t(pos)] : generated.back();
-    auto outs = (*engine)->call("sample_step", {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos)})});
-    if (!outs) return fail(outs.error());
-    logits = (*outs)[0];
-    if (pos + 1 < int64_t(ids.size())) continue;
-    int32_t next = pick(logits, vocab, *temperature, int64_t(*topK), uint64_t(*seed), uint64_t(pos));
-    if (next == tok_.endOfText() || int64_t(generated.size()) >= int64_t(*maxTokens)) break;
+  int64_t pos = 0;
+  bool slid = false;
+  for (;;) {
+    for (int32_t token : pending) {
+      auto outs = (*engine)->call("sample_step", {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos++)})});
+      if (!outs) return fail(outs.error());
+      logits = (*outs)[0];
+    }
+    if (int64_t(generated.size()) >= int64_t(*maxTokens)) break;
+    int32_t next = pick(logits, vocab, *temperature, int64_t(*topK), uint64_t(*seed), uint64_t(text.size() - 1));
+    if (next == tok_.endOfText()) break;
     generated.push_back(next);
+    text.push_back(next);
+    pending = {next};
+    if (pos == context) {
+      const int64_t keep = std::max<int64_t>(1, context / 2);
+      pending.assign(text.end() - keep, text.end());
+      pos = 0;
+      if (!slid)
+        std::cerr << "note: the text outgrew the context of " << context << " tokens; the window slides (the model sees the last "
+                  << keep << " to " << context << " tokens)\n";
+      slid = true;
+    }
   }
   std::cout << prompt << tok_.decode(generated) << "\n";
   return 0;

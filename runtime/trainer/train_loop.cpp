@@ -51,6 +51,13 @@ int Trainer::train(const Options& o) {
   const int64_t totalSteps = int64_t(*steps);
   // Every output is checked and locked before any work: a run never trains to the end and then
   // cannot save, and two runs never write the same files.
+  // Never onto an input of the run: the program itself, its data, the weights it starts from.
+  std::vector<std::string> inputs = {origin_, "/proc/self/exe", o.get("init-from", cfg("objective.init_from")),
+                                     cfg("objective.reward_model"), cfg("objective.reward_checkpoint")};
+  for (const std::string& f : splitConfigList(cfg("data.files"))) inputs.push_back(f);
+  if (auto s = checkNotAnInput(ckpt, "checkpoint", inputs); !s) return fail(s.error());
+  inputs.push_back(ckpt);
+  if (auto s = checkNotAnInput(metricsPath, "metrics log", inputs); !s) return fail(s.error());
   if (auto s = checkWritable(ckpt, "checkpoint"); !s) return fail(s.error());
   auto ckptLock = OutputLock::acquire(ckpt, "checkpoint");
   if (!ckptLock) return fail(ckptLock.error());

@@ -115,7 +115,9 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   std::vector<std::string> rest(args.begin() + 1, args.end());
   // Each command's options (all take --device).
   using O = cli::OptionSpec;
-  std::vector<O> specs = {{"device", true, "cpu, reference, ... (default: the compile target)"}};
+  // --batch is parsed (so it is recognized exactly, never inside another option's value) only
+  // to explain that the batch size is compiled in.
+  std::vector<O> specs = {{"device", true, "cpu, reference, ... (default: the compile target)"}, {"batch", true, ""}};
   if (cmd == "train")
     specs.insert(specs.end(), {{"steps", true, ""}, {"checkpoint", true, ""}, {"metrics", true, ""}, {"eval-every", true, ""},
                                {"checkpoint-every", true, ""}, {"log-every", true, ""}, {"init-from", true, ""},
@@ -131,11 +133,11 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
     printUsage(stderr, programName);
     return 1;
   }
-  if (std::find_if(rest.begin(), rest.end(), [](const std::string& a) { return a.rfind("--batch", 0) == 0; }) != rest.end())
-    return fail(makeError({}, "the batch size is compiled into this trainer (" + exe.config("model.batch") +
-                                  "); compile another with `kiln compile SPEC --batch N`"));
   auto opts = cli::parseArgs(rest, specs);
   if (!opts) return fail(opts.error());
+  if (opts->values.count("batch"))
+    return fail(makeError({}, "the batch size is compiled into this trainer (" + exe.config("model.batch") +
+                                  "); compile another with `kiln compile SPEC --batch N`"));
   if (!opts->positional.empty()) return fail(makeError({}, "unexpected argument '" + opts->positional[0] + "'"));
   std::string device = opts->get("device", exe.config("device"));
   if (!hasDevice(device)) return fail(makeError({}, "--device must be " + deviceNameList() + ", got '" + device + "'"));

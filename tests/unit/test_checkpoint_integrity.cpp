@@ -132,3 +132,31 @@ TEST_CASE("numbers from text: the whole text, in range, or nothing") {
 }
 
 }  // namespace kiln
+
+namespace kiln {
+
+TEST_CASE("outputs never overwrite inputs, however the path is spelled") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("kiln-same-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "sub");
+  const std::string in = (dir / "data.txt").string();
+  std::ofstream(in) << "x";
+  CHECK(sameFile(in, (dir / "sub" / ".." / "data.txt").string()));
+  fs::create_hard_link(in, dir / "link.txt");
+  CHECK(sameFile(in, (dir / "link.txt").string()));
+  CHECK_FALSE(sameFile(in, (dir / "other.txt").string()));
+  // Neither exists yet: the same path.
+  CHECK(sameFile((dir / "a.st").string(), (dir / "sub" / ".." / "a.st").string()));
+  CHECK_FALSE(sameFile((dir / "a.st").string(), (dir / "b.st").string()));
+  fs::current_path(dir);
+  CHECK(sameFile("a.st", "./a.st"));
+  CHECK(sameFile("a.st", (dir / "a.st").string()));
+  fs::current_path(fs::temp_directory_path());
+  auto s = checkNotAnInput((dir / "link.txt").string(), "checkpoint", {"", in});
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message == "the checkpoint would overwrite an input (" + in + "); choose another path");
+  CHECK(checkNotAnInput((dir / "new.st").string(), "checkpoint", {in}).ok());
+  fs::remove_all(dir);
+}
+
+}  // namespace kiln

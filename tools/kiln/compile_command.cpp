@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "frontends/spec/compile_spec.h"
+#include "ir/read_file.h"
 #include "targets/targets.h"
 #include "runtime/trainer/trainer.h"
 #include "runtime/cli/args.h"
@@ -107,11 +108,19 @@ int compileCommand(const std::vector<std::string>& argv) {
     return 0;
   }
   if (!args->has("o") && !args->has("stop-after")) return fail(makeError({}, "kiln compile needs -o TRAINER"));
+  const std::string out = args->get("o");
+  std::vector<std::string> inputs = {trainerRuntime(), "/proc/self/exe"};
+  inputs.insert(inputs.end(), args->positional.begin(), args->positional.end());
+  if (!out.empty())
+    if (auto s = checkNotAnInput(out, "trainer", inputs); !s) return fail(s.error());
   auto compiled = compileFromArgs(*args, false);
   if (!compiled) return fail(compiled.error());
   if (args->has("stop-after")) return 0;
+  // The files the spec read (data, an init_from checkpoint, a reward model), now known.
+  for (const char* key : {"data.files", "objective.init_from", "objective.reward_model", "objective.reward_checkpoint"})
+    for (const std::string& f : splitConfigList(compiled->exe.config(key))) inputs.push_back(f);
+  if (auto s = checkNotAnInput(out, "trainer", inputs); !s) return fail(s.error());
   if (auto s = emitTargetSections(*compiled, *args, false); !s) return fail(s.error());
-  std::string out = args->get("o");
   if (auto s = writeTrainerBinary(trainerRuntime(), compiled->exe, out); !s) return fail(s.error());
   std::cerr << "wrote " << out << " (standalone; links dynamically against oneDNN, OpenMP and the C/C++ runtime)\n";
   return 0;

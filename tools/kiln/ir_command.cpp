@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <sstream>
 
 #include "compiler/pass_manager.h"
 #include "ir/graphviz.h"
@@ -10,6 +11,7 @@
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "eval/interpreter.h"
+#include "runtime/checkpoint/safetensors.h"
 #include "runtime/cli/args.h"
 #include "tools/kiln/commands.h"
 #include "tools/kiln/run_inputs.h"
@@ -135,12 +137,11 @@ int irCommand(const std::vector<std::string>& argv) {
   if (!opts.stopAfter.empty() && !inPipeline.count(opts.stopAfter))
     return fail(makeError({}, "--stop-after names '" + opts.stopAfter + "', which is not in --passes"));
 
-  std::ofstream file;
-  if (args.has("o")) {
-    file.open(args.get("o"));
-    if (!file) return fail(makeError({}, "cannot write output file " + args.get("o")));
-  }
-  std::ostream& out = args.has("o") ? file : std::cout;
+  // -o is written whole or not at all (a failing pass leaves the old file), never onto the input.
+  std::ostringstream file;
+  if (args.has("o"))
+    if (auto s = checkNotAnInput(args.get("o"), "output", {path}); !s) return fail(s.error());
+  std::ostream& out = args.has("o") ? static_cast<std::ostream&>(file) : std::cout;
 
   if (auto s = pm.run(*module, std::cout, std::cerr); !s) {
     std::cerr << s.error().str() << "\n";
@@ -161,10 +162,8 @@ int irCommand(const std::vector<std::string>& argv) {
   } else if (emit != "none") {
     return fail(makeError({}, "--emit must be ir, dot or none, got '" + emit + "'"));
   }
-  if (args.has("o")) {
-    file.close();
-    if (!file) return fail(makeError({}, "cannot write output file " + args.get("o")));
-  }
+  if (args.has("o"))
+    if (auto s = writeFileAtomically(args.get("o"), file.str()); !s) return fail(s.error());
   if (args.has("run")) return runFunction(*module, args);
   return 0;
 }

@@ -29,7 +29,8 @@ class Target {
     (void)f;
     return 0;
   }
-  // The element types the device computes in.
+  // The model dtypes (model.dtype) the device computes as written; a spec asking for another is
+  // refused at compile time rather than computed in a different precision.
   virtual std::vector<DType> computeTypes() const = 0;
   // Writes what the device needs into the executable's sections (kernels, memory plans); says
   // what it did on `log` unless quiet.

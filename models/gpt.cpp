@@ -38,8 +38,10 @@ void addGptParameters(Module& m, const TransformerConfig& c) {
     add(layerName(i, "mlp.c_proj.weight"), {c.dFF, C}, normal(projStd));
     add(layerName(i, "mlp.c_proj.bias"), {C}, Initializer{InitKind::Zeros});
   }
-  add("ln_f.weight", {C}, Initializer{InitKind::Ones});
-  add("ln_f.bias", {C}, Initializer{InitKind::Zeros});
+  if (c.preNorm) {  // post-LN ends on a layer's own norm
+    add("ln_f.weight", {C}, Initializer{InitKind::Ones});
+    add("ln_f.bias", {C}, Initializer{InitKind::Zeros});
+  }
 }
 
 namespace {

@@ -125,15 +125,21 @@ class AutodiffPass : public Pass {
   std::string description() const override { return "append the gradient of the loss w.r.t. trainable state"; }
 
   Expected<bool> run(Module& m) override {
-    bool changed = false;
+    bool changed = false, anyLoss = false;
+    std::string outputs;  // every function's outputs, for the error
     for (auto& f : m.functions) {
+      for (const auto& n : f->outputNames) outputs += (outputs.empty() ? "" : ", ") + ("@" + f->name + "." + n);
       bool hasLoss = std::find(f->outputNames.begin(), f->outputNames.end(), options_.lossOutput) != f->outputNames.end();
+      anyLoss = anyLoss || hasLoss;
       bool done = std::any_of(f->outputNames.begin(), f->outputNames.end(),
                               [](const std::string& n) { return n.rfind("grad.", 0) == 0 || n.rfind("grad_input.", 0) == 0; });
       if (!hasLoss || done) continue;
       if (auto s = differentiate(m, *f, options_); !s) return s.error();
       changed = true;
     }
+    if (!anyLoss)
+      return makeError({}, "autodiff: no function has an output named '" + options_.lossOutput + "' to differentiate (outputs: " +
+                               (outputs.empty() ? "none" : outputs) + "); name it with autodiff{loss=NAME}");
     return changed;
   }
 

@@ -72,6 +72,15 @@ void buildEvalStep(Module& m, const TransformerConfig& c, Location where) {
 Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& passOptions, std::ostream& irOut,
                                    std::ostream& timingOut, const Target& target) {
   auto t0 = std::chrono::steady_clock::now();
+  const std::vector<DType> types = target.computeTypes();
+  if (std::find(types.begin(), types.end(), spec.model.dtype) == types.end()) {
+    std::string list;
+    for (DType t : types) list += (list.empty() ? "" : ", ") + std::string(dtypeName(t));
+    const std::string asked(dtypeName(spec.model.dtype));
+    return makeError(spec.locationOf(spec.locations.count("model.dtype") ? "model.dtype" : "model.kind"),
+                     "the " + target.name() + " target computes in " + list + ", not " + asked +
+                         " (model.dtype); compile with --target reference for " + asked);
+  }
   std::string base = std::filesystem::path(spec.path).parent_path().string();
   if (base.empty()) base = ".";
   CorpusSource src;

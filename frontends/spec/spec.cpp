@@ -257,6 +257,33 @@ class SpecReader {
     ks->apply(spec, value);
   }
 
+  // The largest tensors the model builds must fit the IR's element limit; each product is
+  // blamed on the key that makes it large (batch, context, vocabulary, widths).
+  void checkTensorSizes(const Spec& s) const {
+    const TransformerConfig& m = s.model;
+    struct Product {
+      const char* what;
+      std::vector<int64_t> factors;
+      const char* key;
+    };
+    const std::vector<Product> products = {
+        {"the logits (batch x context x vocab_size)", {m.batch, m.context + 1, m.vocab}, "model.vocab_size"},
+        {"the attention scores (batch x heads x context x context)", {m.batch, m.heads, m.context + 1, m.context + 1}, "model.context"},
+        {"the feed-forward activations (batch x context x d_ff)", {m.batch, m.context + 1, m.dFF}, "model.d_ff"},
+        {"the embedding table (vocab_size x d_model)", {m.vocab, m.dModel}, "model.d_model"},
+        {"a feed-forward weight (d_model x d_ff)", {m.dModel, m.dFF}, "model.d_ff"},
+    };
+    for (const Product& p : products) {
+      double n = 1;
+      for (int64_t f : p.factors) n *= double(f);
+      if (n > double(kMaxElements)) {
+        const char* key = s.locations.count(p.key) ? p.key : s.locations.count("train.batch") ? "train.batch" : "model.kind";
+        failAt(s, key, std::string(p.what) + " would have " + number(n) + " elements, more than the " + number(double(kMaxElements)) +
+                           " a tensor may have; reduce train.batch, model.context, model.vocab_size or the widths");
+      }
+    }
+  }
+
   void validate(Spec& s) const {
     TransformerConfig& m = s.model;
     if (m.dFF == 0) m.dFF = 4 * m.dModel;
@@ -352,6 +379,11 @@ class SpecReader {
       failAt(s, "model.norm", "model.norm is \"post\" for bert (post-LN, as BERT)");
     if (encoder && s.locations.count("model.positions") && !m.learnedPositions)
       failAt(s, "model.positions", "model.positions is \"learned\" for bert");
+    if (encDec && s.locations.count("model.norm") && m.preNorm)
+      failAt(s, "model.norm", "model.norm is \"post\" for bart (post-LN, as BART)");
+    if (encDec && s.locations.count("model.positions") && !m.learnedPositions)
+      failAt(s, "model.positions", "model.positions is \"learned\" for bart");
+    checkTensorSizes(s);
     if (s.data.separator.find('\n') != std::string::npos)
       failAt(s, "data.separator", "data.separator must be a single line");
   }

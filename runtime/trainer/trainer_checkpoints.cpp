@@ -2,6 +2,7 @@
 #include "runtime/trainer/trainer_session.h"
 
 #include "ir/numbers.h"
+#include "runtime/engine/memory_limits.h"
 
 namespace kiln {
 
@@ -11,6 +12,19 @@ bool Trainer::isHeadState(const std::string& name) const {
   for (const auto& prefix : splitConfigList(cfg("model.head_prefixes")))
     if (name.rfind(prefix, 0) == 0) return true;
   return false;
+}
+
+Expected<std::unique_ptr<Engine>> Trainer::freshEngine() const {
+  // The plan is the compile target's; another device (the reference) lays memory out its own way.
+  if (device_ == cfg("device")) {
+    const int64_t planned = cfgInt("plan.total_bytes");
+    const MemoryLimit limit = availableMemory();
+    if (limit.bytes > 0 && planned > limit.bytes)
+      return makeError(Location{origin_, 0, 0}, "this model's memory plan needs " + formatBytes(planned) + ", more than the " +
+                                                    formatBytes(limit.bytes) + " this process may use (" + limit.source +
+                                                    "); compile a smaller model or batch, or run on a machine with more memory");
+  }
+  return makeEngine(device_, deviceInputs());
 }
 
 void Trainer::setDevice(std::string d, std::string origin) {

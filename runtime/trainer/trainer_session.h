@@ -83,7 +83,9 @@ class Trainer {
   std::string checkpointPath(const Options& o) const { return o.get("checkpoint", cfg("train.checkpoint")); }
   void setDevice(std::string d, std::string origin);
   DeviceInputs deviceInputs() const { return DeviceInputs{m_, exe_.sections, origin_}; }
-  Expected<std::unique_ptr<Engine>> freshEngine() const { return makeEngine(device_, deviceInputs()); }
+  // Refused before any allocation when the compiled memory plan exceeds the memory this
+  // process may use (trainer_checkpoints.cpp).
+  Expected<std::unique_ptr<Engine>> freshEngine() const;
 
   Status saveCheckpoint(const Engine& engine, int64_t step, const std::string& path,
                         const std::map<std::string, std::string>& extra = {}) const;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,9 +15,14 @@ namespace kiln {
 
 Expected<std::string> linkSharedObject(const std::string& object) {
   std::error_code tmpError;
-  std::string dirTemplate = (std::filesystem::temp_directory_path(tmpError) / "kiln-link-XXXXXX").string();  // honours TMPDIR
-  if (tmpError || !mkdtemp(dirTemplate.data()))
-    return makeError({}, "cannot create a temporary directory to link the kernels (" + dirTemplate + ")");
+  auto tmp = std::filesystem::temp_directory_path(tmpError);  // honours TMPDIR
+  if (tmpError)
+    return makeError({}, "cannot use the temporary directory" + std::string(getenv("TMPDIR") ? " TMPDIR=" + std::string(getenv("TMPDIR")) : "") +
+                             " to link the kernels: " + tmpError.message());
+  std::string dirTemplate = (tmp / "kiln-link-XXXXXX").string();
+  if (!mkdtemp(dirTemplate.data()))
+    return makeError(Location{tmp.string(), 0, 0}, "cannot create a temporary directory to link the kernels here: " +
+                                                      std::string(std::strerror(errno)) + " (set TMPDIR to a writable directory)");
   std::filesystem::path dir(dirTemplate);
   auto cleanup = [&] {
     std::error_code ec;

@@ -1,11 +1,29 @@
 // kiln-trainer: the runtime every compiled trainer is made of. It reads the Executable appended
 // to its own file (see executable.h) and runs the trainer on it, on the devices of every target.
 #include <iostream>
+#include <new>
 
 #include "runtime/trainer/trainer.h"
 #include "targets/targets.h"
 
+namespace {
+int run(int argc, char** argv);
+}
+
+// No allocation failure ends in an uncaught exception: the memory plans are checked before
+// the large allocations, and anything left over is reported here.
 int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory (an allocation failed); use a smaller model, batch or input\n";
+    return 1;
+  }
+}
+
+namespace {
+
+int run(int argc, char** argv) {
   auto exe = kiln::readAppendedExecutable("/proc/self/exe");
   if (!exe) {
     std::cerr << exe.error().str() << "\n";
@@ -14,3 +32,5 @@ int main(int argc, char** argv) {
   kiln::registerDevices();
   return kiln::runTrainer(*exe, std::vector<std::string>(argv + 1, argv + argc), argv[0]);
 }
+
+}  // namespace

@@ -10,6 +10,7 @@
 
 #include "frontends/spec/compile_spec.h"
 #include "ir/read_file.h"
+#include "runtime/engine/memory_limits.h"
 #include "targets/targets.h"
 #include "runtime/trainer/trainer.h"
 #include "runtime/cli/args.h"
@@ -79,6 +80,10 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
               << compiled->plan.summary() << "compile time " << compiled->compileSeconds << " s (tokenizer "
               << compiled->tokenizerSeconds << " s)\n";
   }
+  // Compiling for another machine is allowed; running it here would not fit.
+  if (int64_t physical = physicalMemoryBytes(); physical > 0 && compiled->plan.totalBytes() > physical)
+    std::cerr << "warning: the planned peak (" << formatBytes(compiled->plan.totalBytes()) << ") exceeds this machine's memory ("
+              << formatBytes(physical) << "); the trainer will refuse to start where it does not fit\n";
   if (args.has("emit-kernels")) {
     auto text = (*target)->kernelSource(compiled->module);
     if (!text) return text.error();

@@ -1,6 +1,7 @@
 // kiln: the compiler driver. A thin main over the libraries; each subcommand lives in its own
 // file.
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,24 @@ constexpr const char* kUsage =
 
 }  // namespace
 
+namespace {
+int run(int argc, char** argv);
+}
+
+// No allocation failure ends in an uncaught exception: the memory plans are checked before
+// the large allocations, and anything left over is reported here.
 int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory (an allocation failed); use a smaller model, batch or input\n";
+    return 1;
+  }
+}
+
+namespace {
+
+int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     std::cout << kUsage;
@@ -40,3 +58,5 @@ int main(int argc, char** argv) {
   std::cerr << "error: unknown command '" << cmd << "'\n" << kUsage;
   return 1;
 }
+
+}  // namespace

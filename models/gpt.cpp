@@ -162,7 +162,7 @@ Value* gptHidden(Builder& b, const TransformerConfig& c, Value* ids) {
   });
 }
 
-Function& buildGptReinforceLoss(Module& m, const TransformerConfig& c, const std::string& name) {
+Function& buildGptReinforceLoss(Module& m, const TransformerConfig& c, const std::string& name, double temperature) {
   Function& f = m.addFunction(name);
   Builder b(m, f);
   Value* tokens = b.param("tokens", {DType::I32, {c.batch, c.context + 1}});
@@ -170,7 +170,9 @@ Function& buildGptReinforceLoss(Module& m, const TransformerConfig& c, const std
   Value* logits = gptLogits(b, c, b.slice(tokens, {0, 0}, {c.batch, c.context}));
   b.setLocation(c.source("objective"));
   auto s = b.scope("loss");
-  // -log pi of each next token, weighted by its return minus the baseline, summed, / B.
+  // -log pi of each next token, weighted by its return minus the baseline, summed, / B; pi is
+  // the distribution the actions were sampled from, softmax(logits / temperature).
+  if (temperature != 1.0) logits = b.mul(logits, b.scalar(1.0 / temperature, c.dtype));
   Value* nll = b.crossEntropy(logits, b.slice(tokens, {0, 1}, {c.batch, c.context + 1}), -100, "none");
   b.output("loss", b.div(b.reduceSum(b.mul(nll, weights), {0, 1}), b.scalar(double(c.batch), c.dtype)));
   return f;

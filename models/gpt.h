@@ -24,8 +24,9 @@ Value* gptHidden(Builder& b, const TransformerConfig& c, Value* ids);
 void addGptParameters(Module& m, const TransformerConfig& c);
 
 // `name`(%tokens: i32[batch, context + 1], %weights: [batch, context]) -> (loss): the REINFORCE
-// loss -(1/batch) sum weights * log pi(next token); parameters must exist.
-Function& buildGptReinforceLoss(Module& m, const TransformerConfig& c, const std::string& name = "loss");
+// loss -(1/batch) sum weights * log pi(next token), pi = softmax(logits / temperature), the
+// distribution the tokens were sampled from; parameters must exist.
+Function& buildGptReinforceLoss(Module& m, const TransformerConfig& c, const std::string& name = "loss", double temperature = 1.0);
 
 // Adds `sample_step`(%token: i32[1], %pos: i32[]) -> (logits: [vocab]): one token of
 // autoregressive generation at position `pos`, with keys and values of earlier positions kept

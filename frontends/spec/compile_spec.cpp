@@ -193,7 +193,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   } else if (spec.objective == "reinforce") {
     c.sources["objective"] = spec.locationOf("objective.kind");
     addGptParameters(m, c);
-    buildGptReinforceLoss(m, c, "loss");
+    buildGptReinforceLoss(m, c, "loss", spec.objectiveConfig.temperature);
     buildEvalStep(m, c, spec.locationOf("objective.kind"));  // the causal-LM loss: how far the policy drifts
     buildGptSampleStep(m, c);
   } else if (encoder) {

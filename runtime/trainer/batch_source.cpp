@@ -200,6 +200,7 @@ class ReinforceBatches : public CausalLmBatches {
       const int64_t room = std::min<int64_t>(r_.maxLength, T + 1 - int64_t(ids.size()));
       if (room < 1) return makeError({}, "a prompt leaves no room to sample in the context of " + std::to_string(T) + " tokens");
       std::vector<int32_t> generated;
+      bool endedWithEos = false;
       double kl = 0;
       const bool penalize = r_.klCoef > 0 && reference_;
       for (int64_t pos = 0; pos + 1 < int64_t(ids.size()) + room; ++pos) {
@@ -213,7 +214,10 @@ class ReinforceBatches : public CausalLmBatches {
         if (pos + 1 < int64_t(ids.size())) continue;
         int32_t next = draw(*logits, s_.seed ^ 0x7e1fULL, (step * uint64_t(B) + uint64_t(b)) * uint64_t(T + 1) + uint64_t(pos));
         if (penalize) kl += logProb(*logits, next) - logProb(*refLogits, next);
-        if (next == tok_.endOfText()) break;
+        if (next == tok_.endOfText()) {  // stopping is an action too: it is trained like the others
+          endedWithEos = true;
+          break;
+        }
         generated.push_back(next);
       }
       kls.push_back(kl);
@@ -224,7 +228,7 @@ class ReinforceBatches : public CausalLmBatches {
       texts.push_back(tok_.decode(generated));
       rewards.push_back(reward(r_.reward, texts.back(), generated) - r_.klCoef * kl);
       start.push_back(int64_t(ids.size()) - 1);  // the position whose next token is the first sampled one
-      count.push_back(int64_t(generated.size()));
+      count.push_back(int64_t(generated.size()) + (endedWithEos ? 1 : 0));  // the <|endoftext|> action included
     }
     if (r_.classifier) {
       auto p = r_.classifier->score(texts);
@@ -261,13 +265,15 @@ class ReinforceBatches : public CausalLmBatches {
   }
 
  private:
-  // log softmax(logits)[token] over the tokenizer's vocabulary (the policy at temperature 1).
+  // log softmax(logits / temperature)[token] over the tokenizer's vocabulary: the policy the
+  // actions are drawn from (draw), as the compiled loss scores it.
   double logProb(const ref::Tensor& logits, int32_t token) const {
     const int64_t V = std::min<int64_t>(logits.size(), tok_.vocabSize());
+    const double T = r_.temperature;
     double mx = -INFINITY, total = 0;
-    for (int64_t i = 0; i < V; ++i) mx = std::max(mx, logits[i]);
-    for (int64_t i = 0; i < V; ++i) total += std::exp(logits[i] - mx);
-    return logits[token] - mx - std::log(total);
+    for (int64_t i = 0; i < V; ++i) mx = std::max(mx, logits[i] / T);
+    for (int64_t i = 0; i < V; ++i) total += std::exp(logits[i] / T - mx);
+    return logits[token] / T - mx - std::log(total);
   }
 
   // A token from softmax(logits / temperature) over the tokenizer's vocabulary.

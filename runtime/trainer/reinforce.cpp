@@ -18,8 +18,10 @@ double reward(const RewardSettings& s, const std::string& text, const std::vecto
       double t = double(std::max<int64_t>(s.targetLength, 1));
       r += std::max(0.0, 1.0 - std::fabs(double(tokens.size()) - t) / t);
     } else if (kind == "repetition") {
+      // Nothing said repeats nothing, but earns nothing either (else stopping at once would
+      // be the best policy); one token cannot repeat.
       if (tokens.size() < 2) {
-        r += 1.0;
+        r += tokens.empty() ? 0.0 : 1.0;
         continue;
       }
       std::set<std::pair<int32_t, int32_t>> seen;

@@ -18,7 +18,7 @@ struct RewardSettings {
 
 // The reward of one continuation (its text and tokens): the sum of the chosen heuristics, each
 // in [0, 1]: keywords = min(1, occurrences / 3); length = 1 - |n - target| / target (>= 0);
-// repetition = distinct bigrams / bigrams (1 when nothing repeats).
+// repetition = distinct bigrams / bigrams (1 for a single token, 0 for an empty continuation).
 double reward(const RewardSettings& s, const std::string& text, const std::vector<int32_t>& tokens);
 
 // Weights for the positions of a [rows, length] batch: a row's continuation spans positions

@@ -20,6 +20,8 @@ TEST_CASE("reinforce: rewards, weights and baseline") {
   s.kinds = {"repetition"};
   CHECK(reward(s, "", {1, 2, 3, 4}) == 1.0);
   CHECK(reward(s, "", {1, 2, 1, 2, 1}) == doctest::Approx(2.0 / 4.0));
+  CHECK(reward(s, "", {7}) == 1.0);
+  CHECK(reward(s, "", {}) == 0.0);  // stopping at once earns nothing
   s.kinds = {"length", "repetition"};
   CHECK(reward(s, "", {1, 2, 3, 4}) == 2.0);
 

@@ -36,6 +36,23 @@ TEST_CASE("2-layer Transformer: autodiff matches finite differences for every pa
   MESSAGE(r.checked << " elements of " << r.parameters << " parameters, worst relative error " << r.worst);
 }
 
+TEST_CASE("GPT options (relu, post-LN, sinusoidal positions): autodiff matches finite differences") {
+  TransformerConfig c = tinyGpt(DType::F64);
+  c.activation = "relu";
+  c.preNorm = false;
+  c.learnedPositions = false;
+  Module m;
+  buildGptLoss(m, c);
+  CHECK(m.findState("wpe.weight") == nullptr);  // sinusoidal positions are not parameters
+  CHECK(m.findState("ln_f.weight") == nullptr);  // post-LN ends on a layer's own norm
+  bool relu = false;
+  for (const auto& op : m.functions[0]->ops) relu = relu || op->kind == OpKind::Relu;
+  CHECK(relu);
+  auto r = test::checkModelGradients(m, {tokenBatch(c)}, 12);
+  CHECK(r.parameters == m.states.size());
+  MESSAGE(r.checked << " elements of " << r.parameters << " parameters, worst relative error " << r.worst);
+}
+
 TEST_CASE("2-layer Transformer overfits a fixed batch with AdamW in 200 steps") {
   TransformerConfig c = tinyGpt(DType::F32);
   c.initStd = 0.02;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds kiln (installing what is missing) and runs every test, the doctest unit tests and the
 # lit/FileCheck tests behind one ctest call: first in the normal build (build/), then again
-# under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/).
-#   scripts/test.sh           both
+# under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/); then each libFuzzer target
+# for 20 s on its seed corpus (scripts/fuzz.sh, built with clang in build-fuzz/).
+#   scripts/test.sh           all three
 #   scripts/test.sh --fast    the normal build only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,3 +18,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 KILN_BUILD_DIR=build-asan scripts/setup.sh -DKILN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
+
+echo
+echo "== the fuzz targets, 20 s each"
+scripts/fuzz.sh 20

@@ -269,7 +269,10 @@ Status writeSafetensors(const std::string& path, const SafetensorsFile& file) {
 Expected<SafetensorsFile> readSafetensors(const std::string& path) {
   auto bytes = readFile(path, int64_t(1) << 40);  // checkpoints may be larger than text inputs
   if (!bytes) return bytes.error();
-  const std::string& b = *bytes;
+  return parseSafetensors(*bytes, path);
+}
+
+Expected<SafetensorsFile> parseSafetensors(const std::string& b, const std::string& path) {
   auto bad = [&](const std::string& m) { return makeError(Location{path, 0, 0}, "not a valid safetensors file: " + m); };
   if (b.size() < 8) return bad("shorter than its 8-byte header length (truncated?)");
   uint64_t n = 0;

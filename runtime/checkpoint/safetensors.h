@@ -34,6 +34,8 @@ Status writeSafetensors(const std::string& path, const std::vector<std::pair<std
 // The first element of `t` that is inf or NaN ("nan at element 17 of 768"), or "".
 std::string describeNonFinite(const ref::Tensor& t);
 Expected<SafetensorsFile> readSafetensors(const std::string& path);
+// The same from the file's bytes (`path` names it in errors).
+Expected<SafetensorsFile> parseSafetensors(const std::string& bytes, const std::string& path);
 
 // A file written to a temporary name and moved into place by commit() after an fsync; if it
 // is never committed (an error, an early return), the temporary file is removed. Temporary

@@ -1,6 +1,7 @@
 #include "runtime/data/bpe_tokenizer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <queue>
@@ -298,11 +299,13 @@ Expected<BpeTokenizer> BpeTokenizer::fromStrings(const std::string& vocabJson, c
   t.tokens_.assign(entries.size(), "");
   std::vector<bool> seen(entries.size(), false);
   for (const auto& [tok, value] : entries) {
+    // An id is a whole number in [0, N) (checked as a double first: a cast of 3e63 is undefined).
     double idNumber = value.isNumber() ? value.number() : -1;
-    int64_t id = idNumber == double(int64_t(idNumber)) ? int64_t(idNumber) : -1;
-    if (id < 0 || size_t(id) >= entries.size() || seen[size_t(id)])
-      return makeError(Location{origin + "/vocab.json", 0, 0},
-                       "token ids must be 0..N-1, each once; id " + std::to_string(id) + " is out of place");
+    bool whole = idNumber >= 0 && idNumber < double(entries.size()) && idNumber == std::floor(idNumber);
+    int64_t id = whole ? int64_t(idNumber) : -1;
+    if (id < 0 || seen[size_t(id)])
+      return makeError(Location{origin + "/vocab.json", 0, 0}, "token ids must be 0..N-1, each once; token " + json::quote(tok) +
+                                                                   " has id " + (value.isNumber() ? formatDouble(idNumber) : "(not a number)"));
     seen[size_t(id)] = true;
     t.tokens_[size_t(id)] = tok;
   }

@@ -71,6 +71,22 @@ Expected<std::vector<std::string>> expandFiles(const CorpusSource& src) {
 
 }  // namespace
 
+std::vector<std::string> splitDocuments(const std::string& text, const std::string& separator) {
+  std::vector<std::string> docs;
+  std::istringstream in(text);
+  std::string line, doc;
+  auto flush = [&] {
+    if (doc.find_first_not_of(" \t\n") != std::string::npos) docs.push_back(doc);
+    doc.clear();
+  };
+  while (std::getline(in, line)) {
+    if (line == separator) flush();
+    else doc += line + "\n";
+  }
+  flush();
+  return docs;
+}
+
 Expected<std::vector<std::string>> readDocuments(const CorpusSource& src) {
   auto files = readDocumentsByFile(src);
   if (!files) return files.error();
@@ -93,17 +109,7 @@ Expected<std::vector<std::pair<std::string, std::vector<std::string>>>> readDocu
     auto text = readFile(path);
     if (!text) return text.error();
     if (auto s = checkUtf8Text(*text, path); !s) return s.error();
-    std::istringstream in(*text);
-    std::string line, doc;
-    auto flush = [&] {
-      if (doc.find_first_not_of(" \t\n") != std::string::npos) docs.push_back(doc);
-      doc.clear();
-    };
-    while (std::getline(in, line)) {
-      if (line == src.separator) flush();
-      else doc += line + "\n";
-    }
-    flush();
+    docs = splitDocuments(*text, src.separator);
   }
   return out;
 }

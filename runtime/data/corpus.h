@@ -24,6 +24,9 @@ struct CorpusSource {
 
 // The documents of the source, in file order then position. A path that does not exist or a
 // glob that matches nothing is an error naming it; so is a corpus without any document.
+// The documents of one file's text: runs of lines between lines equal to `separator`
+// (documents of only whitespace are dropped).
+std::vector<std::string> splitDocuments(const std::string& text, const std::string& separator);
 Expected<std::vector<std::string>> readDocuments(const CorpusSource& src);
 // The same, grouped by file (path, documents), in file order; no error for an empty file.
 Expected<std::vector<std::pair<std::string, std::vector<std::string>>>> readDocumentsByFile(const CorpusSource& src);

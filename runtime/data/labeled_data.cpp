@@ -12,34 +12,42 @@
 
 namespace kiln {
 
+Expected<std::vector<LabeledText>> parseJsonLines(const std::string& text, const std::string& path) {
+  std::vector<LabeledText> out;
+  std::istringstream in(text);
+  std::string line;
+  int lineNo = 0;
+  while (std::getline(in, line)) {
+    ++lineNo;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    Location at{path, lineNo, 1};
+    auto v = json::parse(line, path);
+    if (!v) return makeError(at, "not a JSON object: " + v.error().message);
+    if (!v->isObject()) return makeError(at, "expected a JSON object {\"text\": ..., \"label\": ...}");
+    const auto& o = v->object();
+    auto t = o.find("text");
+    auto l = o.find("label");
+    if (t == o.end() || !t->second.isString()) return makeError(at, "the object needs a string \"text\"");
+    if (l == o.end() || !(l->second.isString() || l->second.isNumber()))
+      return makeError(at, "the object needs a \"label\" (a string or a number)");
+    std::string label = l->second.isString() ? l->second.string() : formatDouble(l->second.number());
+    out.push_back({t->second.string(), label});
+  }
+  return out;
+}
+
 namespace {
 
 Expected<std::vector<LabeledText>> readJsonLines(const CorpusSource& src) {
-  auto files = readDocumentsByFile(src);  // only for the file list; JSON lines are read below
+  auto files = readDocumentsByFile(src);  // the file list, each checked as UTF-8 text
   if (!files) return files.error();
   std::vector<LabeledText> out;
   for (const auto& [path, docs] : *files) {
     auto text = readFile(path);
     if (!text) return text.error();
-    std::istringstream in(*text);
-    std::string line;
-    int lineNo = 0;
-    while (std::getline(in, line)) {
-      ++lineNo;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      Location at{path, lineNo, 1};
-      auto v = json::parse(line, path);
-      if (!v) return makeError(at, "not a JSON object: " + v.error().message);
-      if (!v->isObject()) return makeError(at, "expected a JSON object {\"text\": ..., \"label\": ...}");
-      const auto& o = v->object();
-      auto t = o.find("text");
-      auto l = o.find("label");
-      if (t == o.end() || !t->second.isString()) return makeError(at, "the object needs a string \"text\"");
-      if (l == o.end() || !(l->second.isString() || l->second.isNumber()))
-        return makeError(at, "the object needs a \"label\" (a string or a number)");
-      std::string label = l->second.isString() ? l->second.string() : formatDouble(l->second.number());
-      out.push_back({t->second.string(), label});
-    }
+    auto lines = parseJsonLines(*text, path);
+    if (!lines) return lines.error();
+    out.insert(out.end(), lines->begin(), lines->end());
   }
   return out;
 }

@@ -31,6 +31,8 @@ struct LabeledText {
 
 // `labels`: "file_name" or "jsonl". Errors name the file and line (a JSON line without a string
 // "text", a missing file).
+// JSON lines {"text": ..., "label": ...} (blank lines skipped); errors name `path` and the line.
+Expected<std::vector<LabeledText>> parseJsonLines(const std::string& text, const std::string& path);
 Expected<std::vector<LabeledText>> readLabeledTexts(const CorpusSource& src, const std::string& labels);
 
 // Classes, encoding and the split; fewer than two classes or an empty split is an error.

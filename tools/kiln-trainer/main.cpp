@@ -1,5 +1,6 @@
 // kiln-trainer: the runtime every compiled trainer is made of. It reads the Executable appended
 // to its own file (see executable.h) and runs the trainer on it, on the devices of every target.
+#include <csignal>
 #include <iostream>
 #include <new>
 
@@ -13,6 +14,9 @@ int run(int argc, char** argv);
 // No allocation failure ends in an uncaught exception: the memory plans are checked before
 // the large allocations, and anything left over is reported here.
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported with the file's name,
+  // instead of killing the process with SIGXFSZ mid-checkpoint.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return run(argc, argv);
   } catch (const std::bad_alloc&) {

@@ -1,0 +1,13 @@
+// The spec reader (TOML, every key's type and range, the cross-key rules) on arbitrary text.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "frontends/spec/spec.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  auto spec = kiln::parseSpec(text, "fuzz.toml");
+  (void)spec;
+  return 0;
+}

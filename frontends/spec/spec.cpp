@@ -33,7 +33,9 @@ struct KeySpec {
 };
 
 int64_t asInt(const toml::node& n) { return n.value<int64_t>().value(); }
-double asNumber(const toml::node& n) { return n.value<double>().value(); }
+// An integer is a number too, even one a double cannot hold exactly (toml++'s value<double>()
+// refuses those: 222222222222222221 for lr would otherwise throw).
+double asNumber(const toml::node& n) { return n.is_integer() ? double(n.value<int64_t>().value()) : n.value<double>().value(); }
 std::string asString(const toml::node& n) { return n.value<std::string>().value(); }
 
 const std::vector<KeySpec>& schema() {
@@ -112,7 +114,7 @@ const std::vector<KeySpec>& schema() {
          s.optimizer.noDecay.clear();
          for (const auto& e : *n.as_array()) s.optimizer.noDecay.push_back(asString(e));
        }},
-      {"train", "steps", KeyType::Int, 1, 1e9, {}, [](Spec& s, const toml::node& n) { s.train.steps = asInt(n); }},
+      {"train", "steps", KeyType::Int, 1, 1 << 24, {}, [](Spec& s, const toml::node& n) { s.train.steps = asInt(n); }},
       {"train", "batch", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.model.batch = asInt(n); }},
       {"train", "seed", KeyType::Int, 0, 9e15, {}, [](Spec& s, const toml::node& n) {
          s.train.seed = asInt(n);

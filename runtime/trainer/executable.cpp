@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -93,20 +94,52 @@ std::string formatConfig(const std::map<std::string, std::string>& kv) {
   return out;
 }
 
-Status writeTrainerBinary(const std::string& runtimeBinary, const Executable& exe, const std::string& outPath) {
+namespace {
+
+constexpr char kLauncherMagic[] = "KILNLNC1";
+
+struct Layout {
+  uint64_t launcher = 0, runtime = 0;  // sizes; launcher 0: a runtime with the payload appended
+};
+
+// The launcher trailer of a trainer's bytes, if it has one (checked against the file's size).
+Expected<Layout> launcherLayout(const std::string& b, const std::string& path) {
+  if (b.size() < 32 || b.compare(b.size() - 8, 8, kLauncherMagic) != 0) return Layout{};
+  Layout l{getU(b, b.size() - 32, 8), getU(b, b.size() - 24, 8)};
+  uint64_t written = getU(b, b.size() - 16, 8);
+  if (written != b.size())
+    return makeError(Location{path, 0, 0}, "damaged executable: the file has " + std::to_string(b.size()) + " bytes, " +
+                                               std::to_string(written) + " were written (truncated or partly copied)");
+  if (l.launcher + l.runtime > b.size()) return makeError(Location{path, 0, 0}, "damaged executable: inconsistent layout");
+  return l;
+}
+
+}  // namespace
+
+Status writeTrainerBinary(const std::string& launcherBinary, const std::string& runtimeBinary, const Executable& exe,
+                          const std::string& outPath) {
+  auto launcher = readFile(launcherBinary);
+  if (!launcher) return launcher.error();
   auto runtime = readFile(runtimeBinary);
   if (!runtime) return runtime.error();
-  // A runtime that already carries a payload (a trainer copied as runtime) is cut back first.
+  // A runtime that is itself a trainer (copied as the runtime) gives its runtime part.
   std::string base = *runtime;
+  auto layout = launcherLayout(base, runtimeBinary);
+  if (!layout) return layout.error();
+  if (layout->launcher > 0) base = base.substr(layout->launcher, layout->runtime);
   if (base.size() >= 24 && base.compare(base.size() - 8, 8, kTrailerMagic) == 0) {
     uint64_t size = getU(base, base.size() - 24, 8);
     if (size <= base.size() - 24) base.resize(base.size() - 24 - size);
   }
   std::string payload = exe.serialize();
-  std::string bytes = base + payload;
+  std::string bytes = *launcher + base + payload;
   putU64(bytes, payload.size());
   putU64(bytes, fnv1a(payload));
   bytes.append(kTrailerMagic, 8);
+  putU64(bytes, launcher->size());
+  putU64(bytes, base.size());
+  putU64(bytes, bytes.size() + 16);  // the whole file: this field, and the magic after it
+  bytes.append(kLauncherMagic, 8);
   if (auto s = writeFileAtomically(outPath, bytes); !s) return s;
   if (::chmod(outPath.c_str(), 0755) != 0) return makeError(Location{outPath, 0, 0}, "cannot make the trainer executable");
   return okStatus();
@@ -115,8 +148,11 @@ Status writeTrainerBinary(const std::string& runtimeBinary, const Executable& ex
 Expected<Executable> readAppendedExecutable(const std::string& path) {
   auto bytes = readFile(path);
   if (!bytes) return bytes.error();
-  const std::string& b = *bytes;
+  std::string& b = *bytes;
   auto bad = [&](const std::string& m) { return makeError(Location{path, 0, 0}, m); };
+  auto layout = launcherLayout(b, path);
+  if (!layout) return layout.error();
+  if (layout->launcher > 0) b.resize(b.size() - 32);
   if (b.size() < 24 || b.compare(b.size() - 8, 8, kTrailerMagic) != 0)
     return bad("no compiled model inside: build a trainer with `kiln compile SPEC -o TRAINER`");
   uint64_t size = getU(b, b.size() - 24, 8), sum = getU(b, b.size() - 16, 8);
@@ -124,6 +160,11 @@ Expected<Executable> readAppendedExecutable(const std::string& path) {
   std::string payload = b.substr(b.size() - 24 - size, size);
   if (fnv1a(payload) != sum) return bad("damaged executable: checksum mismatch");
   return Executable::deserialize(payload, path);
+}
+
+std::string trainerFile() {
+  const char* file = std::getenv("KILN_TRAINER_FILE");
+  return file && *file ? file : "/proc/self/exe";
 }
 
 std::string joinConfigList(const std::vector<std::string>& items) {

@@ -1,6 +1,8 @@
 // The Executable: everything a compiled trainer needs, serialized. A trainer binary is the
-// kiln-trainer runtime with an Executable appended:
-//   runtime binary | payload | u64 payload size | u64 FNV-1a of payload | "KILNEXE1"
+// launcher (tools/trainer-launcher: checks the file is whole, then runs the runtime from
+// memory), the kiln-trainer runtime, and the Executable:
+//   launcher | runtime binary | payload | u64 payload size | u64 FNV-1a of payload | "KILNEXE1"
+//     | u64 launcher size | u64 runtime size | u64 file size | "KILNLNC1"
 // payload = "KILNPAY1" u32 version, then sections (u32 name length, name, u64 size, bytes).
 // Loading checks the magic, version, sizes and checksum, so a damaged file is an error.
 #pragma once
@@ -34,9 +36,13 @@ std::string formatConfig(const std::map<std::string, std::string>& kv);
 std::string joinConfigList(const std::vector<std::string>& items);
 std::vector<std::string> splitConfigList(const std::string& value);
 
-// Writes `runtimeBinary` + the executable to `outPath` (mode 0755), atomically.
-Status writeTrainerBinary(const std::string& runtimeBinary, const Executable& exe, const std::string& outPath);
-// Reads the executable appended to the binary at `path` (a trainer reads its own /proc/self/exe).
+// Writes launcher + runtime + the executable to `outPath` (mode 0755), atomically.
+Status writeTrainerBinary(const std::string& launcherBinary, const std::string& runtimeBinary, const Executable& exe,
+                          const std::string& outPath);
+// Reads the executable appended to the trainer at `path` (a trainer reads trainerFile()).
 Expected<Executable> readAppendedExecutable(const std::string& path);
+// The trainer file this process runs from: the launcher names it in KILN_TRAINER_FILE (the
+// runtime itself runs from a memory file); /proc/self/exe without it.
+std::string trainerFile();
 
 }  // namespace kiln

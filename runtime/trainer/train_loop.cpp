@@ -38,7 +38,8 @@ constexpr int64_t kMaxConsecutiveSkips = 10;
 
 // ---- train ----
 int Trainer::train(const Options& o) {
-  auto steps = numberOption(o, "steps", double(cfgInt("train.steps")), 1, 1e9);
+  // 2^24: the optimizer's step counter (stored in f32 on the cpu device) is exact up to there.
+  auto steps = numberOption(o, "steps", double(cfgInt("train.steps")), 1, double(1 << 24));
   if (!steps) return fail(steps.error());
   auto evalEvery = numberOption(o, "eval-every", double(cfgInt("train.eval_every")), 0, 1e9);
   if (!evalEvery) return fail(evalEvery.error());
@@ -52,7 +53,7 @@ int Trainer::train(const Options& o) {
   // Every output is checked and locked before any work: a run never trains to the end and then
   // cannot save, and two runs never write the same files.
   // Never onto an input of the run: the program itself, its data, the weights it starts from.
-  std::vector<std::string> inputs = {origin_, "/proc/self/exe", o.get("init-from", cfg("objective.init_from")),
+  std::vector<std::string> inputs = {origin_, trainerFile(), o.get("init-from", cfg("objective.init_from")),
                                      cfg("objective.reward_model"), cfg("objective.reward_checkpoint")};
   for (const std::string& f : splitConfigList(cfg("data.files"))) inputs.push_back(f);
   if (auto s = checkNotAnInput(ckpt, "checkpoint", inputs); !s) return fail(s.error());

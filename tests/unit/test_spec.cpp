@@ -40,3 +40,13 @@ TEST_CASE("config lists keep every item, empty ones too") {
 }
 
 }  // namespace kiln
+
+namespace kiln {
+
+TEST_CASE("spec numbers: an integer a double cannot hold exactly is a range error, not a crash (found by fuzz_spec)") {
+  auto s = parseSpec("[optimizer]\nlr = 222222222222222221\n", "big.toml");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().str() == "big.toml:2:6: error: optimizer.lr must be between 1e-12 and 100, got 222222222222222208.0");
+}
+
+}  // namespace kiln

@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
 namespace {
 
 int run(int argc, char** argv) {
-  auto exe = kiln::readAppendedExecutable("/proc/self/exe");
+  auto exe = kiln::readAppendedExecutable(kiln::trainerFile());
   if (!exe) {
     std::cerr << exe.error().str() << "\n";
     return 1;

@@ -45,6 +45,12 @@ std::string trainerRuntime() {
   return (self.parent_path() / "kiln-trainer").string();
 }
 
+// The launcher at the front of every trainer (tools/trainer-launcher), beside the runtime.
+std::string trainerLauncher() {
+  if (const char* env = std::getenv("KILN_TRAINER_LAUNCHER")) return env;
+  return (std::filesystem::path(trainerRuntime()).parent_path() / "kiln-trainer-launcher").string();
+}
+
 std::string megabytes(int64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / (1 << 20));
@@ -114,7 +120,7 @@ int compileCommand(const std::vector<std::string>& argv) {
   }
   if (!args->has("o") && !args->has("stop-after")) return fail(makeError({}, "kiln compile needs -o TRAINER"));
   const std::string out = args->get("o");
-  std::vector<std::string> inputs = {trainerRuntime(), "/proc/self/exe"};
+  std::vector<std::string> inputs = {trainerRuntime(), trainerLauncher(), "/proc/self/exe"};
   inputs.insert(inputs.end(), args->positional.begin(), args->positional.end());
   if (!out.empty())
     if (auto s = checkNotAnInput(out, "trainer", inputs); !s) return fail(s.error());
@@ -126,7 +132,7 @@ int compileCommand(const std::vector<std::string>& argv) {
     for (const std::string& f : splitConfigList(compiled->exe.config(key))) inputs.push_back(f);
   if (auto s = checkNotAnInput(out, "trainer", inputs); !s) return fail(s.error());
   if (auto s = emitTargetSections(*compiled, *args, false); !s) return fail(s.error());
-  if (auto s = writeTrainerBinary(trainerRuntime(), compiled->exe, out); !s) return fail(s.error());
+  if (auto s = writeTrainerBinary(trainerLauncher(), trainerRuntime(), compiled->exe, out); !s) return fail(s.error());
   std::cerr << "wrote " << out << " (standalone; links dynamically against oneDNN, OpenMP and the C/C++ runtime)\n";
   return 0;
 }

@@ -18,10 +18,27 @@ ckpt = "killed.safetensors"
 run = [trainer, "train", "--steps", "1000000", "--checkpoint-every", "1", "--eval-every", "0", "--log-every", "1",
        "--checkpoint", ckpt, "--metrics", "killed.jsonl"]
 subprocess.run(run[:2] + ["--steps", "1"] + run[4:], check=True, capture_output=True)
+
+
+def saves(log):
+    with open(log) as f:
+        return f.read().count("\nsaved ")
+
+
 last_step, in_write = 1, 0
 for r in range(rounds):
-    p = subprocess.Popen(run + ["--resume"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.4 + random.random() * 0.8)
+    # Kill at a random moment of the steady state (after two saves, within one save period), so
+    # the kills land in writes as often as writes take time, whatever the build's speed.
+    with open("kill.log", "w") as log:
+        p = subprocess.Popen(run + ["--resume"], stdout=subprocess.DEVNULL, stderr=log)
+    deadline, seen = time.time() + 300, []
+    while time.time() < deadline and p.poll() is None and len(seen) < 2:
+        if saves("kill.log") > len(seen):
+            seen.append(time.time())
+        time.sleep(0.01)
+    if len(seen) < 2:
+        sys.exit(f"round {r}: the trainer did not save twice (status {p.poll()})")
+    time.sleep(random.random() * (seen[1] - seen[0]))
     p.send_signal(signal.SIGKILL)
     p.wait()
     in_write += os.path.exists(f".killed.safetensors.tmp-{p.pid}")  # this writer's partial file

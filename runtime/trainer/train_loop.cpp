@@ -118,6 +118,11 @@ int Trainer::train(const Options& o) {
   const bool canEvaluate = (*source)->evalBatches(cfgInt("train.eval_batches")) > 0;
   if (!canEvaluate) std::cerr << "no validation split (data.val_fraction = 0): the run is not evaluated\n";
   int64_t skippedSteps = 0, consecutiveSkips = 0, lastSaved = o.has("resume") ? step : -1;
+  // What a run that stops unsaved leaves behind.
+  auto keptCheckpoint = [&] {
+    return lastSaved >= 0 ? "the checkpoint of step " + std::to_string(lastSaved) + " in " + ckpt + " is kept"
+                          : std::string("no checkpoint was written");
+  };
   while (step < totalSteps) {
     ++step;
     auto batch = (*source)->train(uint64_t(step));
@@ -151,8 +156,7 @@ int Trainer::train(const Options& o) {
       } else {
         std::fprintf(stderr, "%serror: training diverged at step %lld: loss %s, grad_norm %s. This state is not saved; %s.\n",
                      tty ? "\n" : "", (long long)step, formatDouble(loss).c_str(), formatDouble(gnorm).c_str(),
-                     lastSaved >= 0 ? ("the checkpoint of step " + std::to_string(lastSaved) + " in " + ckpt + " is kept").c_str()
-                                    : "no checkpoint was written");
+                     keptCheckpoint().c_str());
         std::fprintf(stderr, "%s\n", skipDiverged ? ("more than " + std::to_string(kMaxConsecutiveSkips) +
                                                       " steps in a row diverged; lower optimizer.lr or set optimizer.clip_norm").c_str()
                                                    : "lower optimizer.lr, set optimizer.clip_norm, or set train.on_divergence = \"skip\" "
@@ -188,8 +192,7 @@ int Trainer::train(const Options& o) {
         if (!std::isfinite(x)) {
           std::fprintf(stderr, "%serror: training diverged at step %lld: the evaluation's %s is %s. This state is not saved; %s.\n",
                        tty ? "\n" : "", (long long)step, name.c_str(), formatDouble(x).c_str(),
-                       lastSaved >= 0 ? ("the checkpoint of step " + std::to_string(lastSaved) + " in " + ckpt + " is kept").c_str()
-                                      : "no checkpoint was written");
+                       keptCheckpoint().c_str());
           return 1;
         }
       MetricsLog::Fields line = {{"step", step}};

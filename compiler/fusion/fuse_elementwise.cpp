@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "compiler/pass.h"
+#include "ir/numbers.h"
 #include "ir/fused_expr.h"
 
 namespace kiln {
@@ -177,12 +178,7 @@ class FuseElementwise : public FunctionPass {
 Expected<int> intOption(const PassOptions& o, const std::string& key, int fallback, int lo, int hi) {
   auto it = o.find(key);
   if (it == o.end()) return fallback;
-  try {
-    size_t used = 0;
-    int v = std::stoi(it->second, &used);
-    if (used == it->second.size() && v >= lo && v <= hi) return v;
-  } catch (const std::exception&) {
-  }
+  if (auto v = parseInt64(it->second); v && *v >= lo && *v <= hi) return int(*v);
   return makeError({}, "fuse-elementwise option " + key + " must be an integer in [" + std::to_string(lo) + ", " +
                            std::to_string(hi) + "], got '" + it->second + "'");
 }

@@ -8,17 +8,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(g++ cmake ninja-build python3 doctest-dev llvm-16-tools llvm-16-dev libmlir-16-dev mlir-16-tools graphviz libtomlplusplus-dev fortunes libdnnl-dev ocl-icd-opencl-dev libboost-graph-dev)
 # ocl-icd-opencl-dev: libdnnl-dev's CMake config requires OpenCL, a package it only recommends.
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo=sudo
-  echo "kiln setup: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+source scripts/install-missing.sh
+install_missing "kiln setup" "${PACKAGES[@]}"
 
 build_dir=${KILN_BUILD_DIR:-build}
 mkdir -p "$build_dir"

@@ -149,16 +149,8 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::write(const char* data, size_t size) {
-  while (error_.empty() && size > 0) {
-    ssize_t n = ::write(fd_, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      error_ = std::string("cannot write: ") + std::strerror(errno);
-      return;
-    }
-    data += n;
-    size -= size_t(n);
-  }
+  writeAt(end_, data, size);
+  end_ += int64_t(size);
 }
 
 void AtomicFile::writeAt(int64_t offset, const char* data, size_t size) {

@@ -54,6 +54,7 @@ class AtomicFile {
  private:
   std::string path_, dir_, tmp_, error_;
   int fd_ = -1;
+  int64_t end_ = 0;  // where write() appends
   bool committed_ = false;
 };
 

@@ -1,11 +1,10 @@
 // kiln: the compiler driver. A thin main over the libraries; each subcommand lives in its own
 // file.
-#include <csignal>
 #include <iostream>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "runtime/cli/guarded_main.h"
 #include "targets/targets.h"
 #include "tools/kiln/commands.h"
 
@@ -23,24 +22,6 @@ constexpr const char* kUsage =
     "  help                      show this help\n";
 
 }  // namespace
-
-namespace {
-int run(int argc, char** argv);
-}
-
-// No allocation failure ends in an uncaught exception: the memory plans are checked before
-// the large allocations, and anything left over is reported here.
-int main(int argc, char** argv) {
-  // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported with the file's name,
-  // instead of killing the process with SIGXFSZ mid-checkpoint.
-  std::signal(SIGXFSZ, SIG_IGN);
-  try {
-    return run(argc, argv);
-  } catch (const std::bad_alloc&) {
-    std::cerr << "error: out of memory (an allocation failed); use a smaller model, batch or input\n";
-    return 1;
-  }
-}
 
 namespace {
 
@@ -64,3 +45,5 @@ int run(int argc, char** argv) {
 }
 
 }  // namespace
+
+int main(int argc, char** argv) { return kiln::cli::guardedMain(run, argc, argv); }

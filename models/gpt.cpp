@@ -230,4 +230,15 @@ Function& buildGptLoss(Module& m, const TransformerConfig& c, const std::string&
   return f;
 }
 
+Function& buildGptEvalStep(Module& m, const TransformerConfig& c, Location where) {
+  Function& f = m.addFunction("eval_step");
+  Builder b(m, f);
+  Value* tokens = b.param("tokens", {DType::I32, {c.batch, c.context + 1}});
+  Value* logits = gptLogits(b, c, b.slice(tokens, {0, 0}, {c.batch, c.context}));
+  b.setLocation(where);
+  auto s = b.scope("loss");
+  b.output("val_loss", b.crossEntropy(logits, b.slice(tokens, {0, 1}, {c.batch, c.context + 1})));
+  return f;
+}
+
 }  // namespace kiln

@@ -16,6 +16,10 @@ namespace kiln {
 // (loss: scalar) computing next-token cross-entropy with the LM head tied to wte.
 Function& buildGptLoss(Module& m, const TransformerConfig& c, const std::string& name = "loss");
 
+// eval_step(%tokens) -> (val_loss): the same loss without gradients or updates; its loss op
+// carries `where` (the objective that asked for it). Parameters must exist.
+Function& buildGptEvalStep(Module& m, const TransformerConfig& c, Location where);
+
 // The forward pass on input ids [batch, T] to logits [batch, T, vocab]; parameters must exist.
 Value* gptLogits(Builder& b, const TransformerConfig& c, Value* ids);
 // The same up to the final hidden states [batch, T, d_model] (after ln_f), before the LM head.

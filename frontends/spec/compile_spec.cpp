@@ -10,12 +10,10 @@
 #include "ir/printer.h"
 #include "ir/suggest.h"
 #include "ir/verifier.h"
-#include "models/bert.h"
-#include "models/classifier.h"
-#include "models/cloze.h"
-#include "runtime/data/labeled_data.h"
 #include "models/gpt.h"
-#include "models/seq2seq.h"
+#include "objectives/objective.h"
+#include "runtime/data/labeled_data.h"
+#include "runtime/data/special_tokens.h"
 #include "runtime/data/denoising_batches.h"
 #include "runtime/data/corpus.h"
 #include "runtime/trainer/settings.h"
@@ -56,17 +54,6 @@ std::string absolute(const std::string& path, const std::string& base) {
   return std::filesystem::absolute(std::filesystem::path(base) / path).lexically_normal().string();
 }
 
-// eval_step(%tokens) -> (val_loss): the loss without gradients or updates.
-void buildEvalStep(Module& m, const TransformerConfig& c, Location where) {
-  Function& f = m.addFunction("eval_step");
-  Builder b(m, f);
-  Value* tokens = b.param("tokens", {DType::I32, {c.batch, c.context + 1}});
-  Value* logits = gptLogits(b, c, b.slice(tokens, {0, 0}, {c.batch, c.context}));
-  b.setLocation(where);
-  auto s = b.scope("loss");
-  b.output("val_loss", b.crossEntropy(logits, b.slice(tokens, {0, 1}, {c.batch, c.context + 1})));
-}
-
 }  // namespace
 
 Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& passOptions, std::ostream& irOut,
@@ -90,12 +77,12 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   src.separator = spec.data.separator;
   src.valFraction = spec.data.valFraction;
   src.seed = uint64_t(spec.train.seed);
-  // Classification reads labeled texts; the tokenizer trains on the texts either way, so a
+  const Objective& objective = *findObjective(spec.objective);  // parseSpec checked the name
+  // Labeled objectives read labeled texts; the tokenizer trains on the texts either way, so a
   // classifier over the same files gets its pretrained body's tokenizer.
-  const bool classify = spec.objective == "classify" || spec.objective == "cloze";
   std::vector<LabeledText> labeled;
   Expected<std::vector<std::string>> docs = std::vector<std::string>{};
-  if (classify) {
+  if (objective.labeled()) {
     auto texts = readLabeledTexts(src, spec.data.labels);
     if (!texts) {
       const Diagnostic& d = texts.error();
@@ -142,73 +129,9 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
                {"attention", spec.locationOf("model.heads")}, {"mlp", spec.locationOf("model.d_ff")},
                {"lm_head", spec.locationOf("model.kind")}};
   Module m;
-  std::vector<std::string> classes;
-  if (spec.objective == "cloze") {
-    // The classes are the verbalizer's labels; each word contributes its first token.
-    std::vector<std::vector<int32_t>> words;
-    for (const auto& [label, ws] : spec.objectiveConfig.verbalizer) {
-      if (std::none_of(labeled.begin(), labeled.end(), [&](const LabeledText& t) { return t.label == label; }))
-        return makeError(spec.locationOf("objective.verbalizer"), "verbalizer label '" + label + "' has no examples in the data");
-      classes.push_back(label);
-      auto& ids = words.emplace_back();
-      for (const auto& w : ws) {
-        auto t = tok.encode(w);
-        if (t.empty()) return makeError(spec.locationOf("objective.verbalizer"), "verbalizer word '" + w + "' encodes to no token");
-        ids.push_back(t[0]);
-      }
-      std::sort(ids.begin(), ids.end());
-      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    }
-    // Labels whose words start with the same tokens would always score alike.
-    for (size_t a = 0; a < words.size(); ++a)
-      for (size_t b = a + 1; b < words.size(); ++b)
-        if (words[a] == words[b]) {
-          std::string shown;
-          for (int32_t id : words[a]) shown += (shown.empty() ? "'" : "', '") + tok.decode({id});
-          return makeError(spec.locationOf("objective.verbalizer"),
-                           "verbalizer labels '" + classes[a] + "' and '" + classes[b] + "' both read token(s) " + shown +
-                               "' (a word's first token); they could never be told apart: choose words that start differently "
-                               "(or a larger vocab_size)");
-        }
-    c.sources["objective"] = spec.locationOf("objective.kind");
-    if (encoder) addBertParameters(m, c, BertHeads{.mlm = true, .pooler = false, .nsp = false});
-    else addGptParameters(m, c);
-    buildCloze(m, c, spec.modelKind, words, "loss", "");
-    buildCloze(m, c, spec.modelKind, words, "eval_step", "val_");
-  } else if (classify) {
-    auto data = labelData(labeled, tok, src);
-    if (!data) return makeError(spec.locationOf("data.files"), data.error().message);
-    classes = data->classes;
-    c.sources["objective"] = spec.locationOf("objective.kind");
-    addClassifierParameters(m, c, spec.modelKind, int64_t(classes.size()), true);
-    if (spec.objectiveConfig.freeze)  // the body becomes constant state: no gradients, no updates
-      for (StateVar& s : m.states) s.trainable = s.trainable && isClassifierHead(s.name);
-    buildClassifier(m, c, spec.modelKind, "loss", "");
-    buildClassifier(m, c, spec.modelKind, "eval_step", "val_");
-  } else if (encoderDecoder) {
-    c.sources["objective"] = spec.locationOf("objective.kind");
-    addSeq2SeqParameters(m, c);
-    buildSeq2Seq(m, c, "loss", "");
-    buildSeq2Seq(m, c, "eval_step", "val_");
-  } else if (spec.objective == "reinforce") {
-    c.sources["objective"] = spec.locationOf("objective.kind");
-    addGptParameters(m, c);
-    buildGptReinforceLoss(m, c, "loss", spec.objectiveConfig.temperature);
-    buildEvalStep(m, c, spec.locationOf("objective.kind"));  // the causal-LM loss: how far the policy drifts
-    buildGptSampleStep(m, c);
-  } else if (encoder) {
-    c.sources["objective"] = spec.locationOf("objective.kind");
-    c.sources["lm_head"] = spec.locationOf("objective.kind");
-    addBertParameters(m, c, BertHeads{.mlm = true, .pooler = spec.objectiveConfig.nsp, .nsp = spec.objectiveConfig.nsp});
-    buildBertPretraining(m, c, spec.objectiveConfig.nsp, "loss", "");
-    buildBertPretraining(m, c, spec.objectiveConfig.nsp, "eval_step", "val_");
-  } else {
-    Function& loss = buildGptLoss(m, c, "loss");
-    for (const auto& op : loss.ops)
-      if (op->name == "loss") op->loc = spec.locationOf("objective.kind");
-    buildEvalStep(m, c, spec.locationOf("objective.kind"));
-    buildGptSampleStep(m, c);
-  }
+  ObjectiveSpec view{spec.modelKind, spec.model, spec.objectiveOptions, spec.locations, spec.path};
+  ObjectiveBuild build{view, m, c, tok, src, labeled, {}, {}};
+  if (auto st = objective.build(build); !st) return st.error();
 
   OptimizerConfig opt = spec.optimizer;
   opt.source = spec.locationOf("optimizer.kind");
@@ -241,30 +164,8 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       {"spec", std::filesystem::absolute(spec.path).string()},
       {kSettingsVersionKey, std::to_string(kSettingsVersion)},
       {"device", target.name()},  // the trainer's default device: the target's run half
-      {"model.head_prefixes", joinConfigList(classifierHeadPrefixes())},  // fresh in init_from
+      {"model.head_prefixes", joinConfigList(build.headPrefixes)},  // fresh in init_from
       {"objective", spec.objective},
-      {"objective.nsp", spec.objectiveConfig.nsp ? "true" : "false"},
-      {"objective.mask_prob", formatDouble(spec.objectiveConfig.maskProb)},
-      {"objective.classes", joinConfigList(classes)},
-      {"objective.init_from", spec.objectiveConfig.initFrom.empty() ? "" : absolute(spec.objectiveConfig.initFrom, base)},
-      {"objective.freeze", spec.objectiveConfig.freeze ? "true" : "false"},
-      {"objective.template", spec.objectiveConfig.clozeTemplate},
-      {"objective.shots", std::to_string(spec.objectiveConfig.shots)},
-      {"objective.prompts", joinConfigList(spec.objectiveConfig.prompts)},
-      {"objective.max_length", std::to_string(spec.objectiveConfig.maxLength)},
-      {"objective.temperature", formatDouble(spec.objectiveConfig.temperature)},
-      {"objective.gamma", formatDouble(spec.objectiveConfig.gamma)},
-      {"objective.baseline_decay", formatDouble(spec.objectiveConfig.baselineDecay)},
-      {"objective.reward", joinConfigList(spec.objectiveConfig.reward)},
-      {"objective.keywords", joinConfigList(spec.objectiveConfig.keywords)},
-      {"objective.target_length", std::to_string(spec.objectiveConfig.targetLength)},
-      {"objective.reward_model", spec.objectiveConfig.rewardModel.empty() ? "" : absolute(spec.objectiveConfig.rewardModel, base)},
-      {"objective.reward_checkpoint", spec.objectiveConfig.rewardCheckpoint.empty() ? "" : absolute(spec.objectiveConfig.rewardCheckpoint, base)},
-      {"objective.reward_label", spec.objectiveConfig.rewardLabel},
-      {"objective.kl_coef", formatDouble(spec.objectiveConfig.klCoef)},
-      {"objective.noise", spec.objectiveConfig.noise},
-      {"objective.noise_density", formatDouble(spec.objectiveConfig.noiseDensity)},
-      {"objective.mean_span", formatDouble(spec.objectiveConfig.meanSpan)},
       {"data.labels", spec.data.labels},
       {"model.kind", spec.modelKind},
       {"model.vocab", std::to_string(c.vocab)},
@@ -291,6 +192,15 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       {"plan.arena_bytes", std::to_string(out.plan.arenaBytes)},
       {"plan.total_bytes", std::to_string(out.plan.totalBytes())},
   };
+  // The objective's keys (paths made absolute: the trainer runs anywhere), then what it built.
+  for (const ObjectiveKey& k : objective.keys()) {
+    if (!k.setting) continue;
+    std::string v = spec.objectiveOptions.text(k.key);
+    cfg[std::string("objective.") + k.key] = k.path && !v.empty() ? absolute(v, base) : v;
+  }
+  for (const auto& [key, value] : build.settings) cfg["objective." + key] = value;
+  // The trainer reads these back through the objective's run half: both halves must agree.
+  if (auto st = checkSettings(cfg, spec.path); !st) return makeError({}, "internal error: " + st.error().str());
   out.exe.sections["module"] = printModule(m);
   out.exe.sections["config"] = formatConfig(cfg);
   out.exe.sections["vocab.json"] = tok.vocabJson();

@@ -10,6 +10,8 @@
 #include "ir/parser.h"
 #include "ir/suggest.h"
 #include "models/bert.h"
+#include "objectives/objective.h"
+#include "runtime/trainer/executable.h"
 
 namespace kiln {
 
@@ -19,8 +21,6 @@ Location Spec::locationOf(const std::string& key) const {
 }
 
 namespace {
-
-enum class KeyType { Int, Number, Bool, String, StringList, WordTable };
 
 // One spec key: its type, allowed range or choices, and where it goes.
 struct KeySpec {
@@ -58,43 +58,7 @@ const std::vector<KeySpec>& schema() {
        [](Spec& s, const toml::node& n) { s.model.layerNormEps = asNumber(n); }},
       {"model", "dtype", KeyType::String, 0, 0, {"f32", "f64"},
        [](Spec& s, const toml::node& n) { s.model.dtype = *parseDType(asString(n)); }},
-      {"objective", "kind", KeyType::String, 0, 0, {"causal_lm", "mlm", "classify", "cloze", "reinforce", "seq2seq"}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
-      {"objective", "init_from", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.initFrom = asString(n); }},
-      {"objective", "template", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.clozeTemplate = asString(n); }},
-      {"objective", "verbalizer", KeyType::WordTable, 0, 0, {}, [](Spec& s, const toml::node& n) {
-         s.objectiveConfig.verbalizer.clear();
-         for (const auto& [label, words] : *n.as_table())
-           for (const auto& w : *words.as_array()) s.objectiveConfig.verbalizer[std::string(label.str())].push_back(asString(w));
-       }},
-      {"objective", "shots", KeyType::Int, 0, 1e6, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.shots = asInt(n); }},
-      {"objective", "prompts", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
-         s.objectiveConfig.prompts.clear();
-         for (const auto& e : *n.as_array()) s.objectiveConfig.prompts.push_back(asString(e));
-       }},
-      {"objective", "max_length", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.maxLength = asInt(n); }},
-      {"objective", "temperature", KeyType::Number, 0.01, 100, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.temperature = asNumber(n); }},
-      {"objective", "gamma", KeyType::Number, 0, 1, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.gamma = asNumber(n); }},
-      {"objective", "baseline_decay", KeyType::Number, 0, 0.9999, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.baselineDecay = asNumber(n); }},
-      {"objective", "reward", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
-         s.objectiveConfig.reward.clear();
-         for (const auto& e : *n.as_array()) s.objectiveConfig.reward.push_back(asString(e));
-       }},
-      {"objective", "keywords", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
-         s.objectiveConfig.keywords.clear();
-         for (const auto& e : *n.as_array()) s.objectiveConfig.keywords.push_back(asString(e));
-       }},
-      {"objective", "reward_model", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardModel = asString(n); }},
-      {"objective", "reward_checkpoint", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardCheckpoint = asString(n); }},
-      {"objective", "reward_label", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.rewardLabel = asString(n); }},
-      {"objective", "kl_coef", KeyType::Number, 0, 100, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.klCoef = asNumber(n); }},
-      {"objective", "target_length", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.targetLength = asInt(n); }},
-      {"objective", "noise", KeyType::String, 0, 0, {"t5", "bart"}, [](Spec& s, const toml::node& n) { s.objectiveConfig.noise = asString(n); }},
-      {"objective", "noise_density", KeyType::Number, 0.01, 0.9, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.noiseDensity = asNumber(n); }},
-      {"objective", "mean_span", KeyType::Number, 1, 64, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.meanSpan = asNumber(n); }},
-      {"objective", "freeze", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.freeze = n.value<bool>().value(); }},
-      {"objective", "nsp", KeyType::Bool, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objectiveConfig.nsp = n.value<bool>().value(); }},
-      {"objective", "mask_prob", KeyType::Number, 0.01, 0.9, {},
-       [](Spec& s, const toml::node& n) { s.objectiveConfig.maskProb = asNumber(n); }},
+      {"objective", "kind", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
       {"optimizer", "kind", KeyType::String, 0, 0, {"adamw", "sgd"}, [](Spec& s, const toml::node& n) { s.optimizer.kind = asString(n); }},
       {"optimizer", "lr", KeyType::Number, 1e-12, 100, {}, [](Spec& s, const toml::node& n) { s.optimizer.lr = asNumber(n); }},
       {"optimizer", "beta1", KeyType::Number, 0, 0.999999, {}, [](Spec& s, const toml::node& n) { s.optimizer.beta1 = asNumber(n); }},
@@ -169,6 +133,8 @@ class SpecReader {
   Spec read(const toml::table& root) {
     Spec spec;
     spec.path = path_;
+    spec.objective = objectiveNames().at(0);
+    const toml::table* objectiveTable = nullptr;
     spec.model.dFF = 0;  // 0 until set: 4 * d_model
     std::vector<std::string> sections;
     for (const auto& k : schema())
@@ -179,8 +145,13 @@ class SpecReader {
         failKey(sectionKey, "unknown section [" + section + "]" + hint(section, sections) + "; sections are [model], [objective], [optimizer], [train], [data]");
       const toml::table* table = node.as_table();
       if (!table) fail(node, "'" + section + "' must be a section ([" + section + "])");
+      if (section == "objective") {  // its keys depend on its kind: read after the others
+        objectiveTable = table;
+        continue;
+      }
       for (const auto& [key, value] : *table) readKey(spec, section, key, value);
     }
+    readObjective(spec, objectiveTable);
     validate(spec);
     return spec;
   }
@@ -209,23 +180,11 @@ class SpecReader {
     return n.empty() ? "" : " (did you mean '" + n + "'?)";
   }
 
-  void readKey(Spec& spec, const std::string& section, const toml::key& tomlKey, const toml::node& value) {
-    std::string key(tomlKey.str());
-    const KeySpec* ks = nullptr;
-    std::vector<std::string> known;
-    for (const auto& k : schema())
-      if (section == k.section) {
-        known.push_back(k.key);
-        if (key == k.key) ks = &k;
-      }
-    if (!ks) {
-      const auto& src = tomlKey.source();
-      throw SpecError{makeError(Location{path_, int(src.begin.line), int(src.begin.column)},
-                                "unknown key '" + key + "' in [" + section + "]" + hint(key, known))};
-    }
-    std::string full = section + "." + key;
+  // The value's type, range and choice, for `full` ("section.key").
+  void checkValue(const std::string& full, KeyType type, double min, double max, const std::vector<std::string>& choices,
+                  const toml::node& value) const {
     bool typeOk = false;
-    switch (ks->type) {
+    switch (type) {
       case KeyType::Int: typeOk = value.is_integer(); break;
       case KeyType::Number: typeOk = value.is_number(); break;
       case KeyType::Bool: typeOk = value.is_boolean(); break;
@@ -241,20 +200,104 @@ class SpecReader {
                      words.as_array()->is_homogeneous(toml::node_type::string);
         break;
     }
-    if (!typeOk) fail(value, full + " must be " + typeName(ks->type));
-    if (ks->type == KeyType::Int || ks->type == KeyType::Number) {
-      double v = ks->type == KeyType::Int ? double(asInt(value)) : asNumber(value);
-      if (!(v >= ks->min && v <= ks->max))
-        fail(value, full + " must be between " + number(ks->min) + " and " + number(ks->max) + ", got " + number(v));
+    if (!typeOk) fail(value, full + " must be " + typeName(type));
+    if (type == KeyType::Int || type == KeyType::Number) {
+      double v = type == KeyType::Int ? double(asInt(value)) : asNumber(value);
+      if (!(v >= min && v <= max))
+        fail(value, full + " must be between " + number(min) + " and " + number(max) + ", got " + number(v));
     }
-    if (!ks->choices.empty()) {
+    if (!choices.empty()) {
       std::string v = asString(value);
-      if (std::find(ks->choices.begin(), ks->choices.end(), v) == ks->choices.end()) {
+      if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
         std::string list;
-        for (const auto& c : ks->choices) list += (list.empty() ? "\"" : ", \"") + c + "\"";
-        fail(value, full + " must be one of " + list + ", got \"" + v + "\"" + hint(v, ks->choices));
+        for (const auto& c : choices) list += (list.empty() ? "\"" : ", \"") + c + "\"";
+        fail(value, full + " must be one of " + list + ", got \"" + v + "\"" + hint(v, choices));
       }
     }
+  }
+
+  // "\"a\"", "\"a\" or \"b\"", "\"a\", \"b\" or \"c\"".
+  static std::string quotedAlternatives(const std::vector<std::string>& names) {
+    std::string out;
+    for (size_t i = 0; i < names.size(); ++i)
+      out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + ("\"" + names[i] + "\"");
+    return out;
+  }
+
+  // [objective]: kind first (the default when absent), then the keys that objective has.
+  void readObjective(Spec& spec, const toml::table* table) {
+    if (table)
+      for (const auto& [key, value] : *table)
+        if (key.str() == "kind") readKey(spec, "objective", key, value);
+    const Objective* objective = findObjective(spec.objective);
+    if (!objective) {
+      std::string list;
+      for (const auto& name : objectiveNames()) list += (list.empty() ? "\"" : ", \"") + name + "\"";
+      failAt(spec, "objective.kind", "objective.kind must be one of " + list + ", got \"" + spec.objective + "\"" +
+                                         hint(spec.objective, objectiveNames()));
+    }
+    const std::vector<ObjectiveKey> keys = objective->keys();
+    spec.objectiveOptions = ObjectiveOptions(keys, spec.locationOf("objective.kind"));
+    if (!table) return;
+    // In the file's order, so the first key at fault is the one reported.
+    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+    for (const auto& [k, v] : *table) entries.emplace_back(&k, &v);
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+      const auto &x = a.first->source().begin, &y = b.first->source().begin;
+      return std::pair(x.line, x.column) < std::pair(y.line, y.column);
+    });
+    for (const auto& [keyPtr, valuePtr] : entries) {
+      const toml::key& tomlKey = *keyPtr;
+      const toml::node& value = *valuePtr;
+      const std::string key(tomlKey.str()), full = "objective." + key;
+      if (key == "kind") continue;
+      auto k = std::find_if(keys.begin(), keys.end(), [&](const ObjectiveKey& x) { return key == x.key; });
+      if (k == keys.end()) {
+        std::vector<std::string> owners = objectivesWithKey(key);
+        if (!owners.empty()) fail(value, full + " applies to objective.kind " + quotedAlternatives(owners) + " only");
+        std::vector<std::string> known = {"kind"};
+        for (const auto& name : objectiveNames())
+          for (const ObjectiveKey& x : findObjective(name)->keys()) known.push_back(x.key);
+        failKey(tomlKey, "unknown key '" + key + "' in [objective]" + hint(key, known));
+      }
+      checkValue(full, k->type, k->min, k->max, k->choices, value);
+      ObjectiveValue v;
+      v.at = loc(value);
+      switch (k->type) {
+        case KeyType::Int: v.text = std::to_string(asInt(value)); break;
+        case KeyType::Number: v.text = formatDouble(asNumber(value)); break;
+        case KeyType::Bool: v.text = value.value<bool>().value() ? "true" : "false"; break;
+        case KeyType::String: v.text = asString(value); break;
+        case KeyType::StringList:
+          for (const auto& e : *value.as_array()) v.list.push_back(asString(e));
+          v.text = joinConfigList(v.list);
+          break;
+        case KeyType::WordTable:
+          for (const auto& [label, words] : *value.as_table())
+            for (const auto& w : *words.as_array()) v.table[std::string(label.str())].push_back(asString(w));
+          break;
+      }
+      spec.locations[full] = v.at;
+      spec.objectiveOptions.set(key, std::move(v));
+    }
+  }
+
+  void readKey(Spec& spec, const std::string& section, const toml::key& tomlKey, const toml::node& value) {
+    std::string key(tomlKey.str());
+    const KeySpec* ks = nullptr;
+    std::vector<std::string> known;
+    for (const auto& k : schema())
+      if (section == k.section) {
+        known.push_back(k.key);
+        if (key == k.key) ks = &k;
+      }
+    if (!ks) {
+      const auto& src = tomlKey.source();
+      throw SpecError{makeError(Location{path_, int(src.begin.line), int(src.begin.column)},
+                                "unknown key '" + key + "' in [" + section + "]" + hint(key, known))};
+    }
+    std::string full = section + "." + key;
+    checkValue(full, ks->type, ks->min, ks->max, ks->choices, value);
     spec.locations[full] = loc(value);
     ks->apply(spec, value);
   }
@@ -304,77 +347,22 @@ class SpecReader {
     if (s.optimizer.minLr > s.optimizer.lr) failAt(s, "optimizer.min_lr", "optimizer.min_lr must not exceed optimizer.lr");
     if (s.data.tokenizer == "byte" && m.vocab < 256)
       failAt(s, "model.vocab_size", "a byte tokenizer needs model.vocab_size >= 256");
-    bool encoder = s.modelKind == "bert";
-    if (s.objective == "causal_lm" && encoder)
-      failAt(s, "objective.kind", "objective.kind \"causal_lm\" needs a decoder (model.kind = \"gpt\"), got model.kind \"bert\"");
-    if (s.objective == "mlm" && !encoder)
-      failAt(s, "objective.kind", "objective.kind \"mlm\" needs an encoder (model.kind = \"bert\"), got model.kind \"" + s.modelKind + "\"");
-    for (const char* k : {"objective.nsp", "objective.mask_prob"})
-      if (s.objective != "mlm" && s.locations.count(k))
-        failAt(s, k, std::string(k) + " applies to objective.kind \"mlm\" only");
-    const bool labeled = s.objective == "classify" || s.objective == "cloze";
-    if (s.objective != "classify" && s.objective != "cloze" && s.objective != "reinforce" && s.locations.count("objective.init_from"))
-      failAt(s, "objective.init_from", "objective.init_from applies to objective.kind \"classify\", \"cloze\" or \"reinforce\" only");
-    if (!labeled && s.locations.count("data.labels"))
-      failAt(s, "data.labels", "data.labels applies to objective.kind \"classify\" or \"cloze\" only");
-    for (const char* k : {"objective.prompts", "objective.max_length", "objective.temperature", "objective.gamma",
-                          "objective.baseline_decay", "objective.reward", "objective.keywords", "objective.target_length",
-                          "objective.reward_model", "objective.reward_checkpoint", "objective.reward_label", "objective.kl_coef"})
-      if (s.objective != "reinforce" && s.locations.count(k))
-        failAt(s, k, std::string(k) + " applies to objective.kind \"reinforce\" only");
-    const bool encDec = s.modelKind == "bart";
-    if ((s.objective == "seq2seq") != encDec)
-      failAt(s, "objective.kind", encDec ? "model.kind \"bart\" (encoder-decoder) trains with objective.kind \"seq2seq\""
-                                         : "objective.kind \"seq2seq\" needs an encoder-decoder (model.kind = \"bart\")");
-    for (const char* k : {"objective.noise", "objective.noise_density", "objective.mean_span"})
-      if (s.objective != "seq2seq" && s.locations.count(k))
-        failAt(s, k, std::string(k) + " applies to objective.kind \"seq2seq\" only");
+    const bool encoder = s.modelKind == "bert", encDec = s.modelKind == "bart";
+    const Objective* objective = findObjective(s.objective);
+    const std::vector<std::string> models = objective->models();
+    if (std::find(models.begin(), models.end(), s.modelKind) == models.end())
+      failAt(s, "objective.kind", "objective.kind \"" + s.objective + "\" (" + objective->summary() + ") trains model.kind " +
+                                      quotedAlternatives(models) + ", got model.kind \"" + s.modelKind + "\"");
+    if (!objective->labeled() && s.locations.count("data.labels")) {
+      std::vector<std::string> labeled;
+      for (const auto& name : objectiveNames())
+        if (findObjective(name)->labeled()) labeled.push_back(name);
+      failAt(s, "data.labels", "data.labels applies to objective.kind " + quotedAlternatives(labeled) + " only");
+    }
     if (encDec && m.vocab < 256 + 2 + 16 + 1)
       failAt(s, "model.vocab_size", "model.vocab_size must leave room for 256 bytes, <|endoftext|> and 18 denoising specials (>= 275)");
-    if (s.objective == "reinforce") {
-      if (encoder) failAt(s, "objective.kind", "objective.kind \"reinforce\" needs a causal LM policy (model.kind = \"gpt\")");
-      const auto& oc = s.objectiveConfig;
-      if (oc.reward.empty()) failAt(s, "objective.reward", "objective.reward needs at least one of \"keywords\", \"length\", \"repetition\"");
-      for (const auto& r : oc.reward)
-        if (r != "keywords" && r != "length" && r != "repetition" && r != "classifier")
-          failAt(s, "objective.reward", "objective.reward entries must be \"keywords\", \"length\", \"repetition\" or \"classifier\", got \"" + r + "\"");
-      if (std::find(oc.reward.begin(), oc.reward.end(), "classifier") != oc.reward.end())
-        for (const char* k : {"objective.reward_model", "objective.reward_checkpoint", "objective.reward_label"})
-          if (!s.locations.count(k))
-            failAt(s, "objective.reward", std::string("the \"classifier\" reward needs ") + k +
-                                              " (a compiled classify trainer, its checkpoint, and the label to reward)");
-      if (std::find(oc.reward.begin(), oc.reward.end(), "keywords") != oc.reward.end() && oc.keywords.empty())
-        failAt(s, "objective.reward", "the \"keywords\" reward needs objective.keywords");
-      if (oc.prompts.empty()) failAt(s, "objective.prompts", "objective.prompts needs at least one prompt (\"\" starts from nothing)");
-      if (oc.maxLength >= m.context)
-        failAt(s, "objective.max_length", "objective.max_length (" + std::to_string(oc.maxLength) + ") must be smaller than model.context (" +
-                                              std::to_string(m.context) + ") to leave room for the prompt");
-    }
-    if (s.objective != "classify" && s.locations.count("objective.freeze"))
-      failAt(s, "objective.freeze", "objective.freeze applies to objective.kind \"classify\" only");
-    for (const char* k : {"objective.template", "objective.verbalizer", "objective.shots"})
-      if (s.objective != "cloze" && s.locations.count(k))
-        failAt(s, k, std::string(k) + " applies to objective.kind \"cloze\" only");
-    if (s.objective == "cloze") {
-      const std::string& t = s.objectiveConfig.clozeTemplate;
-      size_t text = t.find("{text}"), slot = t.find("[MASK]");
-      if (text == std::string::npos || slot == std::string::npos || t.find("{text}", text + 1) != std::string::npos ||
-          t.find("[MASK]", slot + 1) != std::string::npos || t.find('\n') != std::string::npos)
-        failAt(s, "objective.template", "objective.template needs exactly one {text} and one [MASK] on one line");
-      if (!encoder && (slot < text || slot == 0))
-        failAt(s, "objective.template", "a causal LM (model.kind = \"gpt\") reads the slot as the next token: "
-                                        "objective.template needs {text} before [MASK]");
-      if (s.objectiveConfig.verbalizer.size() < 2)
-        failAt(s, s.locations.count("objective.verbalizer") ? "objective.verbalizer" : "objective.kind",
-               "objective \"cloze\" needs objective.verbalizer with at least two labels, e.g. { computers = [\" computer\"], food = [\" food\"] }");
-    }
-    if (s.objectiveConfig.freeze && s.objectiveConfig.initFrom.empty())
-      failAt(s, "objective.freeze", "objective.freeze needs objective.init_from (a frozen random body learns nothing)");
-    if (s.objective == "classify" && encoder && m.context < 3)
-      failAt(s, "model.context", "classify with bert needs model.context >= 3 ([CLS] text [SEP])");
-    if (s.objective == "mlm" && m.context < (s.objectiveConfig.nsp ? 5 : 3))
-      failAt(s, "model.context", "objective \"mlm\" needs model.context >= " + std::string(s.objectiveConfig.nsp ? "5" : "3") +
-                                     " ([CLS] A [SEP]" + (s.objectiveConfig.nsp ? " B [SEP]" : "") + ")");
+    if (auto st = objective->validate(ObjectiveSpec{s.modelKind, s.model, s.objectiveOptions, s.locations, s.path}); !st)
+      throw SpecError{st.error()};
     if (encoder && s.data.tokenizer == "byte" && m.vocab < 256 + kEncoderSpecialCount)
       failAt(s, "model.vocab_size", "a byte tokenizer with BERT's 4 special tokens needs model.vocab_size >= 260");
     if (encoder && s.locations.count("model.norm") && m.preNorm)
@@ -418,7 +406,13 @@ Expected<Spec> loadSpec(const std::string& path) {
 
 std::vector<std::string> specKeys() {
   std::vector<std::string> out;
-  for (const auto& k : schema()) out.push_back(std::string(k.section) + "." + k.key);
+  for (const auto& k : schema()) {
+    out.push_back(std::string(k.section) + "." + k.key);
+    if (out.back() == "objective.kind")  // then every objective's own keys
+      for (const auto& name : objectiveNames())
+        for (const ObjectiveKey& o : findObjective(name)->keys())
+          if (std::find(out.begin(), out.end(), std::string("objective.") + o.key) == out.end()) out.push_back(std::string("objective.") + o.key);
+  }
   return out;
 }
 

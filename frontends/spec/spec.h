@@ -1,5 +1,6 @@
 // Training specs: a TOML file with [model], [objective], [optimizer], [train] and [data]
-// sections (reference: docs/spec.md). Every key is checked for name, type and range; errors
+// sections (reference: docs/spec.md); the [objective] keys are the chosen objective's own
+// (objectives/objective.h). Every key is checked for name, type and range; errors
 // carry the spec's file:line:col, the key, what is allowed, and the nearest valid key for a typo.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include "compiler/optimizer/optimizer.h"
 #include "ir/diagnostics.h"
 #include "models/gpt.h"
+#include "objectives/objective.h"
 
 namespace kiln {
 
@@ -38,38 +40,12 @@ struct DataConfig {
   std::string labels = "file_name";  // classify: "file_name" (a file's name labels its documents) or "jsonl"
 };
 
-// Settings of the objectives beyond causal LM (docs/spec.md).
-struct ObjectiveConfig {
-  bool nsp = true;          // mlm: add next-sentence prediction
-  double maskProb = 0.15;   // mlm: fraction of tokens chosen for prediction
-  std::string initFrom;     // classify: a checkpoint of the body (relative to the spec's folder)
-  bool freeze = false;      // classify: train the head only
-  // cloze: the prompt, and each label's words (the classes are the labels listed here).
-  std::string clozeTemplate = "{text} This is about [MASK].";
-  std::map<std::string, std::vector<std::string>> verbalizer;
-  int64_t shots = 0;        // cloze: training examples per label (0: all)
-  // reinforce: the policy's prompts and sampling, the reward, returns and baseline.
-  std::vector<std::string> prompts = {""};
-  int64_t maxLength = 24;
-  double temperature = 1.0;
-  double gamma = 1.0;
-  double baselineDecay = 0.9;
-  std::vector<std::string> reward = {"repetition"};
-  std::vector<std::string> keywords;
-  int64_t targetLength = 20;
-  std::string rewardModel, rewardCheckpoint, rewardLabel;  // the "classifier" reward
-  double klCoef = 0;        // reinforce: penalty on the KL to the initial policy
-  // seq2seq: the corruption (t5 span corruption or bart text infilling).
-  std::string noise = "t5";
-  double noiseDensity = 0.15, meanSpan = 3.0;
-};
-
 struct Spec {
   std::string path;       // the spec file
   std::string modelKind = "gpt";
   TransformerConfig model;
-  std::string objective = "causal_lm";
-  ObjectiveConfig objectiveConfig;
+  std::string objective;  // objective.kind (objectives/objectives.def; the first by default)
+  ObjectiveOptions objectiveOptions;  // its other keys, typed by the objective
   OptimizerConfig optimizer;
   TrainConfig train;
   DataConfig data;

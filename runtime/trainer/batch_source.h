@@ -1,9 +1,8 @@
-// The inputs of train_step and eval_step for each objective, as a function of the step (or the
+// The inputs of train_step and eval_step of an objective, as a function of the step (or the
 // evaluation batch index): the data position of a run is its step number. A source owns its
 // data and knows the baseline its metrics are compared with.
 #pragma once
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,10 +10,7 @@
 
 #include "ir/diagnostics.h"
 #include "runtime/data/corpus.h"
-#include "runtime/data/labeled_data.h"
 #include "eval/tensor.h"
-#include "runtime/trainer/classifier_reward.h"
-#include "runtime/trainer/reinforce.h"
 
 namespace kiln {
 
@@ -38,42 +34,37 @@ class BatchSource {
   virtual Status restoreState(const std::map<std::string, std::string>&) { return okStatus(); }
 };
 
+// What every objective's batches share: shapes, seed and the tokenizer's facts.
 struct BatchSettings {
-  std::string objective;  // causal_lm | mlm | classify
   int64_t batch = 1, context = 1;
   uint64_t seed = 1;
-  bool nsp = true;
-  double maskProb = 0.15;
   int64_t tokenizerVocab = 0;
-  bool encoder = false;
-  int32_t padToken = 0;  // decoders pad classification rows with <|endoftext|>
-  std::string noise = "t5";  // seq2seq
-  double noiseDensity = 0.15, meanSpan = 3.0;
+  bool encoder = false;  // the model reads [CLS] ... [SEP] rows (runtime/data/special_tokens.h)
+  int32_t padToken = 0;  // decoders pad with <|endoftext|>
 };
 
-Expected<std::unique_ptr<BatchSource>> makeBatchSource(Corpus corpus, const BatchSettings& s);
-std::unique_ptr<BatchSource> makeClassifyBatchSource(LabeledData data, const BatchSettings& s);
-// Cloze rows from the template; `data` holds the verbalizer's classes only; with `shots` > 0
-// training uses the first `shots` examples of each class.
-// REINFORCE: each training batch is sampled from the current policy through `sampleStep`
-// (logits of the next token after `token` at `pos`, with the KV cache), scored by the reward,
-// and weighted by discounted return minus the moving-average baseline; evaluation batches are
-// the corpus' (the policy's language-model loss).
-struct ReinforceSettings {
-  std::vector<std::string> prompts{""};
-  int64_t maxLength = 24;
-  double temperature = 1.0, gamma = 1.0, baselineDecay = 0.9;
-  RewardSettings reward;
-  std::shared_ptr<ClassifierReward> classifier;  // the "classifier" reward: p(label | continuation)
-  // KL penalty: reward -= kl_coef * sum_t (log pi(a_t) - log pi_ref(a_t)), pi_ref the initial
-  // policy, run in lockstep through `reference` (its own engine and KV cache).
-  double klCoef = 0;
-};
-using SampleStep = std::function<Expected<ref::Tensor>(int32_t token, int32_t pos)>;
-std::unique_ptr<BatchSource> makeReinforceBatchSource(Corpus corpus, const BatchSettings& s, const ReinforceSettings& r,
-                                                      const BpeTokenizer& tok, SampleStep sampleStep,
-                                                      SampleStep reference = nullptr);
+// Evaluation batches use their own seed, so they never coincide with training batches.
+inline constexpr uint64_t kEvalSeedMix = 0xE7A1ULL;
 
-std::unique_ptr<BatchSource> makeClozeBatchSource(LabeledData data, ClozeTemplate tpl, int64_t shots, const BatchSettings& s);
+// printf of one number, for baseline lines.
+std::string formatMetric(const char* format, double v);
+
+// Batches drawn from a tokenized corpus: the base of the language-modelling objectives.
+class CorpusBatches : public BatchSource {
+ public:
+  CorpusBatches(Corpus c, const BatchSettings& s) : c_(std::move(c)), s_(s) {}
+  int64_t tokensPerStep() const override { return s_.batch * s_.context; }
+  // No validation split (data.val_fraction = 0): nothing to evaluate.
+  int64_t evalBatches(int64_t requested) const override { return c_.val.empty() ? 0 : requested; }
+  std::string corpusLine() const;
+
+ protected:
+  // The share of validation tokens equal to the most frequent training token: the accuracy of
+  // always guessing it, which a token-prediction accuracy has to beat.
+  double majorityShare() const;
+
+  Corpus c_;
+  BatchSettings s_;
+};
 
 }  // namespace kiln

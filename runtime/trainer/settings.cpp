@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "ir/numbers.h"
+#include "runtime/trainer/objective_data.h"
 
 namespace kiln {
 
@@ -15,28 +16,6 @@ const std::vector<SettingSpec>& settingsSchema() {
       {"spec", T::Text},
       {"device", T::Name},
       {"objective", T::Name},
-      {"objective.nsp", T::Flag},
-      {"objective.mask_prob", T::Number},
-      {"objective.classes", T::List},
-      {"objective.init_from", T::Text},
-      {"objective.freeze", T::Flag},
-      {"objective.template", T::Text},
-      {"objective.shots", T::Count},
-      {"objective.prompts", T::List},
-      {"objective.max_length", T::Count},
-      {"objective.temperature", T::Number},
-      {"objective.gamma", T::Number},
-      {"objective.baseline_decay", T::Number},
-      {"objective.reward", T::List},
-      {"objective.keywords", T::List},
-      {"objective.target_length", T::Count},
-      {"objective.reward_model", T::Text},
-      {"objective.reward_checkpoint", T::Text},
-      {"objective.reward_label", T::Text},
-      {"objective.kl_coef", T::Number},
-      {"objective.noise", T::Name},
-      {"objective.noise_density", T::Number},
-      {"objective.mean_span", T::Number},
       {"data.labels", T::Text},
       {"data.files", T::List},
       {"data.exclude", T::List},
@@ -125,6 +104,16 @@ Status checkSettings(const std::map<std::string, std::string>& settings, const s
                                 std::to_string(kSettingsVersion));
   std::map<std::string, SettingType> known;
   for (const SettingSpec& s : settingsSchema()) known[s.key] = s.type;
+  // The objective's own settings come from its run half.
+  auto name = settings.find("objective");
+  const ObjectiveData* objective = name == settings.end() ? nullptr : findObjectiveData(name->second);
+  if (name != settings.end() && !objective) {
+    std::string list;
+    for (const auto& n : objectiveDataNames()) list += (list.empty() ? "" : ", ") + n;
+    return makeError(where, "damaged or mismatched executable: objective '" + name->second + "' is not one this runtime has (" + list + ")");
+  }
+  if (objective)
+    for (const SettingSpec& s : objective->settings()) known[std::string("objective.") + s.key] = s.type;
   for (const auto& [key, type] : known) {
     auto it = settings.find(key);
     if (it == settings.end()) return makeError(where, "damaged executable: setting '" + key + "' is missing");

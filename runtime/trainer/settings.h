@@ -13,7 +13,7 @@
 namespace kiln {
 
 // Raised whenever a key is added, removed or changes type.
-inline constexpr int kSettingsVersion = 2;
+inline constexpr int kSettingsVersion = 3;
 inline constexpr const char* kSettingsVersionKey = "settings.version";
 
 enum class SettingType {
@@ -31,6 +31,7 @@ struct SettingSpec {
   SettingType type;
 };
 
+// The settings every trainer has; an objective adds its own (runtime/trainer/objective_data.h).
 const std::vector<SettingSpec>& settingsSchema();
 
 // Checks the version, that every key of the schema is there with a value of its type, and that

@@ -53,8 +53,8 @@ int Trainer::train(const Options& o) {
   // Every output is checked and locked before any work: a run never trains to the end and then
   // cannot save, and two runs never write the same files.
   // Never onto an input of the run: the program itself, its data, the weights it starts from.
-  std::vector<std::string> inputs = {origin_, trainerFile(), o.get("init-from", cfg("objective.init_from")),
-                                     cfg("objective.reward_model"), cfg("objective.reward_checkpoint")};
+  std::vector<std::string> inputs = findObjectiveData(cfg("objective"))->inputFiles(cfg_);
+  for (const std::string& f : {origin_, trainerFile(), o.get("init-from", cfg("objective.init_from"))}) inputs.push_back(f);
   for (const std::string& f : splitConfigList(cfg("data.files"))) inputs.push_back(f);
   if (auto s = checkNotAnInput(ckpt, "checkpoint", inputs); !s) return fail(s.error());
   inputs.push_back(ckpt);

@@ -30,7 +30,8 @@ int Trainer::init(const Options& o) {
 // The loss of eval_step on a batch of token ids read from a file (whitespace-separated,
 // batch x (context + 1) of them).
 int Trainer::score(const Options& o) {
-  if (cfg("objective") != "causal_lm") return fail(makeError({}, "score needs a causal LM; this trainer's objective is " + cfg("objective")));
+  if (!findObjectiveData(cfg("objective"))->scoresTokens())
+    return fail(makeError({}, "score needs a causal LM; this trainer's objective is " + cfg("objective")));
   auto engine = freshEngine();
   if (!engine) return fail(engine.error());
   auto loaded = loadCheckpoint(**engine, checkpointPath(o), false);

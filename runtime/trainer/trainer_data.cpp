@@ -24,76 +24,24 @@ Expected<Corpus> Trainer::corpus() const {
   return buildCorpus(*docs, tok_, src, cacheDir);
 }
 
-// The data of this trainer's objective, with its baseline.
+// The data of this trainer's objective, with its baseline: its run half makes it.
 Expected<std::unique_ptr<BatchSource>> Trainer::dataSource(Engine* engine) const {
-  BatchSettings s;
-  s.objective = cfg("objective");
-  s.batch = cfgInt("model.batch");
-  s.context = cfgInt("model.context");
-  s.seed = uint64_t(cfgInt("train.seed"));
-  s.nsp = cfg("objective.nsp") != "false";
-  s.maskProb = cfg("objective.mask_prob").empty() ? 0.15 : cfgNumber("objective.mask_prob");
-  s.tokenizerVocab = tok_.vocabSize();
-  s.encoder = cfg("model.kind") == "bert";
-  s.padToken = tok_.endOfText();
-  s.noise = cfg("objective.noise").empty() ? "t5" : cfg("objective.noise");
-  if (!cfg("objective.noise_density").empty()) s.noiseDensity = cfgNumber("objective.noise_density");
-  if (!cfg("objective.mean_span").empty()) s.meanSpan = cfgNumber("objective.mean_span");
-  if (s.objective == "classify" || s.objective == "cloze") {
-    CorpusSource src = corpusSource();
-    auto texts = readLabeledTexts(src, cfg("data.labels"));
-    if (!texts) return texts.error();
-    std::vector<std::string> classes = splitConfigList(cfg("objective.classes"));
-    if (s.objective == "cloze")  // only the verbalizer's labels take part
-      std::erase_if(*texts, [&](const LabeledText& t) { return std::find(classes.begin(), classes.end(), t.label) == classes.end(); });
-    auto data = labelData(*texts, tok_, src);
-    if (!data) return data.error();
-    if (data->classes != classes)
-      return makeError({}, "the labeled data's classes changed since compilation; compile the spec again");
-    if (s.objective == "classify") return makeClassifyBatchSource(data.take(), s);
-    auto tpl = ClozeTemplate::parse(cfg("objective.template"), tok_);
-    if (!tpl) return tpl.error();
-    return makeClozeBatchSource(data.take(), tpl.take(), cfgInt("objective.shots"), s);
-  }
-  auto c = corpus();
-  if (!c) return c.error();
-  if (s.objective == "reinforce") {
-    s.objective = "causal_lm";  // evaluation: the policy's language-model loss on the corpus
-    if (!engine) return makeBatchSource(c.take(), s);
-    ReinforceSettings r;
-    r.prompts = splitConfigList(cfg("objective.prompts"));
-    r.maxLength = cfgInt("objective.max_length");
-    r.temperature = cfgNumber("objective.temperature");
-    r.gamma = cfgNumber("objective.gamma");
-    r.baselineDecay = cfgNumber("objective.baseline_decay");
-    r.reward.kinds = splitConfigList(cfg("objective.reward"));
-    r.reward.keywords = splitConfigList(cfg("objective.keywords"));
-    r.reward.targetLength = cfgInt("objective.target_length");
-    if (std::find(r.reward.kinds.begin(), r.reward.kinds.end(), "classifier") != r.reward.kinds.end()) {
-      auto cls = ClassifierReward::load(cfg("objective.reward_model"), cfg("objective.reward_checkpoint"), cfg("objective.reward_label"));
-      if (!cls) return cls.error();
-      r.classifier = std::move(*cls);
-    }
-    auto stepOf = [](Engine* e) {
-      return [e](int32_t token, int32_t pos) -> Expected<ref::Tensor> {
-        auto outs = e->call("sample_step", {ref::Tensor({DType::I32, {1}}, {double(token)}), ref::Tensor({DType::I32, {}}, {double(pos)})});
-        if (!outs) return outs.error();
-        return (*outs)[0];
-      };
-    };
-    r.klCoef = cfg("objective.kl_coef").empty() ? 0.0 : cfgNumber("objective.kl_coef");
-    SampleStep reference;
-    if (r.klCoef > 0) {  // the initial policy, on an engine of its own
-      auto refEngine = freshEngine();
-      if (!refEngine) return refEngine.error();
-      if (!initialPolicy_.empty())
-        if (auto st = initFrom(**refEngine, initialPolicy_); !st) return st.error();
-      referenceEngine_ = refEngine.take();
-      reference = stepOf(referenceEngine_.get());
-    }
-    return makeReinforceBatchSource(c.take(), s, r, tok_, stepOf(engine), reference);
-  }
-  return makeBatchSource(c.take(), s);
+  const ObjectiveData* objective = findObjectiveData(cfg("objective"));  // checkSettings found it
+  ObjectiveDataInputs in{cfg_, tok_, {}, corpusSource(), [this] { return corpus(); }, engine, {}};
+  in.batch.batch = cfgInt("model.batch");
+  in.batch.context = cfgInt("model.context");
+  in.batch.seed = uint64_t(cfgInt("train.seed"));
+  in.batch.tokenizerVocab = tok_.vocabSize();
+  in.batch.encoder = cfg("model.kind") == "bert";
+  in.batch.padToken = tok_.endOfText();
+  in.initialEngine = [this]() -> Expected<std::unique_ptr<Engine>> {
+    auto e = freshEngine();
+    if (!e) return e.error();
+    if (!initialPolicy_.empty())
+      if (auto st = initFrom(**e, initialPolicy_); !st) return st.error();
+    return e;
+  };
+  return objective->batches(in);
 }
 
 // Calls `fn` with host tensors typed as its parameters (float inputs follow the model dtype).

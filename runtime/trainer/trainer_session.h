@@ -28,6 +28,7 @@
 #include "runtime/trainer/batch_source.h"
 #include "runtime/trainer/loaded_executable.h"
 #include "runtime/trainer/metrics_log.h"
+#include "runtime/trainer/objective_data.h"
 #include "runtime/trainer/settings.h"
 
 namespace kiln {
@@ -156,8 +157,7 @@ class Trainer {
   BpeTokenizer tok_;
   std::string device_;
   std::string origin_;  // the trainer's path, for messages
-  std::string initialPolicy_;
-  mutable std::unique_ptr<Engine> referenceEngine_;
+  std::string initialPolicy_;  // the weights a run started from (init_from)
 };
 
 }  // namespace kiln

@@ -4,6 +4,12 @@
 #include <string>
 
 #include "frontends/spec/spec.h"
+#include "objectives/objectives.h"
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  kiln::registerObjectives();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

@@ -5,8 +5,9 @@ which, and that a trainer carries no compiler, LLVM or MLIR code.
     check_layering.py SOURCE_DIR [BUILD_DIR]
 
 Bottom to top: ir; eval (what each op computes); compiler and runtime side by side; models;
-targets (each a compile half over the compiler and a run half over the runtime); frontends;
-tools. A target's run half (the sources of kiln_devices) never includes the compiler. With
+targets and objectives (each a compile half over the compiler or the models and a run half over
+the runtime); frontends; tools. A run half (the sources of kiln_devices and kiln_objective_data)
+never includes the compiler, the models or a frontend. With
 BUILD_DIR, the built kiln-trainer is checked too (ldd and nm). Prints every violation; exit 1 if any.
 """
 import os, re, subprocess, sys
@@ -18,15 +19,16 @@ ALLOWED = {  # folder: folders its sources may include (itself included)
     "runtime": {"ir", "eval", "runtime"},
     "models": {"ir", "runtime", "models"},
     "targets": {"ir", "eval", "compiler", "runtime", "targets"},
-    "frontends": {"ir", "eval", "compiler", "runtime", "models", "targets", "frontends"},
-    "tools": {"ir", "eval", "compiler", "runtime", "models", "targets", "frontends", "tools"},
+    "objectives": {"ir", "eval", "compiler", "runtime", "models", "objectives"},
+    "frontends": {"ir", "eval", "compiler", "runtime", "models", "targets", "objectives", "frontends"},
+    "tools": {"ir", "eval", "compiler", "runtime", "models", "targets", "objectives", "frontends", "tools"},
     "bench": {"bench"},
 }
 FOLDERS = set(ALLOWED) | {"tests"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"', re.M)
 # Code a trainer must not carry: compiler passes and planners, MLIR, LLVM.
 FORBIDDEN_SYMBOLS = re.compile(r"\b(mlir::|llvm::|kiln::PassManager|kiln::planMemory|kiln::differentiate|"
-                               r"kiln::compileSpec|kiln::registerTarget|kiln::emitFusedKernelObject)")
+                               r"kiln::compileSpec|kiln::registerTarget|kiln::registerObjectives?\(|kiln::emitFusedKernelObject)")
 
 
 def sources(root, folder):
@@ -95,14 +97,15 @@ def check(root, build):
                 errors.append(f"{folder}/CMakeLists.txt: {name} links {dep} ({libs[dep][0]}/), which {folder}/ may not use")
     # A target's run half: the sources of kiln_devices include nothing of the compiler.
     run_half = set()
-    for src in libs.get("kiln_devices", ("", [], []))[2]:
-        path = os.path.join(root, "targets", src)
-        run_half |= {path, path[:-4] + ".h"}
+    for lib, folder in (("kiln_devices", "targets"), ("kiln_objective_data", "objectives")):
+        for src in libs.get(lib, ("", [], []))[2]:
+            path = os.path.join(root, folder, src)
+            run_half |= {path, path[:-4] + ".h"}
     for path in run_half:
         if os.path.exists(path):
             for used in INCLUDE.findall(open(path).read()):
                 if used in ("compiler", "frontends", "models"):
-                    errors.append(f"{os.path.relpath(path, root)}: a device (run half) includes {used}/")
+                    errors.append(f"{os.path.relpath(path, root)}: a run half includes {used}/")
     # What a trainer links, transitively: no compiler, frontend or MLIR library.
     seen, todo = set(), ["kiln-trainer"]
     while todo:
@@ -111,7 +114,7 @@ def check(root, build):
             if dep not in seen:
                 seen.add(dep)
                 todo.append(dep)
-    for bad in ("kiln_compiler", "kiln_targets", "kiln_cpu_codegen", "kiln_frontends", "kiln_models"):
+    for bad in ("kiln_compiler", "kiln_targets", "kiln_cpu_codegen", "kiln_objectives", "kiln_frontends", "kiln_models"):
         if bad in seen:
             errors.append(f"kiln-trainer links {bad} (through {', '.join(sorted(seen))})")
     if build:

@@ -2,7 +2,7 @@
 // per-token weights, and the moving-average baseline.
 #include <doctest/doctest.h>
 
-#include "runtime/trainer/reinforce.h"
+#include "objectives/reinforce/rewards.h"
 
 namespace kiln {
 

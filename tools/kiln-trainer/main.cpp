@@ -4,6 +4,7 @@
 
 #include "runtime/cli/guarded_main.h"
 #include "runtime/trainer/trainer.h"
+#include "objectives/objectives.h"
 #include "targets/targets.h"
 
 namespace {
@@ -15,6 +16,7 @@ int run(int argc, char** argv) {
     return 1;
   }
   kiln::registerDevices();
+  kiln::registerObjectiveDataHalves();
   return kiln::runTrainer(*exe, std::vector<std::string>(argv + 1, argv + argc), argv[0]);
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "runtime/trainer/objective_data.h"
 #include "frontends/spec/compile_spec.h"
 #include "ir/read_file.h"
 #include "runtime/engine/memory_limits.h"
@@ -128,8 +129,10 @@ int compileCommand(const std::vector<std::string>& argv) {
   if (!compiled) return fail(compiled.error());
   if (args->has("stop-after")) return 0;
   // The files the spec read (data, an init_from checkpoint, a reward model), now known.
-  for (const char* key : {"data.files", "objective.init_from", "objective.reward_model", "objective.reward_checkpoint"})
+  const auto settings = compiled->exe.configMap();
+  for (const char* key : {"data.files", "objective.init_from"})
     for (const std::string& f : splitConfigList(compiled->exe.config(key))) inputs.push_back(f);
+  for (const std::string& f : findObjectiveData(settings.at("objective"))->inputFiles(settings)) inputs.push_back(f);
   if (auto s = checkNotAnInput(out, "trainer", inputs); !s) return fail(s.error());
   if (auto s = emitTargetSections(*compiled, *args, false); !s) return fail(s.error());
   if (auto s = writeTrainerBinary(trainerLauncher(), trainerRuntime(), compiled->exe, out); !s) return fail(s.error());

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "runtime/cli/guarded_main.h"
+#include "objectives/objectives.h"
 #include "targets/targets.h"
 #include "tools/kiln/commands.h"
 
@@ -33,6 +34,8 @@ int run(int argc, char** argv) {
   }
   kiln::registerDevices();
   kiln::registerCompileTargets();
+  kiln::registerObjectiveDataHalves();
+  kiln::registerObjectives();
   std::string cmd = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (cmd == "ir") return kiln::irCommand(rest);

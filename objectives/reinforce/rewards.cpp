@@ -1,4 +1,4 @@
-#include "runtime/trainer/reinforce.h"
+#include "objectives/reinforce/rewards.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "runtime/trainer/classifier_reward.h"
+#include "objectives/reinforce/classifier_reward.h"
 
 #include "runtime/trainer/settings.h"
 
@@ -59,7 +59,12 @@ Expected<std::unique_ptr<ClassifierReward>> ClassifierReward::load(const std::st
   auto loaded = loadExecutable(*exe, trainerPath);
   if (!loaded) return loaded.error();
   auto& cfg = loaded->settings;
-  if (cfg["objective"] != "classify")
+  // A classify trainer, known by its evaluation: plain labeled rows in, class logits out.
+  const Function* evalFn = loaded->module.findFunction("eval_step");
+  const bool classifies = evalFn && evalFn->params.size() == 3 && evalFn->params[0]->name == "input_ids" &&
+                          evalFn->params[1]->name == "attention_mask" && evalFn->params[2]->name == "labels" &&
+                          std::count(evalFn->outputNames.begin(), evalFn->outputNames.end(), "val_logits") == 1;
+  if (!classifies)
     return makeError(Location{trainerPath, 0, 0}, "the reward model must be a classify trainer; this one's objective is " + cfg["objective"]);
   auto r = std::make_unique<CompiledClassifier>();
   r->module_ = std::move(loaded->module);

@@ -11,9 +11,6 @@ namespace {
 
 std::string layerName(int64_t i, const std::string& rest) { return "bert.encoder.layer." + std::to_string(i) + "." + rest; }
 
-Value* activation(Builder& b, const TransformerConfig& c, Value* x) {
-  return c.activation == "relu" ? b.relu(x) : b.gelu(x, "erf");  // BERT's GELU is the erf form
-}
 
 std::vector<int64_t> allAxes(const Value* v) {
   std::vector<int64_t> axes(size_t(v->type.rank()));
@@ -60,7 +57,7 @@ void addBertParameters(Module& m, const TransformerConfig& c, BertHeads heads) {
 }
 
 Value* bertEncoder(Builder& b, const TransformerConfig& c, Value* ids, Value* segments, Value* mask) {
-  const int64_t B = ids->type.shape[0], T = ids->type.shape[1], C = c.dModel, H = c.heads, D = C / H;
+  const int64_t T = ids->type.shape[1], C = c.dModel, H = c.heads;
   Value* x;
   {
     auto s = b.scope("bert.embeddings");
@@ -70,8 +67,7 @@ Value* bertEncoder(Builder& b, const TransformerConfig& c, Value* ids, Value* se
     x = b.add(b.add(x, pos), b.gather(b.readState("bert.embeddings.token_type_embeddings.weight"), segments));
     x = layerNorm(b, x, "bert.embeddings.LayerNorm", c.layerNormEps, NormScope::Prefix);
   }
-  // Padding keys get -10000 added to their scores (as BERT does), real ones 0: [B, 1, 1, T].
-  Value* additive = b.reshape(b.mul(b.sub(mask, b.scalar(1.0, c.dtype)), b.scalar(10000.0, c.dtype)), {B, 1, 1, T});
+  Value* additive = paddingBias(b, mask);
   for (int64_t i = 0; i < c.layers; ++i) {
     auto layer = b.scope("bert.encoder.layer." + std::to_string(i));
     b.setLocation(c.source("layers"));
@@ -80,22 +76,20 @@ Value* bertEncoder(Builder& b, const TransformerConfig& c, Value* ids, Value* se
       auto s = b.scope("attention");
       auto heads = [&](const char* which) {
         auto hs = b.scope(which);
-        Value* p = linear(b, x, layerName(i, std::string("attention.self.") + which), WeightLayout::OutIn);
-        return b.transpose(b.reshape(p, {B, T, H, D}), {0, 2, 1, 3});  // [B, H, T, D]
+        return splitHeads(b, linear(b, x, layerName(i, std::string("attention.self.") + which), WeightLayout::OutIn), H);
       };
       Value *q = heads("query"), *k = heads("key"), *v = heads("value");
       b.setLocation(c.source("attention"));
       a = b.attention(q, k, v, additive, /*causal=*/false);
       b.setLocation(c.source("layers"));
-      a = b.reshape(b.transpose(a, {0, 2, 1, 3}), {B, T, C});
-      a = linear(b, a, layerName(i, "attention.output.dense"), WeightLayout::OutIn);
+      a = linear(b, mergeHeads(b, a), layerName(i, "attention.output.dense"), WeightLayout::OutIn);
     }
     x = layerNorm(b, b.add(x, a), layerName(i, "attention.output.LayerNorm"), c.layerNormEps, NormScope::Prefix);
     Value* f;
     {
       auto s = b.scope("mlp");
       b.setLocation(c.source("mlp"));
-      f = activation(b, c, linear(b, x, layerName(i, "intermediate.dense"), WeightLayout::OutIn));
+      f = activation(b, c.activation, "erf", linear(b, x, layerName(i, "intermediate.dense"), WeightLayout::OutIn));  // BERT's GELU: erf
       f = linear(b, f, layerName(i, "output.dense"), WeightLayout::OutIn);
     }
     x = layerNorm(b, b.add(x, f), layerName(i, "output.LayerNorm"), c.layerNormEps, NormScope::Prefix);
@@ -135,7 +129,7 @@ Function& buildBertPretraining(Module& m, const TransformerConfig& c, bool nsp, 
   {
     auto s = b.scope("cls.predictions");
     b.setLocation(c.source("lm_head"));
-    Value* t = activation(b, c, linear(b, h, "cls.predictions.transform.dense", WeightLayout::OutIn));
+    Value* t = activation(b, c.activation, "erf", linear(b, h, "cls.predictions.transform.dense", WeightLayout::OutIn));
     t = layerNorm(b, t, "cls.predictions.transform.LayerNorm", c.layerNormEps, NormScope::Prefix);
     mlmLogits = b.add(b.matmul(t, b.readState("bert.embeddings.word_embeddings.weight"), false, true),
                       b.readState("cls.predictions.bias"));  // [B, T, V], decoder tied to the embeddings

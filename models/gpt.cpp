@@ -69,7 +69,7 @@ Value* selfAttention(Builder& b, const TransformerConfig& c, Value* x, const std
     b.setLocation(c.source("attention"));
     y = core(b, head(0), head(1), head(2), layer);  // [B, H, T, D]
     b.setLocation(c.source("layers"));
-    y = b.reshape(b.transpose(y, {0, 2, 1, 3}), {B, T, C});
+    y = mergeHeads(b, y);
   }
   auto s = b.scope("c_proj");
   return linear(b, y, prefix + ".c_proj", WeightLayout::InOut);
@@ -81,7 +81,7 @@ Value* mlp(Builder& b, const TransformerConfig& c, Value* x, const std::string& 
   {
     auto s = b.scope("c_fc");
     h = linear(b, x, prefix + ".c_fc", WeightLayout::InOut);
-    h = c.activation == "relu" ? b.relu(h) : b.gelu(h, "tanh");
+    h = activation(b, c.activation, "tanh", h);
   }
   auto s = b.scope("c_proj");
   return linear(b, h, prefix + ".c_proj", WeightLayout::InOut);

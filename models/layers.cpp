@@ -21,4 +21,24 @@ Value* layerNorm(Builder& b, Value* x, const std::string& prefix, double eps, No
   return norm();
 }
 
+Value* activation(Builder& b, const std::string& kind, const char* geluForm, Value* x) {
+  return kind == "relu" ? b.relu(x) : b.gelu(x, geluForm);
+}
+
+Value* splitHeads(Builder& b, Value* x, int64_t heads) {
+  const int64_t B = x->type.shape[0], T = x->type.shape[1], D = x->type.shape[2] / heads;
+  return b.transpose(b.reshape(x, {B, T, heads, D}), {0, 2, 1, 3});
+}
+
+Value* mergeHeads(Builder& b, Value* y) {
+  const int64_t B = y->type.shape[0], H = y->type.shape[1], T = y->type.shape[2], D = y->type.shape[3];
+  return b.reshape(b.transpose(y, {0, 2, 1, 3}), {B, T, H * D});
+}
+
+Value* paddingBias(Builder& b, Value* mask) {
+  const int64_t B = mask->type.shape[0], S = mask->type.shape[1];
+  const DType t = mask->type.dtype;
+  return b.reshape(b.mul(b.sub(mask, b.scalar(1.0, t)), b.scalar(10000.0, t)), {B, 1, 1, S});
+}
+
 }  // namespace kiln

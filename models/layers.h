@@ -20,4 +20,16 @@ enum class NormScope { None, Prefix, LastPart };
 // Layer norm over the last dim with PREFIX.weight and PREFIX.bias.
 Value* layerNorm(Builder& b, Value* x, const std::string& prefix, double eps, NormScope scope);
 
+// The feed-forward activation: "relu", or "gelu" in `geluForm` ("tanh" as GPT-2, "erf" as
+// BERT and BART).
+Value* activation(Builder& b, const std::string& kind, const char* geluForm, Value* x);
+
+// Attention heads: [B, T, H * D] -> [B, H, T, D], and back.
+Value* splitHeads(Builder& b, Value* x, int64_t heads);
+Value* mergeHeads(Builder& b, Value* y);
+
+// An attention mask [B, S] (1 real, 0 padding) as the scores' additive bias [B, 1, 1, S]:
+// -10000 for padding keys, 0 for real ones (as BERT and BART).
+Value* paddingBias(Builder& b, Value* mask);
+
 }  // namespace kiln

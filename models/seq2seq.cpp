@@ -12,17 +12,14 @@ std::string decoderLayer(int64_t i) { return "model.decoder.layers." + std::to_s
 
 // Multi-head attention of queries from x over keys/values from `kv` ([B, S, C]).
 Value* attention(Builder& b, const TransformerConfig& c, Value* x, Value* kv, Value* mask, bool causal, const std::string& prefix) {
-  const int64_t B = x->type.shape[0], T = x->type.shape[1], S = kv->type.shape[1], H = c.heads, D = c.dModel / c.heads;
-  auto heads = [&](Value* v, const char* proj, int64_t len) {
-    return b.transpose(b.reshape(linear(b, v, prefix + proj, WeightLayout::OutIn), {B, len, H, D}), {0, 2, 1, 3});
-  };
-  Value* y = b.attention(heads(x, "q_proj", T), heads(kv, "k_proj", S), heads(kv, "v_proj", S), mask, causal);
-  return linear(b, b.reshape(b.transpose(y, {0, 2, 1, 3}), {B, T, c.dModel}), prefix + "out_proj", WeightLayout::OutIn);
+  auto heads = [&](Value* v, const char* proj) { return splitHeads(b, linear(b, v, prefix + proj, WeightLayout::OutIn), c.heads); };
+  Value* y = b.attention(heads(x, "q_proj"), heads(kv, "k_proj"), heads(kv, "v_proj"), mask, causal);
+  return linear(b, mergeHeads(b, y), prefix + "out_proj", WeightLayout::OutIn);
 }
 
 Value* feedForward(Builder& b, const TransformerConfig& c, Value* x, const std::string& prefix) {
   Value* h = linear(b, x, prefix + "fc1", WeightLayout::OutIn);
-  h = c.activation == "relu" ? b.relu(h) : b.gelu(h, "erf");
+  h = activation(b, c.activation, "erf", h);
   return linear(b, h, prefix + "fc2", WeightLayout::OutIn);
 }
 
@@ -82,8 +79,7 @@ Function& buildSeq2Seq(Module& m, const TransformerConfig& c, const std::string&
   Value* mask = b.param("attention_mask", {c.dtype, {B, S}});
   Value* decIds = b.param("decoder_input_ids", {DType::I32, {B, S}});
   Value* labels = b.param("labels", {DType::I32, {B, S}});
-  // Padding keys get -10000 added to their scores: [B, 1, 1, S], for both kinds of attention.
-  Value* padding = b.reshape(b.mul(b.sub(mask, b.scalar(1.0, c.dtype)), b.scalar(10000.0, c.dtype)), {B, 1, 1, S});
+  Value* padding = paddingBias(b, mask);  // for both kinds of attention
   Value* enc;
   {
     auto s = b.scope("model.encoder");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "compiler/memory_plan.h"
+#include "compiler/pass.h"
 #include "ir/diagnostics.h"
 #include "ir/module.h"
 
@@ -22,6 +23,11 @@ class Target {
   virtual std::string summary() const = 0;  // one line for --help
   // Passes this target runs after the common pipeline and before scheduling (its fusions).
   virtual std::vector<std::string> passes() const { return {}; }
+  // The options it runs one of its passes with (e.g. the element type its kernels compute in).
+  virtual PassOptions passOptions(const std::string& pass) const {
+    (void)pass;
+    return {};
+  }
   // Bytes of one stored element on the device, whatever the dtype (0: each dtype's own width).
   virtual int elementBytes() const { return 0; }
   // Scratch bytes outside the arena to run `f` (the device's workspace rule).

@@ -60,17 +60,18 @@ std::optional<FusedPrim> primitiveOf(const Op& op) {
   return std::nullopt;
 }
 
-// f32 only: the cpu device computes in f32, and other dtypes would round after every op.
-bool fusible(const Op& op) {
-  if (!primitiveOf(op) || op.results.size() != 1 || op.result()->type.dtype != DType::F32) return false;
+// Only ops of the type the target's kernels compute in (the `dtype` option, which the target
+// gives): a kernel computes in one type, and other types would round after every op.
+bool fusible(const Op& op, DType dtype) {
+  if (!primitiveOf(op) || op.results.size() != 1 || op.result()->type.dtype != dtype) return false;
   for (const Value* v : op.operands)
-    if (v->type.dtype != DType::F32) return false;
+    if (v->type.dtype != dtype) return false;
   return op.result()->type.numElements() > 0;
 }
 
-// A constant with one value repeated (a scalar, or a splat), f32.
-std::optional<double> splatConstant(const Value* v) {
-  if (!v->def || v->def->kind != OpKind::Constant || v->type.dtype != DType::F32) return std::nullopt;
+// A constant with one value repeated (a scalar, or a splat), of the kernels' type.
+std::optional<double> splatConstant(const Value* v, DType dtype) {
+  if (!v->def || v->def->kind != OpKind::Constant || v->type.dtype != dtype) return std::nullopt;
   std::vector<double> vals = v->def->attrs.getNumbers("value");
   if (vals.empty() || std::any_of(vals.begin(), vals.end(), [&](double x) { return x != vals[0]; })) return std::nullopt;
   return vals[0];
@@ -82,9 +83,9 @@ struct Group {
 
 class FuseElementwise : public FunctionPass {
  public:
-  FuseElementwise(int maxInputs, int maxOps) : maxInputs_(maxInputs), maxOps_(maxOps) {}
+  FuseElementwise(int maxInputs, int maxOps, DType dtype) : maxInputs_(maxInputs), maxOps_(maxOps), dtype_(dtype) {}
   std::string name() const override { return "fuse-elementwise"; }
-  std::string description() const override { return "merge chains of f32 elementwise ops into fused kernels"; }
+  std::string description() const override { return "merge chains of elementwise ops (of the option dtype, f32 by default) into fused kernels"; }
 
 
  private:
@@ -96,7 +97,7 @@ class FuseElementwise : public FunctionPass {
     std::unordered_map<const Op*, std::shared_ptr<Group>> groupOf;
     for (const auto& opPtr : f.ops) {
       Op* op = opPtr.get();
-      if (!fusible(*op)) continue;
+      if (!fusible(*op, dtype_)) continue;
       auto g = std::make_shared<Group>();
       for (const Value* v : op->operands) {
         if (!v->def || !groupOf.count(v->def) || uses[v] != 1 || v->type.shape != op->result()->type.shape) continue;
@@ -141,16 +142,16 @@ class FuseElementwise : public FunctionPass {
   }
 
   // The group's operands from outside it (splat constants are inlined, not counted).
-  static int countInputs(const Group& g) {
+  int countInputs(const Group& g) const {
     std::set<const Value*> inside, outside;
     for (const Op* op : g.ops) inside.insert(op->result());
     for (const Op* op : g.ops)
       for (const Value* v : op->operands)
-        if (!inside.count(v) && !splatConstant(v)) outside.insert(v);
+        if (!inside.count(v) && !splatConstant(v, dtype_)) outside.insert(v);
     return int(outside.size());
   }
 
-  static std::string program(const Group& g, std::vector<Value*>& inputs) {
+  std::string program(const Group& g, std::vector<Value*>& inputs) const {
     FusedExpr e;
     std::map<const Value*, int> temp;
     for (const Op* op : g.ops) {
@@ -158,7 +159,7 @@ class FuseElementwise : public FunctionPass {
       for (Value* v : op->operands) {
         if (auto t = temp.find(v); t != temp.end()) {
           ins.args.push_back({FusedArg::Temp, t->second, 0.0});
-        } else if (auto c = splatConstant(v)) {
+        } else if (auto c = splatConstant(v, dtype_)) {
           ins.args.push_back({FusedArg::Constant, 0, *c});
         } else {
           auto at = std::find(inputs.begin(), inputs.end(), v);
@@ -173,6 +174,7 @@ class FuseElementwise : public FunctionPass {
   }
 
   int maxInputs_, maxOps_;
+  DType dtype_;
 };
 
 Expected<int> intOption(const PassOptions& o, const std::string& key, int fallback, int lo, int hi) {
@@ -187,13 +189,19 @@ Expected<int> intOption(const PassOptions& o, const std::string& key, int fallba
 
 Expected<std::unique_ptr<Pass>> createFuseElementwisePass(const PassOptions& options) {
   for (const auto& [k, v] : options)
-    if (k != "max-inputs" && k != "max-ops")
-      return makeError({}, "fuse-elementwise has no option '" + k + "' (options: max-inputs, max-ops)");
+    if (k != "max-inputs" && k != "max-ops" && k != "dtype")
+      return makeError({}, "fuse-elementwise has no option '" + k + "' (options: max-inputs, max-ops, dtype)");
+  DType dtype = DType::F32;
+  if (auto it = options.find("dtype"); it != options.end()) {
+    auto t = parseDType(it->second);
+    if (!t || !isFloat(*t)) return makeError({}, "fuse-elementwise option dtype must be a float type (f32, ...), got '" + it->second + "'");
+    dtype = *t;
+  }
   auto inputs = intOption(options, "max-inputs", 8, 1, 8);
   if (!inputs) return inputs.error();
   auto ops = intOption(options, "max-ops", 32, 1, 256);
   if (!ops) return ops.error();
-  return std::unique_ptr<Pass>(std::make_unique<FuseElementwise>(*inputs, *ops));
+  return std::unique_ptr<Pass>(std::make_unique<FuseElementwise>(*inputs, *ops, dtype));
 }
 
 }  // namespace kiln

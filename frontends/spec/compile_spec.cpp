@@ -146,7 +146,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       pm.add(createOptimizerPass(opt));
       continue;
     }
-    if (auto s = pm.add(name); !s) return s.error();
+    if (auto s = pm.add(name, target.passOptions(name)); !s) return s.error();
   }
   if (auto s = pm.run(m, irOut, timingOut); !s) return s.error();
   if (auto diags = verifyModule(m); !diags.empty()) return makeError({}, "internal error: " + diags[0].str());

@@ -16,6 +16,11 @@ class CpuTarget : public Target {
  public:
   std::string name() const override { return "cpu"; }
   std::string summary() const override { return "f32, oneDNN matmuls, generated fused kernels (default)"; }
+  // Its generated kernels take f32 pointers: only f32 chains fuse.
+  PassOptions passOptions(const std::string& pass) const override {
+    if (pass == "fuse-elementwise") return {{"dtype", "f32"}};
+    return {};
+  }
   std::vector<std::string> passes() const override {
     return {
         "fuse-matmul-epilogue",  // bias + residual adds -> oneDNN matmul post-ops

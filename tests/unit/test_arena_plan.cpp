@@ -78,7 +78,7 @@ TEST_CASE("arena plans: damaged, truncated or mismatched plans are refused with 
   CHECK(errorOf(m, "kiln-arena-plan 1\nbogus\n").find("t:2:") != std::string::npos);
 }
 
-TEST_CASE("devices: every registered device is found by name; a cpu trainer without its plan says why") {
+TEST_CASE("devices: every registered device is found by name, a cpu trainer without its plan says why") {
   CHECK(hasDevice("cpu"));
   CHECK(hasDevice("reference"));
   CHECK(!hasDevice("tpu"));

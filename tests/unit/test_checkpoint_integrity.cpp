@@ -54,7 +54,7 @@ TEST_CASE("crc32c: the standard check value, hardware and table paths agree") {
   for (size_t cut = 0; cut < 20; ++cut) CHECK(crc32c(crc32c(0, text.data(), cut), text.data() + cut, text.size() - cut) == whole);
 }
 
-TEST_CASE("checkpoints carry a checksum of their data; a flipped bit is found on load") {
+TEST_CASE("checkpoints carry a checksum of their data, a flipped bit is found on load") {
   TempDir dir;
   const std::string path = dir.file("c.safetensors");
   REQUIRE(writeSafetensors(path, sample()).ok());
@@ -83,7 +83,7 @@ TEST_CASE("checkpoints carry a checksum of their data; a flipped bit is found on
   CHECK(readSafetensors(path).ok());
 }
 
-TEST_CASE("a checkpoint holding inf or NaN is never written; the previous file stays") {
+TEST_CASE("a checkpoint holding inf or NaN is never written, the previous file stays") {
   TempDir dir;
   const std::string path = dir.file("c.safetensors");
   REQUIRE(writeSafetensors(path, sample()).ok());

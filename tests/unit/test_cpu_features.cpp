@@ -7,7 +7,7 @@
 
 namespace kiln {
 
-TEST_CASE("cpu features: the runtime's own extensions are present; unknown ones are reported missing") {
+TEST_CASE("cpu features: the runtime's own extensions are present, unknown ones are reported missing") {
   std::vector<std::string> host = hostCpuFeatures();
   for (const auto& f : runtimeCpuFeatures()) CHECK_MESSAGE(std::find(host.begin(), host.end(), f) != host.end(), f);
   CHECK(missingCpuFeatures(runtimeCpuFeatures()).empty());

@@ -58,7 +58,7 @@ TEST_CASE("labeled data: file names and JSON lines, errors with file and line") 
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("labeled data: encoder rows get [CLS] text [SEP] and padding; missing rows are ignored") {
+TEST_CASE("labeled data: encoder rows get [CLS] text [SEP] and padding, missing rows are ignored") {
   LabeledExample e{{5, 6, 7, 8, 9}, 1};
   ClassifyLayout l;
   l.batch = 2;

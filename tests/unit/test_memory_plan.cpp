@@ -135,7 +135,7 @@ TEST_CASE("schedule never grows the arena and keeps results bit-identical") {
 
 namespace kiln {
 
-TEST_CASE("contiguous slices are views at their offset; others are copies") {
+TEST_CASE("contiguous slices are views at their offset, others are copies") {
   Module m = test::parseValid(R"(
 func @f(%x: f32[3,4,5]) -> (a: f32[1,4,5], b: f32[1,2,5], c: f32[1,4,3], d: f32[3,4,5], e: f32[2,4,5], g: f32[3,2,5]) {
   %a = slice %x {start = [2, 0, 0], limit = [3, 4, 5]} : f32[1,4,5]

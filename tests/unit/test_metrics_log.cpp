@@ -8,7 +8,7 @@
 
 namespace kiln {
 
-TEST_CASE("metrics log: names quoted, integers exact, non-finite numbers as null; every line parses") {
+TEST_CASE("metrics log: names quoted, integers exact, non-finite numbers as null, every line parses") {
   MetricsLog::Fields f = {{"step", int64_t(12)}, {"loss", 2.5}, {"grad_norm", std::nan("")},
                           {"weird \"name\"", -INFINITY}};
   std::string line = MetricsLog::format(f);

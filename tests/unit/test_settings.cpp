@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "runtime/trainer/executable.h"
+#include "runtime/trainer/objective_data.h"
 #include "runtime/trainer/settings.h"
 
 namespace kiln {
@@ -23,6 +24,10 @@ std::map<std::string, std::string> validSettings() {
     }
   }
   s[kSettingsVersionKey] = std::to_string(kSettingsVersion);
+  // The objective's own settings come from its run half (objectives/mlm/mlm_data.cpp).
+  s["objective"] = "mlm";
+  s["objective.nsp"] = "true";
+  s["objective.mask_prob"] = "0.15";
   return s;
 }
 
@@ -33,7 +38,7 @@ std::string errorOf(const std::map<std::string, std::string>& s) {
 
 }  // namespace
 
-TEST_CASE("settings: a complete set passes; each damage names the trainer and the field") {
+TEST_CASE("settings: a complete set passes, each damage names the trainer and the field") {
   CHECK(errorOf(validSettings()) == "ok");
   auto s = validSettings();
   s["model.batch"] = "eight";
@@ -55,6 +60,15 @@ TEST_CASE("settings: a complete set passes; each damage names the trainer and th
   CHECK(errorOf(s).find("this runtime reads version") != std::string::npos);
   s.erase(kSettingsVersionKey);
   CHECK(errorOf(s).find("is missing") != std::string::npos);
+  s = validSettings();
+  s.erase("objective.nsp");  // the objective's keys are required like the others
+  CHECK(errorOf(s) == "my-trainer: error: damaged executable: setting 'objective.nsp' is missing");
+  s = validSettings();
+  s["objective.prompts"] = "";  // another objective's key
+  CHECK(errorOf(s) == "my-trainer: error: damaged or mismatched executable: unknown setting 'objective.prompts'");
+  s = validSettings();
+  s["objective"] = "mln";
+  CHECK(errorOf(s).find("objective 'mln' is not one this runtime has (") != std::string::npos);
   s = validSettings();
   s["train.seed"] = "-";
   CHECK(errorOf(s).find("is not an integer") != std::string::npos);

@@ -31,12 +31,18 @@ Expected<std::unique_ptr<Engine>> makeCpuDevice(const DeviceInputs& in) {
   auto plans = parseArenaPlans(in.module, *planText, in.origin + " [" + kCpuArenaPlanSection + "]", 4);
   if (!plans) return plans.error();
   std::shared_ptr<const KernelLibrary> kernels;
+  KernelPlans kernelPlans;
   if (const std::string* so = section(kCpuKernelsSection)) {
+    const std::string* planned = section(kCpuKernelPlansSection);
+    if (!planned) return makeError({}, "damaged executable: " + in.origin + " has generated kernels but no " + kCpuKernelPlansSection);
+    auto loaded = parseKernelPlans(in.module, *planned, in.origin + " [" + kCpuKernelPlansSection + "]");
+    if (!loaded) return loaded.error();
+    kernelPlans = loaded.take();
     auto lib = loadKernelLibrary(*so, in.origin);
     if (!lib) return lib.error();
     kernels = *lib;
   }
-  return makeCpuEngine(in.module, std::move(kernels), plans.take());
+  return makeCpuEngine(in.module, std::move(kernels), plans.take(), std::move(kernelPlans));
 }
 
 std::string describeCpu(const DeviceInputs& in) {

@@ -14,11 +14,13 @@ namespace kiln {
 inline constexpr const char* kCpuArenaPlanSection = "cpu.arena_plan";
 inline constexpr const char* kCpuKernelsSection = "cpu.kernels.so";
 inline constexpr const char* kCpuKernelFeaturesSection = "cpu.kernel_features";  // space-separated
+inline constexpr const char* kCpuKernelPlansSection = "cpu.kernel_plans";        // formatKernelPlans
 
-// Fused ops run the generated kernels of `kernels` (or the portable kernel when it is null or
-// lacks one); `plans` places every function's values (compiler: planArenas(m, 4)).
+// Fused ops run the generated kernels of `kernels` with their `kernelPlans` (or the portable
+// kernel when it is null or lacks one); `plans` places every function's values (compiler:
+// planArenas(m, 4), planKernels(m)).
 Expected<std::unique_ptr<Engine>> makeCpuEngine(const Module& m, std::shared_ptr<const KernelLibrary> kernels,
-                                                ArenaPlans plans);
+                                                ArenaPlans plans, KernelPlans kernelPlans);
 void registerCpuDevice();
 
 }  // namespace kiln

@@ -104,7 +104,7 @@ class CpuFunction {
  public:
   // `state` is the engine's state by name; its entries (and so the vectors) outlive this function.
   CpuFunction(const Function& f, const ArenaPlan& plan, const dnnl::engine& eng, const KernelLibrary* kernels,
-              std::map<std::string, std::vector<float>>& state)
+              const KernelPlans& kernelPlans, std::map<std::string, std::vector<float>>& state)
       : f_(f), arenaBytes_(plan.arenaBytes) {
     std::unordered_map<const Value*, size_t> slotOf;  // only while preparing
     auto slot = [&](const Value* v) { return slotOf.emplace(v, slotOf.size()).first->second; };
@@ -125,7 +125,7 @@ class CpuFunction {
           st.inState.emplace_back(st.out.back(), &state.at(in->second));
       }
       st.args.resize(st.in.size());
-      prepare(st, eng, kernels, state);
+      prepare(st, eng, kernels, kernelPlans, state);
       steps_.push_back(std::move(st));
     }
   }
@@ -156,7 +156,8 @@ class CpuFunction {
   int64_t arenaBytes() const { return arenaBytes_; }
 
  private:
-  void prepare(Step& st, const dnnl::engine& eng, const KernelLibrary* kernels, std::map<std::string, std::vector<float>>& state) {
+  void prepare(Step& st, const dnnl::engine& eng, const KernelLibrary* kernels, const KernelPlans& kernelPlans,
+               std::map<std::string, std::vector<float>>& state) {
     const Op& op = *st.op;
     using K = Step::Kind;
     if (op.kind == OpKind::StateAssign || op.kind == OpKind::StateRead) {
@@ -190,8 +191,9 @@ class CpuFunction {
       }
     } catch (const dnnl::error&) {
     }
-    if (kernels && hasFusedKernelPlan(op) && op.operands.size() <= 8 && op.result()->type.numElements() > 0) {
-      FusedCall c{planFusedKernel(op)};
+    auto planned = kernelPlans.find(&op);  // as the compiler planned it (cpu.kernel_plans)
+    if (kernels && planned != kernelPlans.end() && op.operands.size() <= 8) {
+      FusedCall c{planned->second};
       c.block = kernels->lookup(c.plan.symbol);
       c.tail = c.plan.tailRows ? kernels->lookup(c.plan.tailSymbol()) : nullptr;
       if (c.block && (c.tail || !c.plan.tailRows)) {
@@ -360,8 +362,9 @@ class CpuFunction {
 
 class CpuEngine : public Engine {
  public:
-  CpuEngine(const Module& m, std::shared_ptr<const KernelLibrary> kernels, ArenaPlans plans)
-      : m_(m), kernels_(std::move(kernels)), plans_(std::move(plans)), eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {}
+  CpuEngine(const Module& m, std::shared_ptr<const KernelLibrary> kernels, ArenaPlans plans, KernelPlans kernelPlans)
+      : m_(m), kernels_(std::move(kernels)), plans_(std::move(plans)), kernelPlans_(std::move(kernelPlans)),
+        eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {}
   std::string device() const override {
     return "cpu (f32, oneDNN matmuls, " + (kernels_ ? kernels_->describe() : std::string("portable fused kernels")) +
            ", one planned arena)";
@@ -375,7 +378,7 @@ class CpuEngine : public Engine {
     if (it == functions_.end()) {
       auto plan = plans_.find(fn);
       if (plan == plans_.end()) return makeError({}, "no arena plan for @" + fn + " (a damaged executable)");
-      it = functions_.emplace(fn, std::make_unique<CpuFunction>(*f, plan->second, eng_, kernels_.get(), state_)).first;
+      it = functions_.emplace(fn, std::make_unique<CpuFunction>(*f, plan->second, eng_, kernels_.get(), kernelPlans_, state_)).first;
       size_t need = size_t(it->second->arenaBytes() / 4 + 16);
       if (need > arena_.size()) arena_.assign(need, 0.0f);  // functions rebind to the new arena
     }
@@ -428,6 +431,7 @@ class CpuEngine : public Engine {
   const Module& m_;
   std::shared_ptr<const KernelLibrary> kernels_;
   ArenaPlans plans_;
+  KernelPlans kernelPlans_;
   bool profiling_ = false;
   Profile profile_;
   dnnl::engine eng_;
@@ -441,8 +445,8 @@ class CpuEngine : public Engine {
 }  // namespace
 
 Expected<std::unique_ptr<Engine>> makeCpuEngine(const Module& m, std::shared_ptr<const KernelLibrary> kernels,
-                                                ArenaPlans plans) {
-  auto e = std::make_unique<CpuEngine>(m, std::move(kernels), std::move(plans));
+                                                ArenaPlans plans, KernelPlans kernelPlans) {
+  auto e = std::make_unique<CpuEngine>(m, std::move(kernels), std::move(plans), std::move(kernelPlans));
   // One variable at a time, so the f64 initial values never exist for the whole state at once.
   for (const StateVar& s : m.states) {
     if (s.type.numElements() > ref::kMaxReferenceElements)

@@ -45,6 +45,7 @@ class CpuTarget : public Target {
     sections[kCpuKernelFeaturesSection] = joinFeatures(hostCpuFeatures());
     auto plans = planFusedKernels(m);
     if (plans.empty()) return okStatus();
+    sections[kCpuKernelPlansSection] = formatKernelPlans(m, planKernels(m));  // the device loads them
     auto t0 = std::chrono::steady_clock::now();
     auto object = emitFusedKernelObject(plans);
     if (!object) return object.error();

@@ -25,14 +25,6 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
-int64_t wholeElements(const Op& op) {
-  Shape whole;
-  for (const Value* v : op.operands) whole = *broadcastShapes(whole, v->type.shape);
-  int64_t n = 1;
-  for (int64_t d : whole) n *= d;
-  return n;
-}
-
 std::string symbolOf(const std::string& key) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(key)));
@@ -59,6 +51,14 @@ FusedKernelPlan planFusedSum(const Op& op) {
 }
 
 }  // namespace
+
+int64_t wholeElements(const Op& op) {
+  Shape whole;
+  for (const Value* v : op.operands) whole = *broadcastShapes(whole, v->type.shape);
+  int64_t n = 1;
+  for (int64_t d : whole) n *= d;
+  return n;
+}
 
 bool hasFusedKernelPlan(const Op& op) {
   if (op.kind == OpKind::Fused) return true;
@@ -126,6 +126,14 @@ FusedKernelPlan planFusedKernel(const Op& op) {
   for (const auto& o : p.operands) key += "|" + shapeStr(o.shape);
   p.symbol = symbolOf(key);
   return p;
+}
+
+KernelPlans planKernels(const Module& m) {
+  KernelPlans plans;
+  for (const auto& f : m.functions)
+    for (const auto& op : f->ops)
+      if (hasFusedKernelPlan(*op) && op->result()->type.numElements() > 0) plans.emplace(op.get(), planFusedKernel(*op));
+  return plans;
 }
 
 std::vector<FusedKernelPlan> planFusedKernels(const Module& m) {

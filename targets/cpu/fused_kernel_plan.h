@@ -15,8 +15,10 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "ir/diagnostics.h"
 #include "ir/module.h"
 
 namespace kiln {
@@ -41,6 +43,8 @@ struct FusedKernelPlan {
   std::string tailSymbol() const { return symbol + "_tail"; }
 };
 
+// The elements of the operands broadcast together (what a fused_sum sums over).
+int64_t wholeElements(const Op& op);
 // Whether generated code can run the op: every fused op; a fused_sum whose operands are each
 // whole (the program's shape) or a single value.
 bool hasFusedKernelPlan(const Op& op);
@@ -49,6 +53,19 @@ FusedKernelPlan planFusedKernel(const Op& op);
 
 // The distinct plans of every fused op in the module (one kernel serves equal plans).
 std::vector<FusedKernelPlan> planFusedKernels(const Module& m);
+
+// The plan of each fused op that generated code runs, by op. The compiler plans them once and
+// stores them (section cpu.kernel_plans); the device loads them instead of planning again.
+using KernelPlans = std::unordered_map<const Op*, FusedKernelPlan>;
+KernelPlans planKernels(const Module& m);
+// Versioned text: a header line, then one line per op, "@fn op=INDEX symbol sums=0|1
+// shape=AxB block=N tail=N operands=r:AxB,b:1xB" (r: the operand advances with the rows, b: it
+// is broadcast along them).
+std::string formatKernelPlans(const Module& m, const KernelPlans& plans);
+// Reads them back for `m`, checking every plan against its op (shapes, blocks, operands), so a
+// damaged section is refused with the line at fault and never makes a kernel read or write
+// outside its buffers. `origin` names the section in messages.
+Expected<KernelPlans> parseKernelPlans(const Module& m, const std::string& text, const std::string& origin);
 
 // Generated kernels by symbol. The cpu device falls back to the portable kernel for an op whose
 // symbol a library lacks.

@@ -11,7 +11,7 @@
 namespace kiln {
 
 inline Expected<std::unique_ptr<Engine>> testCpuEngine(const Module& m, std::shared_ptr<const KernelLibrary> kernels = nullptr) {
-  return makeCpuEngine(m, std::move(kernels), planArenas(m, 4));
+  return makeCpuEngine(m, std::move(kernels), planArenas(m, 4), planKernels(m));
 }
 
 }  // namespace kiln

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "models/gpt.h"
-#include "runtime/data/special_tokens.h"
 
 namespace kiln {
 

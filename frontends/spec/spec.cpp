@@ -9,7 +9,7 @@
 #include "ir/attributes.h"
 #include "ir/parser.h"
 #include "ir/suggest.h"
-#include "models/bert.h"
+#include "runtime/data/special_tokens.h"
 #include "objectives/objective.h"
 #include "runtime/trainer/executable.h"
 

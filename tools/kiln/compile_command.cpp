@@ -43,7 +43,7 @@ std::string trainerRuntime() {
   if (const char* env = std::getenv("KILN_TRAINER_RUNTIME")) return env;
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return (self.parent_path() / "kiln-trainer").string();
+  return (self.parent_path() / "kiln-trainer-runtime").string();  // kiln-trainer less its debug sections
 }
 
 // The launcher at the front of every trainer (tools/trainer-launcher), beside the runtime.

@@ -1,19 +1,17 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Numeric parity with PyTorch: the same initial weights (kiln's initial state exported as
-safetensors, loaded into ../shared/bench/torch_gpt.py's GPT) give the same loss on the same batch.
+safetensors, read by the GPT-2 forward pass below, written with PyTorch's own ops) give the same
+loss on the same batch.
 
-    /usr/bin/python3 bench/torch_parity.py [--model gpt-mini]
+    ~/.cache/kiln/bench-venv/bin/python bench/torch_parity.py [--model gpt-mini]   (bash bench/setup.sh makes the venv)
 
 Prints both losses and their relative difference; exits 1 above 1e-4.
 """
-import argparse, importlib.util, json, os, random, struct, subprocess, sys, tempfile
+import argparse, json, os, random, struct, subprocess, sys, tempfile
 
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-spec = importlib.util.spec_from_file_location("torch_gpt", os.path.join(ROOT, "..", "shared", "bench", "torch_gpt.py"))
-torch_gpt = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(torch_gpt)
 SHAPES = {"gpt-mini": (4096, 256, 6, 6, 384, 8), "gpt2-small": (50257, 512, 12, 12, 768, 4), "gpt-tiny": (512, 32, 2, 2, 32, 8)}
 
 
@@ -29,6 +27,31 @@ def read_safetensors(path):
         assert e["dtype"] == "F32", name
         out[name] = torch.frombuffer(bytearray(data[8 + n + b:8 + n + end]), dtype=torch.float32).reshape(e["shape"])
     return out
+
+
+def gpt2_loss(w, idx, targets, layers, heads):
+    """GPT-2 (pre-LN, tanh GELU, tied head) from its Hugging Face weight names, in PyTorch ops."""
+    F = torch.nn.functional
+    B, T = idx.shape
+    C = w["wte.weight"].shape[1]
+
+    def ln(x, name):
+        return F.layer_norm(x, (C,), w[name + ".weight"], w[name + ".bias"], 1e-5)
+
+    def conv1d(x, name):  # GPT-2's Conv1D: weight [in, out]
+        return x @ w[name + ".weight"] + w[name + ".bias"]
+
+    x = w["wte.weight"][idx] + w["wpe.weight"][:T]
+    for i in range(layers):
+        p = f"h.{i}."
+        q, k, v = conv1d(ln(x, p + "ln_1"), p + "attn.c_attn").split(C, dim=2)
+        q, k, v = (t.view(B, T, heads, C // heads).transpose(1, 2) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
+        x = x + conv1d(y, p + "attn.c_proj")
+        h = F.gelu(conv1d(ln(x, p + "ln_2"), p + "mlp.c_fc"), approximate="tanh")
+        x = x + conv1d(h, p + "mlp.c_proj")
+    logits = ln(x, "ln_f") @ w["wte.weight"].T
+    return F.cross_entropy(logits.reshape(B * T, -1), targets.reshape(-1))
 
 
 def main():
@@ -49,21 +72,9 @@ def main():
                                      check=True, capture_output=True, text=True).stdout)
 
     w = read_safetensors(ckpt)
-    m = torch_gpt.GPT(vocab, ctx, layers, heads, d, 4 * d)
-    with torch.no_grad():
-        m.wte.copy_(w["wte.weight"]); m.wpe.copy_(w["wpe.weight"])
-        m.ln_f.weight.copy_(w["ln_f.weight"]); m.ln_f.bias.copy_(w["ln_f.bias"])
-        for i, blk in enumerate(m.h):
-            p = f"h.{i}."
-            blk.ln_1.weight.copy_(w[p + "ln_1.weight"]); blk.ln_1.bias.copy_(w[p + "ln_1.bias"])
-            blk.ln_2.weight.copy_(w[p + "ln_2.weight"]); blk.ln_2.bias.copy_(w[p + "ln_2.bias"])
-            blk.c_attn_w.copy_(w[p + "attn.c_attn.weight"]); blk.c_attn_b.copy_(w[p + "attn.c_attn.bias"])
-            blk.c_proj_w.copy_(w[p + "attn.c_proj.weight"]); blk.c_proj_b.copy_(w[p + "attn.c_proj.bias"])
-            blk.fc_w.copy_(w[p + "mlp.c_fc.weight"]); blk.fc_b.copy_(w[p + "mlp.c_fc.bias"])
-            blk.fcp_w.copy_(w[p + "mlp.c_proj.weight"]); blk.fcp_b.copy_(w[p + "mlp.c_proj.bias"])
     idx = torch.tensor(tokens, dtype=torch.long).reshape(batch, ctx + 1)
     with torch.no_grad():
-        torch_loss = float(m(idx[:, :-1], idx[:, 1:]))
+        torch_loss = float(gpt2_loss(w, idx[:, :-1], idx[:, 1:], layers, heads))
     rel = abs(kiln_loss - torch_loss) / abs(torch_loss)
     print(json.dumps({"model": a.model, "kiln_loss": kiln_loss, "pytorch_loss": torch_loss, "relative_difference": rel}))
     sys.exit(0 if rel < 1e-4 else 1)

@@ -89,8 +89,7 @@ Value* bertEncoder(Builder& b, const TransformerConfig& c, Value* ids, Value* se
     {
       auto s = b.scope("mlp");
       b.setLocation(c.source("mlp"));
-      f = activation(b, c.activation, "erf", linear(b, x, layerName(i, "intermediate.dense"), WeightLayout::OutIn));  // BERT's GELU: erf
-      f = linear(b, f, layerName(i, "output.dense"), WeightLayout::OutIn);
+      f = feedForward(b, x, layerName(i, "intermediate.dense"), layerName(i, "output.dense"), c.activation, "erf");  // BERT's GELU: erf
     }
     x = layerNorm(b, b.add(x, f), layerName(i, "output.LayerNorm"), c.layerNormEps, NormScope::Prefix);
   }

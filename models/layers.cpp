@@ -25,6 +25,12 @@ Value* activation(Builder& b, const std::string& kind, const char* geluForm, Val
   return kind == "relu" ? b.relu(x) : b.gelu(x, geluForm);
 }
 
+Value* feedForward(Builder& b, Value* x, const std::string& up, const std::string& down, const std::string& kind,
+                   const char* geluForm) {
+  Value* h = activation(b, kind, geluForm, linear(b, x, up, WeightLayout::OutIn));
+  return linear(b, h, down, WeightLayout::OutIn);
+}
+
 Value* splitHeads(Builder& b, Value* x, int64_t heads) {
   const int64_t B = x->type.shape[0], T = x->type.shape[1], D = x->type.shape[2] / heads;
   return b.transpose(b.reshape(x, {B, T, heads, D}), {0, 2, 1, 3});

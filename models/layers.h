@@ -24,6 +24,11 @@ Value* layerNorm(Builder& b, Value* x, const std::string& prefix, double eps, No
 // BERT and BART).
 Value* activation(Builder& b, const std::string& kind, const char* geluForm, Value* x);
 
+// The position-wise feed-forward block: down(activation(up(x))), PyTorch nn.Linear layout (BERT's
+// intermediate/output, BART's fc1/fc2).
+Value* feedForward(Builder& b, Value* x, const std::string& up, const std::string& down, const std::string& kind,
+                   const char* geluForm);
+
 // Attention heads: [B, T, H * D] -> [B, H, T, D], and back.
 Value* splitHeads(Builder& b, Value* x, int64_t heads);
 Value* mergeHeads(Builder& b, Value* y);

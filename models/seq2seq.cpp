@@ -17,10 +17,8 @@ Value* attention(Builder& b, const TransformerConfig& c, Value* x, Value* kv, Va
   return linear(b, mergeHeads(b, y), prefix + "out_proj", WeightLayout::OutIn);
 }
 
-Value* feedForward(Builder& b, const TransformerConfig& c, Value* x, const std::string& prefix) {
-  Value* h = linear(b, x, prefix + "fc1", WeightLayout::OutIn);
-  h = activation(b, c.activation, "erf", h);
-  return linear(b, h, prefix + "fc2", WeightLayout::OutIn);
+Value* ffn(Builder& b, const TransformerConfig& c, Value* x, const std::string& prefix) {
+  return feedForward(b, x, prefix + "fc1", prefix + "fc2", c.activation, "erf");
 }
 
 Value* embed(Builder& b, const TransformerConfig& c, Value* ids, const std::string& side) {
@@ -89,7 +87,7 @@ Function& buildSeq2Seq(Module& m, const TransformerConfig& c, const std::string&
       auto l = b.scope("layers." + std::to_string(i));
       enc = layerNorm(b, b.add(enc, attention(b, c, enc, enc, padding, false, encoderLayer(i) + "self_attn.")),
                  encoderLayer(i) + "self_attn_layer_norm", c.layerNormEps, NormScope::None);
-      enc = layerNorm(b, b.add(enc, feedForward(b, c, enc, encoderLayer(i))), encoderLayer(i) + "final_layer_norm", c.layerNormEps, NormScope::None);
+      enc = layerNorm(b, b.add(enc, ffn(b, c, enc, encoderLayer(i))), encoderLayer(i) + "final_layer_norm", c.layerNormEps, NormScope::None);
     }
   }
   Value* dec;
@@ -103,7 +101,7 @@ Function& buildSeq2Seq(Module& m, const TransformerConfig& c, const std::string&
                  decoderLayer(i) + "self_attn_layer_norm", c.layerNormEps, NormScope::None);
       dec = layerNorm(b, b.add(dec, attention(b, c, dec, enc, padding, false, decoderLayer(i) + "encoder_attn.")),
                  decoderLayer(i) + "encoder_attn_layer_norm", c.layerNormEps, NormScope::None);
-      dec = layerNorm(b, b.add(dec, feedForward(b, c, dec, decoderLayer(i))), decoderLayer(i) + "final_layer_norm", c.layerNormEps, NormScope::None);
+      dec = layerNorm(b, b.add(dec, ffn(b, c, dec, decoderLayer(i))), decoderLayer(i) + "final_layer_norm", c.layerNormEps, NormScope::None);
     }
   }
   b.setLocation(c.source("objective"));

@@ -5,7 +5,14 @@
 #include <string>
 
 #include "runtime/trainer/executable.h"
+#include "objectives/objectives.h"
 #include "runtime/trainer/loaded_executable.h"
+
+// The objectives' run halves: a trainer's settings are checked against its objective's keys.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  kiln::registerObjectiveDataHalves();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string payload(reinterpret_cast<const char*>(data), size);

@@ -37,8 +37,11 @@ for path in ["models/gpt-tiny.toml", "models/bert-tiny.toml", "models/t5-tiny.to
              "models/bert-cloze-tiny.toml", "tests/lit/Inputs/e2e.toml"]:
     put("spec", os.path.basename(path), read(path))
 
-# The trainer's payload: runtime | payload | u64 size | u64 checksum | "KILNEXE1".
+# The trainer's payload: launcher | runtime | payload | u64 size | u64 checksum | "KILNEXE1", then
+# the launcher's trailer: u64 launcher size | u64 runtime size | u64 file size | "KILNLNC1".
 data = open(trainer, "rb").read()
+if data.endswith(b"KILNLNC1"):
+    data = data[:-32]
 size = struct.unpack("<Q", data[-24:-16])[0]
 payload = data[-24 - size:-24]
 sections, at = {}, 12

@@ -7,7 +7,8 @@
 // highest end any block reached; per category, the same walk measures the peak bytes of values
 // that are gradients (made by autodiff: names ending ".grad") versus other activations.
 // A reshape or a contiguous slice is a view: its result lies in its operand's block (see
-// aliasOf, viewOffset), whose interval is extended to the last use of every view of it.
+// aliasOf, viewOffset), whose interval is extended to the last use of every view of it. A state
+// read (and any view of one) takes no arena space: it is the state's own buffer.
 #include "compiler/memory_plan.h"
 
 #include <algorithm>
@@ -117,6 +118,8 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes, cons
         plan.offsets[r] = at->second + viewOffset(r) * (elementBytes > 0 ? elementBytes : dtypeBytes(r->type.dtype));
       continue;
     }
+    // A state read is the state's own buffer (devices bind it there): no arena space.
+    if (op.kind == OpKind::StateRead) continue;
     for (const auto& r : op.results) {
       if (plan.inState.count(r.get())) continue;
       int64_t size = (bytesOf(r->type) + 63) / 64 * 64;

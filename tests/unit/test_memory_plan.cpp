@@ -22,10 +22,12 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
   // Live interval of each block of storage: [defining op, last use of it or any reshape view of
   // it] (outputs to the end). Views share their root's offset and are not blocks themselves.
   std::unordered_map<const Value*, std::pair<size_t, size_t>> life;
-  int views = 0, sliceViews = 0;
+  int views = 0, sliceViews = 0, stateReads = 0;
   for (size_t i = 0; i < f.ops.size(); ++i) {
     for (const auto& r : f.ops[i]->results)
       if (plan.inState.count(r.get())) CHECK(!plan.offsets.count(r.get()));
+      else if (const Op* root = aliasOf(r.get())->def; root && root->kind == OpKind::StateRead && ++stateReads)
+        CHECK(!plan.offsets.count(r.get()));  // the state's own buffer, no arena space
       else if (aliasOf(r.get()) == r.get()) life[r.get()] = {i, i};
       else if (plan.offsets.count(aliasOf(r.get())) && ++views) {
         CHECK(plan.offsets.at(r.get()) == plan.offsets.at(aliasOf(r.get())) + viewOffset(r.get()) * dtypeBytes(r->type.dtype));
@@ -40,6 +42,7 @@ TEST_CASE("memory plan of a GPT train_step: no overlap among live values, reuse 
       life[aliasOf(op->operands[0])].second = f.ops.size();
   CHECK(views > 0);
   CHECK(sliceViews > 0);  // q, k and v out of the fused projection
+  CHECK(stateReads > 0);
   // Every parameter's p', m', v' are written into their state buffers.
   size_t trainable = 0;
   for (const StateVar& s : m.states) trainable += s.trainable;

@@ -2,6 +2,7 @@
 #include <map>
 
 #include "compiler/pass.h"
+#include "compiler/remat/rematerialize.h"
 #include "ir/suggest.h"
 
 namespace kiln {
@@ -30,6 +31,7 @@ const std::map<std::string, Factory>& registry() {
       {"fuse-matmul-epilogue", createFuseMatmulEpiloguePass},
       {"optimizer", createOptimizerPass},
       {"pads-to-concat", withoutOptions<createPadsToConcat>},
+      {"remat", createRematerializePass},
       {"fuse-adamw", withoutOptions<createFuseAdamW>},
       {"fuse-residual-norm", withoutOptions<createFuseResidualNorm>},
       {"fuse-reductions", withoutOptions<createFuseReductions>},

@@ -148,6 +148,19 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
     }
     if (auto s = pm.add(name, target.passOptions(name)); !s) return s.error();
   }
+  // Last: recompute activations until the scheduled step's plan fits the limit.
+  RematReport remat;
+  if (spec.train.memoryLimit > 0) {
+    RematConfig rc;
+    rc.limitBytes = spec.train.memoryLimit;
+    rc.plan = [&target](const Module& mod, const Function& f) { return target.planMemory(mod, f); };
+    rc.elementBytes = target.elementBytes();
+    const bool fromSpec = spec.locations.count("train.memory_limit") > 0;
+    rc.source = fromSpec ? spec.locationOf("train.memory_limit") : Location{};
+    rc.limitName = fromSpec ? "train.memory_limit" : "--memory-limit";
+    rc.report = &remat;
+    pm.add(createRematerialize(std::move(rc)));
+  }
   if (auto s = pm.run(m, irOut, timingOut); !s) return s.error();
   if (auto diags = verifyModule(m); !diags.empty()) return makeError({}, "internal error: " + diags[0].str());
 
@@ -156,6 +169,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   out.parameters = countParameters(m);
   out.flopsPerStep = countFlops(*step);
   out.plan = target.planMemory(m, *step);
+  if (spec.train.memoryLimit > 0) out.remat = remat;
   out.tokenizerSeconds = tokSeconds;
 
   std::vector<std::string> files;
@@ -205,7 +219,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   out.exe.sections["config"] = formatConfig(cfg);
   out.exe.sections["vocab.json"] = tok.vocabJson();
   out.exe.sections["merges.txt"] = tok.mergesTxt();
-  out.exe.sections["plan"] = out.plan.summary();
+  out.exe.sections["plan"] = out.plan.summary() + (out.remat ? "  " + out.remat->summary() + "\n" : "");
   if (auto text = readFile(spec.path)) out.exe.sections["spec"] = *text;
   out.compileSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.module = std::move(m);

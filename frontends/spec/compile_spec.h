@@ -2,10 +2,12 @@
 // and objective functions, run the compiler pipeline, plan memory.
 #pragma once
 
+#include <optional>
 #include <ostream>
 
 #include "compiler/memory_plan.h"
 #include "compiler/pass_manager.h"
+#include "compiler/remat/rematerialize.h"
 #include "compiler/target.h"
 #include "frontends/spec/spec.h"
 #include "runtime/trainer/executable.h"
@@ -17,6 +19,7 @@ struct CompiledSpec {
   int64_t parameters = 0;
   double flopsPerStep = 0;  // counted from the matmul and attention ops of train_step
   MemoryPlan plan;
+  std::optional<RematReport> remat;  // when the spec set a memory limit
   double compileSeconds = 0;
   double tokenizerSeconds = 0;
   Module module;  // after every pass (also serialized in exe)

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ir/attributes.h"
+#include "ir/byte_size.h"
 #include "ir/parser.h"
 #include "ir/suggest.h"
 #include "runtime/data/special_tokens.h"
@@ -92,6 +93,8 @@ const std::vector<KeySpec>& schema() {
       {"train", "checkpoint", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.train.checkpoint = asString(n); }},
       {"train", "on_divergence", KeyType::String, 0, 0, {"stop", "skip"},
        [](Spec& s, const toml::node& n) { s.train.onDivergence = asString(n); }},
+      {"train", "memory_limit", KeyType::String, 0, 0, {},
+       [](Spec& s, const toml::node& n) { s.train.memoryLimitText = asString(n); }},
       {"train", "metrics", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.train.metrics = asString(n); }},
       {"data", "files", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
          s.data.files.clear();
@@ -335,6 +338,11 @@ class SpecReader {
     if (m.dModel % m.heads != 0)
       failAt(s, s.locations.count("model.heads") ? "model.heads" : "model.d_model",
              "model.heads (" + std::to_string(m.heads) + ") must divide model.d_model (" + std::to_string(m.dModel) + ")");
+    if (s.locations.count("train.memory_limit")) {
+      auto bytes = parseByteSize(s.train.memoryLimitText);
+      if (!bytes) failAt(s, "train.memory_limit", "train.memory_limit: " + bytes.error().message);
+      s.train.memoryLimit = *bytes;
+    }
     if (s.data.files.empty()) failAt(s, "data.files", "[data] files must list at least one file or glob");
     if (s.optimizer.schedule != "constant") {
       s.optimizer.totalSteps = s.train.steps;

@@ -27,6 +27,10 @@ struct TrainConfig {
   // What a step whose gradient norm or loss is not finite does: "stop" (the run ends without
   // saving that state) or "skip" (the update is not applied; the run goes on).
   std::string onDivergence = "stop";
+  // The planned memory the train step must fit in (bytes; 0: no limit): the compiler
+  // recomputes activations until it does (compiler/remat).
+  int64_t memoryLimit = 0;
+  std::string memoryLimitText;  // as written ("6GiB")
 };
 
 struct DataConfig {

@@ -10,6 +10,7 @@
 
 #include "runtime/trainer/objective_data.h"
 #include "frontends/spec/compile_spec.h"
+#include "ir/byte_size.h"
 #include "ir/read_file.h"
 #include "runtime/engine/memory_limits.h"
 #include "targets/targets.h"
@@ -29,6 +30,7 @@ const std::vector<cli::OptionSpec> kCompileOptions = {
     {"dump-dir", true, "write the IR after each pass to DIR/NN-pass.kir"},
     {"time-passes", false, "report the time each pass took"},
     {"batch", true, "override the spec's train.batch (the batch is compiled into the shapes)"},
+    {"memory-limit", true, "fit the train step's planned memory into SIZE (e.g. 2GiB) by recomputing activations; overrides train.memory_limit"},
     {"skip-pass", true, "leave an optimization pass out (pads-to-concat, fuse-matmul-epilogue, fuse-cross-entropy, fuse-residual-norm, fuse-elementwise, fuse-reductions, fuse-adamw, schedule)"},
     {"emit-kernels", true, "write the generated fused kernels (MLIR linalg, before lowering) to FILE"},
     {"help", false, "show this help"},
@@ -71,6 +73,12 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
     if (*batch < 1 || *batch > 65536) return makeError({}, "--batch must be between 1 and 65536");
     spec->model.batch = *batch;
   }
+  if (args.has("memory-limit")) {
+    auto bytes = parseByteSize(args.get("memory-limit"));
+    if (!bytes) return makeError({}, "--memory-limit: " + bytes.error().message);
+    spec->train.memoryLimit = *bytes;
+    spec->locations.erase("train.memory_limit");  // errors name the flag, not the spec
+  }
   PassManagerOptions opts;
   for (const auto& v : args.all("print-ir-before")) opts.printBefore.insert(v);
   for (const auto& v : args.all("print-ir-after")) opts.printAfter.insert(v);
@@ -84,7 +92,8 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
     std::cerr << "compiled " << args.positional[0] << ": " << compiled->parameters << " parameters, "
               << compiled->flopsPerStep / 1e9 << " GFLOP per step, planned peak "
               << megabytes(compiled->plan.totalBytes()) << "\n"
-              << compiled->plan.summary() << "compile time " << compiled->compileSeconds << " s (tokenizer "
+              << compiled->plan.summary() << (compiled->remat ? "  " + compiled->remat->summary() + "\n" : "")
+              << "compile time " << compiled->compileSeconds << " s (tokenizer "
               << compiled->tokenizerSeconds << " s)\n";
   }
   // Compiling for another machine is allowed; running it here would not fit.

@@ -252,6 +252,7 @@ class Rematerialize : public Pass {
     Function* f = m.findFunction(config_.function);
     if (!f) return makeError(config_.source, "remat: no function @" + config_.function + " to fit into " + config_.limitName);
     RematReport report;
+    report.limitBytes = config_.limitBytes;
     const MemoryPlan before = config_.plan(m, *f);
     report.peakBefore = report.peakAfter = before.totalBytes();
     if (config_.report) *config_.report = report;
@@ -276,8 +277,9 @@ class Rematerialize : public Pass {
     }
     return makeError(config_.source, limitText() + " cannot be met: recomputing activations brings the planned peak of " +
                                          config_.function + " from " + formatBytes(report.peakBefore) + " down to " +
-                                         formatBytes(smallest) + " at the least (" + formatBytes(fixed) +
-                                         " of it parameters, optimizer state and workspace); raise the limit to at least " +
+                                         formatBytes(smallest) + " at the least" +
+                                         (fixed > 0 ? " (" + formatBytes(fixed) + " of it parameters, optimizer state and workspace)" : "") +
+                                         "; raise the limit to at least " +
                                          formatBytes(smallest) + " or make the batch smaller");
   }
 
@@ -290,8 +292,11 @@ class Rematerialize : public Pass {
 
 std::string RematReport::summary() const {
   char buf[200];
-  std::snprintf(buf, sizeof buf, "recomputation: %d ops, +%.3g GFLOP per step; planned peak %s without it, %s with it", ops,
-                flops / 1e9, mib(peakBefore).c_str(), mib(peakAfter).c_str());
+  if (ops == 0)
+    std::snprintf(buf, sizeof buf, "recomputation: none, the planned peak fits the limit (%s)", mib(limitBytes).c_str());
+  else
+    std::snprintf(buf, sizeof buf, "recomputation: %d ops, +%.3g GFLOP per step; planned peak %s without it, %s with it", ops,
+                  flops / 1e9, mib(peakBefore).c_str(), mib(peakAfter).c_str());
   return buf;
 }
 

@@ -14,6 +14,7 @@ namespace kiln {
 
 // What the pass did, for `kiln info` and the compile log.
 struct RematReport {
+  int64_t limitBytes = 0;
   int64_t peakBefore = 0;  // planned bytes of the function before (MemoryPlan::totalBytes)
   int64_t peakAfter = 0;
   int ops = 0;              // ops recomputed (views not counted)

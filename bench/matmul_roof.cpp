@@ -1,10 +1,11 @@
-// The machine's f32 matmul roof at a workload's own GEMM shapes: times oneDNN f32 matmuls
+// The machine's matmul roof at a workload's own GEMM shapes: times oneDNN f32 matmuls (or with
+// --dtype bf16, bf16 operands with f32 accumulation and an f32 result, as kiln's bf16 matmuls)
 // (one primitive per shape, created once; the right operand in oneDNN's preferred layout) and prints one JSON line per
 // shape and a final one with the roof. bench/run.py passes the shapes of a GPT train step, each
 // with the number of times it occurs, so the roof is the rate that step's matmuls reach back to
 // back: sum(count * flops) / sum(count * seconds).
 //
-//   kiln-matmul-roof [--seconds S] M,N,K[xCOUNT] ...
+//   kiln-matmul-roof [--seconds S] [--dtype f32|bf16] M,N,K[xCOUNT] ...
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
@@ -29,13 +30,14 @@ bool parseGemm(const std::string& s, Gemm& g) {
 // Median seconds of one C = A B after a warm-up, repeated for about `budget` seconds. B is in
 // the layout oneDNN prefers (`any`, reordered once, as the cpu device packs large products),
 // A and C plain.
-double timeGemm(const Gemm& g, const dnnl::engine& eng, dnnl::stream& strm, double budget) {
+double timeGemm(const Gemm& g, const dnnl::engine& eng, dnnl::stream& strm, double budget, dnnl::memory::data_type in) {
   using dt = dnnl::memory::data_type;
   using tag = dnnl::memory::format_tag;
-  dnnl::memory::desc a({g.m, g.k}, dt::f32, tag::ab), bPlain({g.k, g.n}, dt::f32, tag::ab),
-      bAny({g.k, g.n}, dt::f32, tag::any), c({g.m, g.n}, dt::f32, tag::ab);
+  dnnl::memory::desc a({g.m, g.k}, in, tag::ab), bPlain({g.k, g.n}, in, tag::ab), bAny({g.k, g.n}, in, tag::any),
+      c({g.m, g.n}, dt::f32, tag::ab);
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, bAny, c), eng);
   dnnl::matmul mm(pd);
+  // Storage for either type (bf16 takes half of it); the values do not matter for the time.
   std::vector<float> av(size_t(g.m * g.k), 0.5f), bv(size_t(g.k * g.n), 0.25f), cv(size_t(g.m * g.n));
   dnnl::memory am(a, eng, av.data()), bUser(bPlain, eng, bv.data()), cm(c, eng, cv.data());
   dnnl::memory bm(pd.weights_desc(), eng);
@@ -63,11 +65,21 @@ double timeGemm(const Gemm& g, const dnnl::engine& eng, dnnl::stream& strm, doub
 
 int main(int argc, char** argv) {
   double budget = 0.5;
+  auto in = dnnl::memory::data_type::f32;
   std::vector<Gemm> gemms;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--seconds" && i + 1 < argc) {
       budget = std::atof(argv[++i]);
+      continue;
+    }
+    if (arg == "--dtype" && i + 1 < argc) {
+      std::string t = argv[++i];
+      if (t != "f32" && t != "bf16") {
+        std::fprintf(stderr, "kiln-matmul-roof: --dtype takes f32 or bf16, got '%s'\n", t.c_str());
+        return 2;
+      }
+      in = t == "bf16" ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
       continue;
     }
     Gemm g;
@@ -78,14 +90,14 @@ int main(int argc, char** argv) {
     gemms.push_back(g);
   }
   if (gemms.empty()) {
-    std::fprintf(stderr, "usage: kiln-matmul-roof [--seconds S] M,N,K[xCOUNT] ...\n");
+    std::fprintf(stderr, "usage: kiln-matmul-roof [--seconds S] [--dtype f32|bf16] M,N,K[xCOUNT] ...\n");
     return 2;
   }
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream strm(eng);
   double flops = 0, seconds = 0;
   for (const Gemm& g : gemms) {
-    double s = timeGemm(g, eng, strm, budget), f = 2.0 * double(g.m) * double(g.n) * double(g.k);
+    double s = timeGemm(g, eng, strm, budget, in), f = 2.0 * double(g.m) * double(g.n) * double(g.k);
     flops += f * double(g.count);
     seconds += s * double(g.count);
     std::printf("{\"m\": %ld, \"n\": %ld, \"k\": %ld, \"count\": %ld, \"gflops\": %.1f}\n", g.m, g.n, g.k, g.count,

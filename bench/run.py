@@ -100,8 +100,8 @@ def flops_per_step(vocab, ctx, layers, d, batch):
     return 6 * n * toks + 12 * layers * ctx * d * toks
 
 
-def measure_roof(roof_exe, gemms):
-    out, _, _ = run([roof_exe, "--seconds", "0.5"] + [f"{m},{n},{k}x{c}" for m, n, k, c in gemms])
+def measure_roof(roof_exe, gemms, dtype="f32"):
+    out, _, _ = run([roof_exe, "--seconds", "0.5", "--dtype", dtype] + [f"{m},{n},{k}x{c}" for m, n, k, c in gemms])
     return json.loads(out.strip().splitlines()[-1])["roof_gflops"] * 1e9
 
 

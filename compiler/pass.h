@@ -66,5 +66,6 @@ Expected<std::unique_ptr<Pass>> createFuseMatmulEpiloguePass(const PassOptions& 
 Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createFuseElementwisePass(const PassOptions& options);
+Expected<std::unique_ptr<Pass>> createMixedPrecisionPass(const PassOptions& options);
 
 }  // namespace kiln

@@ -29,6 +29,7 @@ const std::map<std::string, Factory>& registry() {
       {"dce", withoutOptions<createDeadCodeElimination>},
       {"fuse-elementwise", createFuseElementwisePass},
       {"fuse-matmul-epilogue", createFuseMatmulEpiloguePass},
+      {"mixed-precision", createMixedPrecisionPass},
       {"optimizer", createOptimizerPass},
       {"pads-to-concat", withoutOptions<createPadsToConcat>},
       {"remat", createRematerializePass},

@@ -38,6 +38,14 @@ class Target {
   // The model dtypes (model.dtype) the device computes as written; a spec asking for another is
   // refused at compile time rather than computed in a different precision.
   virtual std::vector<DType> computeTypes() const = 0;
+  // The narrower types matmul and attention inputs may be rounded to under mixed precision
+  // (model.compute_dtype; compiler/precision), beside model.dtype.
+  virtual std::vector<DType> mixedPrecisionTypes() const { return {}; }
+  // Why computing in `narrow` will be slower than f32 on this machine (empty: it will not be).
+  virtual std::string mixedPrecisionWarning(DType narrow) const {
+    (void)narrow;
+    return "";
+  }
   // Writes what the device needs into the executable's sections (kernels, memory plans); says
   // what it did on `log` unless quiet.
   virtual Status emit(const Module& m, std::map<std::string, std::string>& sections, std::ostream& log,

@@ -58,6 +58,14 @@ void requireIntegerScalar(const TensorType& t, const char* what) {
           std::string(what) + " must be an integer scalar (i32[] or i64[]), got " + t.str());
 }
 
+// Mixed precision: a matmul or attention over bf16 operands may declare f32 results (the
+// products accumulate in f32 and are not rounded to bf16); otherwise results take the operands'
+// dtype.
+DType resultDType(DType operands, const std::vector<TensorType>& declared, size_t i) {
+  if (operands == DType::BF16 && i < declared.size() && declared[i].dtype == DType::F32) return DType::F32;
+  return operands;
+}
+
 TensorType declaredOne(const std::vector<TensorType>& declared) {
   require(declared.size() == 1, "expected one declared result type");
   return declared[0];
@@ -78,7 +86,7 @@ TensorType crossEntropyType(const TensorType& logits, const TensorType& labels, 
 
 // q [B,H,T,D], k [B,H,S,D], v [B,H,S,Dv], optional mask broadcasting to [B,H,T,S].
 TensorType attentionType(const TensorType& q, const TensorType& k, const TensorType& v, const TensorType* mask,
-                         const Attrs& attrs) {
+                         const Attrs& attrs, DType result) {
   require(q.rank() == 4 && k.rank() == 4 && v.rank() == 4,
           "attention takes q, k, v as [batch, heads, seq, head_dim], got " + typesStr({q, k, v}));
   require(q.dtype == k.dtype && q.dtype == v.dtype, "attention operands must share a dtype");
@@ -91,11 +99,11 @@ TensorType attentionType(const TensorType& q, const TensorType& k, const TensorT
   if (attrs.getBool("causal")) require(q.shape[2] <= k.shape[2], "causal attention needs no more queries than keys");
   if (mask) {
     Shape scores{q.shape[0], q.shape[1], q.shape[2], k.shape[2]};
-    require(mask->dtype == q.dtype && broadcastsTo(mask->shape, scores),
+    require((mask->dtype == q.dtype || mask->dtype == result) && broadcastsTo(mask->shape, scores),
             "attention mask must be " + std::string(dtypeName(q.dtype)) + " and broadcast to " + shapeStr(scores) +
                 ", got " + mask->str());
   }
-  return TensorType{q.dtype, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]}};
+  return TensorType{result, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]}};
 }
 
 void requireSame(const TensorType& a, const TensorType& b, const std::string& what) {
@@ -309,7 +317,7 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       return {table};
     }
     case OpKind::MatmulBias: {
-      auto mm = inferResultTypes(OpKind::Matmul, {in[0], in[1]}, attrs, {});
+      auto mm = inferResultTypes(OpKind::Matmul, {in[0], in[1]}, attrs, declared);
       require(mm.ok(), mm.error);
       const TensorType& out = mm.types[0];
       require(in[2].dtype == out.dtype && in[2].shape == Shape{out.shape.back()},
@@ -342,7 +350,7 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       Shape s = *batch;
       s.push_back(m);
       s.push_back(n);
-      return {TensorType{a.dtype, s}};
+      return {TensorType{resultDType(a.dtype, declared, 0), s}};
     }
     case OpKind::Softmax:
     case OpKind::LogSoftmax: {
@@ -359,7 +367,8 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       return {in[0]};
     }
     case OpKind::CrossEntropy: return {crossEntropyType(in[0], in[1], attrs)};
-    case OpKind::Attention: return {attentionType(in[0], in[1], in[2], in.size() == 4 ? &in[3] : nullptr, attrs)};
+    case OpKind::Attention:
+      return {attentionType(in[0], in[1], in[2], in.size() == 4 ? &in[3] : nullptr, attrs, resultDType(in[0].dtype, declared, 0))};
     case OpKind::Dropout: {
       requireIntegerScalar(in[1], "the dropout seed");
       double rate = attrs.getFloat("rate");
@@ -408,9 +417,13 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
     }
     case OpKind::AttentionGrad: {
       const TensorType* mask = in.size() == 5 ? &in[4] : nullptr;
-      TensorType out = attentionType(in[0], in[1], in[2], mask, attrs);
+      // bf16 q, k, v and incoming gradient may give f32 gradients (computed in f32).
+      TensorType out = attentionType(in[0], in[1], in[2], mask, attrs, resultDType(in[0].dtype, declared, 0));
+      out.dtype = in[0].dtype;
       requireSame(out, in[3], "attention_grad's incoming gradient");
-      return {in[0], in[1], in[2]};
+      std::vector<TensorType> grads = {in[0], in[1], in[2]};
+      for (size_t i = 0; i < 3; ++i) grads[i].dtype = resultDType(in[i].dtype, declared, i);
+      return grads;
     }
     case OpKind::Fused: {
       auto e = FusedExpr::parse(attrs.getStr("expr"), int(in.size()));

@@ -49,6 +49,13 @@ std::string optionalPassList() {
 
 namespace {
 
+std::string precisionSummary(const Spec& spec) {
+  const std::string model(dtypeName(spec.model.dtype));
+  if (spec.computeDtype == spec.model.dtype) return model;
+  return std::string(dtypeName(spec.computeDtype)) + " matmul and attention inputs, f32 accumulation; " + model +
+         " weights, optimizer state, norms, softmax and loss";
+}
+
 std::string absolute(const std::string& path, const std::string& base) {
   if (path.empty() || path[0] == '/') return path;
   return std::filesystem::absolute(std::filesystem::path(base) / path).lexically_normal().string();
@@ -67,6 +74,18 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
     return makeError(spec.locationOf(spec.locations.count("model.dtype") ? "model.dtype" : "model.kind"),
                      "the " + target.name() + " target computes in " + list + ", not " + asked +
                          " (model.dtype); compile with --target reference for " + asked);
+  }
+  const bool mixed = spec.computeDtype != spec.model.dtype;
+  if (mixed) {
+    const std::vector<DType> narrow = target.mixedPrecisionTypes();
+    const std::string asked(dtypeName(spec.computeDtype));
+    if (spec.model.dtype != DType::F32)
+      return makeError(spec.locationOf("model.compute_dtype"), "model.compute_dtype " + asked +
+                                                                   " rounds the products of f32 training: it needs model.dtype f32, not " +
+                                                                   std::string(dtypeName(spec.model.dtype)));
+    if (std::find(narrow.begin(), narrow.end(), spec.computeDtype) == narrow.end())
+      return makeError(spec.locationOf("model.compute_dtype"),
+                       "the " + target.name() + " target has no " + asked + " mixed precision (model.compute_dtype)");
   }
   std::string base = std::filesystem::path(spec.path).parent_path().string();
   if (base.empty()) base = ".";
@@ -144,6 +163,9 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
     if (passOptions.skip.count(name)) continue;
     if (name == "optimizer") {
       pm.add(createOptimizerPass(opt));
+      // After the update is in place: every product of the step, forward and backward.
+      if (mixed)
+        if (auto s = pm.add("mixed-precision", {{"dtype", std::string(dtypeName(spec.computeDtype))}}); !s) return s.error();
       continue;
     }
     if (auto s = pm.add(name, target.passOptions(name)); !s) return s.error();
@@ -169,6 +191,8 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   out.parameters = countParameters(m);
   out.flopsPerStep = countFlops(*step);
   out.plan = target.planMemory(m, *step);
+  if (mixed)
+    if (std::string w = target.mixedPrecisionWarning(spec.computeDtype); !w.empty()) out.warnings.push_back(w);
   if (spec.train.memoryLimit > 0) out.remat = remat;
   out.tokenizerSeconds = tokSeconds;
 
@@ -219,7 +243,8 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   out.exe.sections["config"] = formatConfig(cfg);
   out.exe.sections["vocab.json"] = tok.vocabJson();
   out.exe.sections["merges.txt"] = tok.mergesTxt();
-  out.exe.sections["plan"] = out.plan.summary() + (out.remat ? "  " + out.remat->summary() + "\n" : "");
+  out.exe.sections["plan"] = out.plan.summary() + (out.remat ? "  " + out.remat->summary() + "\n" : "") +
+                             "  precision: " + precisionSummary(spec) + "\n";
   if (auto text = readFile(spec.path)) out.exe.sections["spec"] = *text;
   out.compileSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.module = std::move(m);

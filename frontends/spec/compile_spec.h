@@ -20,6 +20,7 @@ struct CompiledSpec {
   double flopsPerStep = 0;  // counted from the matmul and attention ops of train_step
   MemoryPlan plan;
   std::optional<RematReport> remat;  // when the spec set a memory limit
+  std::vector<std::string> warnings;  // for the compile log (e.g. bf16 without native support)
   double compileSeconds = 0;
   double tokenizerSeconds = 0;
   Module module;  // after every pass (also serialized in exe)

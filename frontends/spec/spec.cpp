@@ -59,6 +59,8 @@ const std::vector<KeySpec>& schema() {
        [](Spec& s, const toml::node& n) { s.model.layerNormEps = asNumber(n); }},
       {"model", "dtype", KeyType::String, 0, 0, {"f32", "f64"},
        [](Spec& s, const toml::node& n) { s.model.dtype = *parseDType(asString(n)); }},
+      {"model", "compute_dtype", KeyType::String, 0, 0, {"f32", "bf16"},
+       [](Spec& s, const toml::node& n) { s.computeDtype = *parseDType(asString(n)); }},
       {"objective", "kind", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.objective = asString(n); }},
       {"optimizer", "kind", KeyType::String, 0, 0, {"adamw", "sgd"}, [](Spec& s, const toml::node& n) { s.optimizer.kind = asString(n); }},
       {"optimizer", "lr", KeyType::Number, 1e-12, 100, {}, [](Spec& s, const toml::node& n) { s.optimizer.lr = asNumber(n); }},

@@ -26,6 +26,19 @@ namespace {
 
 using kernels::View;
 
+// A cast to bf16 on a device that stores bf16 values as f32: each value rounded to the nearest
+// bf16 (ties to even; subnormals and overflow to inf as roundToDType), NaN kept.
+void roundToBf16(const float* from, float* to, int64_t n) {
+  const uint32_t* in = reinterpret_cast<const uint32_t*>(from);
+  uint32_t* out = reinterpret_cast<uint32_t*>(to);
+#pragma omp parallel for simd if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t u = in[i];
+    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+    out[i] = nan ? u : (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  }
+}
+
 // "fused(add+gelu_tanh)" for fused ops, so the profile says what they compute.
 std::string kindKey(const Op& op) {
   if (op.kind != OpKind::Fused) return std::string(mnemonic(op.kind));
@@ -70,7 +83,7 @@ struct Profile {
 // Scratch memory outside the arena, shared by a module's functions (which never run at the same
 // time) and grown to the largest need: one block of attention scores, one packed matmul operand.
 struct Workspace {
-  std::vector<float> scores, packed;
+  std::vector<float> scores, packed, converted;
   static float* atLeast(std::vector<float>& v, size_t floats) {
     if (v.size() < floats) v.assign(floats, 0.0f);
     return v.data();
@@ -89,7 +102,7 @@ struct FusedCall {
 // its operands and results in the function's pointer table. Nothing is looked up per op per
 // call: the call walks these steps and indexes the table.
 struct Step {
-  enum class Kind { Assign, View, StateRead, Matmul, Softmax, Fused, Attention, Kernel };
+  enum class Kind { Assign, View, StateRead, Matmul, Softmax, Fused, Attention, RoundBf16, Kernel };
   const Op* op = nullptr;
   Kind kind = Kind::Kernel;
   std::vector<size_t> in, out;  // slots of operands and results
@@ -165,6 +178,10 @@ class CpuFunction {
       st.state = &state.at(op.stateRef);
       return;
     }
+    if (op.kind == OpKind::Cast && op.result()->type.dtype == DType::BF16 && op.operands[0]->type.dtype == DType::F32) {
+      st.kind = K::RoundBf16;  // bf16 values stored as f32, rounded to nearest even
+      return;
+    }
     if (isView(&op)) {
       st.kind = K::View;
       st.viewOffset = op.kind == OpKind::Slice ? sliceOffset(op) : 0;
@@ -174,6 +191,7 @@ class CpuFunction {
       try {
         MatmulPrimitive mp = makeMatmul(op, eng);
         if (mp.packs) packFloats_ = std::max(packFloats_, mp.packed.get_size() / sizeof(float));
+        convertFloats_ = std::max(convertFloats_, mp.convertFloats());
         st.kind = K::Matmul;
         st.prepared = matmuls_.size();
         matmuls_.push_back(std::move(mp));
@@ -238,8 +256,9 @@ class CpuFunction {
       case K::Matmul: {
         const MatmulPrimitive& mp = matmuls_[st.prepared];
         float* packed = mp.packs ? Workspace::atLeast(work.packed, packFloats_) : nullptr;
+        float* converted = mp.convertFloats() ? Workspace::atLeast(work.converted, convertFloats_) : nullptr;
         operandPointers(st);
-        runMatmul(mp, st.args, ptr_[st.out[0]], packed, eng, strm);
+        runMatmul(mp, st.args, ptr_[st.out[0]], packed, converted, eng, strm);
         return okStatus();
       }
       case K::Softmax:
@@ -248,6 +267,9 @@ class CpuFunction {
         return okStatus();
       case K::Fused:
         runFused(st, fused_[st.prepared]);
+        return okStatus();
+      case K::RoundBf16:
+        roundToBf16(ptr_[st.in[0]], ptr_[st.out[0]], op.result()->type.numElements());
         return okStatus();
       case K::Attention: {
         std::vector<const float*> in(st.in.size());
@@ -358,6 +380,7 @@ class CpuFunction {
   std::vector<std::unique_ptr<AttentionLowering>> attention_;
   size_t attentionScratch_ = 0;  // floats of Workspace::scores this function's attention ops need
   size_t packFloats_ = 0;        // ... and of Workspace::packed for its packed matmul operands
+  size_t convertFloats_ = 0;     // ... and of Workspace::converted for its bf16 matmul operands
 };
 
 class CpuEngine : public Engine {

@@ -102,6 +102,13 @@ std::string dnnlCpuIsa() {
   return "unknown";
 }
 
+std::string bf16SlowerReason(const std::string& cpuModel, const std::string& dnnlIsa) {
+  if (dnnlIsa == "avx512_core_bf16" || dnnlIsa == "avx512_core_amx") return "";
+  return "this CPU (" + cpuModel + ", oneDNN ISA " + dnnlIsa +
+         ") has no native bf16 dot products (AVX512_BF16 or AMX): bf16 matmuls will run through oneDNN's "
+         "emulation or kiln's own f32 kernels on the rounded values, slower than f32";
+}
+
 std::string describeCpuVectorUse(const std::string& generatedKernelFeatures) {
   return cpuModelName() + "; vector extensions used: runtime kernels " + joinFeatures(runtimeCpuFeatures()) +
          ", generated kernels " + (generatedKernelFeatures.empty() ? "none (no fused kernels)" : generatedKernelFeatures) +

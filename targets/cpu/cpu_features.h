@@ -20,6 +20,9 @@ std::string joinFeatures(const std::vector<std::string>& features);
 // The instruction set oneDNN dispatches its matmuls and softmax to on this CPU (avx2,
 // avx512_core_bf16, ...).
 std::string dnnlCpuIsa();
+// Why bf16 products will be slower than f32 on a CPU whose oneDNN ISA is `dnnlIsa` (empty when
+// it has native bf16 dot products: AVX512_BF16 or AMX).
+std::string bf16SlowerReason(const std::string& cpuModel, const std::string& dnnlIsa);
 // One line for `info` and the trainer's start: the CPU model, and the vector extensions the
 // runtime kernels, the generated kernels (as recorded at compile time) and oneDNN use.
 std::string describeCpuVectorUse(const std::string& generatedKernelFeatures);

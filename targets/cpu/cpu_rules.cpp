@@ -17,7 +17,7 @@ bool packsMatmulOperand(const Op& op) {
 }
 
 int64_t cpuWorkspaceBytes(const Function& f, int elementBytes) {
-  int64_t scores = 0, packed = 0;
+  int64_t scores = 0, packed = 0, converted = 0;
   for (const auto& op : f.ops) {
     if (op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) {
       const Shape& q = op->operands[0]->type.shape;
@@ -28,8 +28,14 @@ int64_t cpuWorkspaceBytes(const Function& f, int elementBytes) {
       const Shape& b = op->operands[1]->type.shape;
       packed = std::max(packed, b[b.size() - 1] * b[b.size() - 2] * elementBytes);
     }
+    // bf16 products read their operands converted to 2-byte bf16 (b's only when not packed).
+    if ((op->kind == OpKind::Matmul || op->kind == OpKind::MatmulBias) && op->operands[0]->type.dtype == DType::BF16) {
+      const int64_t a = (op->operands[0]->type.numElements() + 31) / 32 * 32;
+      const int64_t b = packsMatmulOperand(*op) ? 0 : op->operands[1]->type.numElements();
+      converted = std::max(converted, 2 * (a + b));
+    }
   }
-  return scores + packed;
+  return scores + packed + converted;
 }
 
 }  // namespace kiln

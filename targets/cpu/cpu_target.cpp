@@ -35,6 +35,12 @@ class CpuTarget : public Target {
   int elementBytes() const override { return 4; }  // every dtype is stored as f32
   int64_t workspaceBytes(const Function& f) const override { return cpuWorkspaceBytes(f, elementBytes()); }
   std::vector<DType> computeTypes() const override { return {DType::F32}; }
+  // bf16 matmuls run on oneDNN's bf16 kernels (f32 accumulation); attention computes in f32 on
+  // the rounded inputs.
+  std::vector<DType> mixedPrecisionTypes() const override { return {DType::BF16}; }
+  std::string mixedPrecisionWarning(DType narrow) const override {
+    return narrow == DType::BF16 ? bf16SlowerReason(cpuModelName(), dnnlCpuIsa()) : "";
+  }
 
   Expected<std::string> kernelSource(const Module& m) const override { return fusedKernelsMlir(planFusedKernels(m)); }
 

@@ -30,3 +30,17 @@ TEST_CASE("cpu features: the start-up line names the CPU and what each kind of k
 }
 
 }  // namespace kiln
+
+namespace kiln {
+
+TEST_CASE("cpu features: bf16 is called slower than f32 exactly where oneDNN has no native bf16") {
+  for (const char* isa : {"avx2", "avx2_vnni", "avx512_core", "avx512_core_vnni", "sse41"}) {
+    const std::string why = bf16SlowerReason("Some CPU", isa);
+    CHECK_MESSAGE(why.find("no native bf16 dot products") != std::string::npos, isa);
+    CHECK(why.find(isa) != std::string::npos);
+  }
+  CHECK(bf16SlowerReason("Some CPU", "avx512_core_bf16").empty());
+  CHECK(bf16SlowerReason("Some CPU", "avx512_core_amx").empty());
+}
+
+}  // namespace kiln

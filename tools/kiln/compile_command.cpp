@@ -92,10 +92,11 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
     std::cerr << "compiled " << args.positional[0] << ": " << compiled->parameters << " parameters, "
               << compiled->flopsPerStep / 1e9 << " GFLOP per step, planned peak "
               << megabytes(compiled->plan.totalBytes()) << "\n"
-              << compiled->plan.summary() << (compiled->remat ? "  " + compiled->remat->summary() + "\n" : "")
+              << compiled->exe.sections.at("plan")  // the plan by category, recomputation, precision
               << "compile time " << compiled->compileSeconds << " s (tokenizer "
               << compiled->tokenizerSeconds << " s)\n";
   }
+  for (const std::string& w : compiled->warnings) std::cerr << "warning: " << w << "\n";
   // Compiling for another machine is allowed; running it here would not fit.
   if (int64_t physical = physicalMemoryBytes(); physical > 0 && compiled->plan.totalBytes() > physical)
     std::cerr << "warning: the planned peak (" << formatBytes(compiled->plan.totalBytes()) << ") exceeds this machine's memory ("

@@ -51,7 +51,7 @@ namespace {
 
 std::string precisionSummary(const Spec& spec) {
   const std::string model(dtypeName(spec.model.dtype));
-  if (spec.computeDtype == spec.model.dtype) return model;
+  if (spec.computeDtype == DType::F32) return model;
   return std::string(dtypeName(spec.computeDtype)) + " matmul and attention inputs, f32 accumulation; " + model +
          " weights, optimizer state, norms, softmax and loss";
 }
@@ -75,7 +75,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
                      "the " + target.name() + " target computes in " + list + ", not " + asked +
                          " (model.dtype); compile with --target reference for " + asked);
   }
-  const bool mixed = spec.computeDtype != spec.model.dtype;
+  const bool mixed = spec.computeDtype != DType::F32;  // f32 (the default) means model.dtype throughout
   if (mixed) {
     const std::vector<DType> narrow = target.mixedPrecisionTypes();
     const std::string asked(dtypeName(spec.computeDtype));

@@ -48,8 +48,9 @@ struct Spec {
   std::string path;       // the spec file
   std::string modelKind = "gpt";
   TransformerConfig model;
-  // The type matmul and attention inputs are rounded to (model.compute_dtype): f32, or bf16
-  // with f32 accumulation and everything else in model.dtype (compiler/precision).
+  // The type matmul and attention inputs are rounded to (model.compute_dtype): f32 (no
+  // rounding: model.dtype throughout), or bf16 with f32 accumulation and everything else in
+  // model.dtype (compiler/precision).
   DType computeDtype = DType::F32;
   std::string objective;  // objective.kind (objectives/objectives.def; the first by default)
   ObjectiveOptions objectiveOptions;  // its other keys, typed by the objective

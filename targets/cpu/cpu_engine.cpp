@@ -1,5 +1,6 @@
 // The cpu device: every value in one arena laid out by the memory plan (f32 storage for every
-// dtype; integers are exact below 2^24). Matmuls and softmax as oneDNN primitives and attention
+// dtype but bf16, which mixed precision stores natively for oneDNN's bf16 matmuls; integers are
+// exact below 2^24). Matmuls and softmax as oneDNN primitives and attention
 // in query blocks, fused ops as generated kernels, every other op through the shared f32
 // kernels; all of it resolved once, when a function is first called, into a list of steps. State lives in device buffers;
 // state_read results alias them and assignments commit when the call returns, except the
@@ -14,6 +15,7 @@
 #include "ir/cost_model.h"
 #include "ir/views.h"
 #include "targets/cpu/attention_lowering.h"
+#include "targets/cpu/bf16_storage.h"
 #include "targets/cpu/dnnl_primitives.h"
 #include "targets/cpu/fused_kernel_plan.h"
 #include "runtime/engine/engine.h"
@@ -25,19 +27,6 @@ namespace kiln {
 namespace {
 
 using kernels::View;
-
-// A cast to bf16 on a device that stores bf16 values as f32: each value rounded to the nearest
-// bf16 (ties to even; subnormals and overflow to inf as roundToDType), NaN kept.
-void roundToBf16(const float* from, float* to, int64_t n) {
-  const uint32_t* in = reinterpret_cast<const uint32_t*>(from);
-  uint32_t* out = reinterpret_cast<uint32_t*>(to);
-#pragma omp parallel for simd if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    const uint32_t u = in[i];
-    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
-    out[i] = nan ? u : (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-  }
-}
 
 // "fused(add+gelu_tanh)" for fused ops, so the profile says what they compute.
 std::string kindKey(const Op& op) {
@@ -83,7 +72,7 @@ struct Profile {
 // Scratch memory outside the arena, shared by a module's functions (which never run at the same
 // time) and grown to the largest need: one block of attention scores, one packed matmul operand.
 struct Workspace {
-  std::vector<float> scores, packed, converted;
+  std::vector<float> scores, packed, widened;
   static float* atLeast(std::vector<float>& v, size_t floats) {
     if (v.size() < floats) v.assign(floats, 0.0f);
     return v.data();
@@ -102,11 +91,12 @@ struct FusedCall {
 // its operands and results in the function's pointer table. Nothing is looked up per op per
 // call: the call walks these steps and indexes the table.
 struct Step {
-  enum class Kind { Assign, View, StateRead, Matmul, Softmax, Fused, Attention, RoundBf16, Kernel };
+  enum class Kind { Assign, View, StateRead, Matmul, Softmax, Fused, Attention, RoundBf16, WidenBf16, Kernel };
   const Op* op = nullptr;
   Kind kind = Kind::Kernel;
   std::vector<size_t> in, out;  // slots of operands and results
   int64_t viewOffset = 0;       // View: elements into the operand
+  bool bf16 = false;            // View: of a bf16 value (2-byte elements); Attention, Kernel: touches one
   std::vector<float>* state = nullptr;  // StateRead, Assign: the state's buffer
   std::vector<std::pair<size_t, std::vector<float>*>> inState;  // results placed in their state's buffer
   size_t prepared = 0;                  // Matmul, Softmax, Fused, Attention: index of its primitive
@@ -154,6 +144,10 @@ class CpuFunction {
     std::vector<std::vector<float>> inputBuffers(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       inputBuffers[i].assign(inputs[i].data.begin(), inputs[i].data.end());
+      if (storedAsBf16(f_.params[i].get())) {  // stored as bf16 (in the buffer's first half)
+        const std::vector<float> values = inputBuffers[i];
+        roundToBf16(values.data(), reinterpret_cast<uint16_t*>(inputBuffers[i].data()), int64_t(values.size()));
+      }
       ptr_[params_[i]] = inputBuffers[i].data();
     }
     assigns_.clear();
@@ -178,8 +172,14 @@ class CpuFunction {
       st.state = &state.at(op.stateRef);
       return;
     }
-    if (op.kind == OpKind::Cast && op.result()->type.dtype == DType::BF16 && op.operands[0]->type.dtype == DType::F32) {
-      st.kind = K::RoundBf16;  // bf16 values stored as f32, rounded to nearest even
+    for (const Value* v : op.operands) st.bf16 |= storedAsBf16(v);
+    for (const auto& r : op.results) st.bf16 |= storedAsBf16(r.get());
+    if (op.kind == OpKind::Cast && storedAsBf16(op.result()) && op.operands[0]->type.dtype == DType::F32) {
+      st.kind = K::RoundBf16;
+      return;
+    }
+    if (op.kind == OpKind::Cast && storedAsBf16(op.operands[0]) && op.result()->type.dtype == DType::F32) {
+      st.kind = K::WidenBf16;
       return;
     }
     if (isView(&op)) {
@@ -191,7 +191,6 @@ class CpuFunction {
       try {
         MatmulPrimitive mp = makeMatmul(op, eng);
         if (mp.packs) packFloats_ = std::max(packFloats_, mp.packed.get_size() / sizeof(float));
-        convertFloats_ = std::max(convertFloats_, mp.convertFloats());
         st.kind = K::Matmul;
         st.prepared = matmuls_.size();
         matmuls_.push_back(std::move(mp));
@@ -210,7 +209,7 @@ class CpuFunction {
     } catch (const dnnl::error&) {
     }
     auto planned = kernelPlans.find(&op);  // as the compiler planned it (cpu.kernel_plans)
-    if (kernels && planned != kernelPlans.end() && op.operands.size() <= 8) {
+    if (kernels && planned != kernelPlans.end() && op.operands.size() <= 8 && !st.bf16) {
       FusedCall c{planned->second};
       c.block = kernels->lookup(c.plan.symbol);
       c.tail = c.plan.tailRows ? kernels->lookup(c.plan.tailSymbol()) : nullptr;
@@ -226,6 +225,11 @@ class CpuFunction {
       st.prepared = attention_.size();
       attention_.push_back(std::make_unique<AttentionLowering>(op, eng));
       attentionScratch_ = std::max(attentionScratch_, attention_.back()->scratchFloats());
+      if (st.bf16) {  // computes in f32 on the bf16 inputs, widened into the workspace
+        size_t floats = 0;
+        for (const Value* v : op.operands) floats += storedAsBf16(v) ? size_t(v->type.numElements()) : 0;
+        widenFloats_ = std::max(widenFloats_, floats);
+      }
       return;
     }
     st.kind = K::Kernel;
@@ -243,7 +247,8 @@ class CpuFunction {
         assigns_.emplace_back(st.state, st.in[0]);
         return okStatus();
       case K::View:  // the plan keeps its operand alive
-        ptr_[st.out[0]] = ptr_[st.in[0]] + st.viewOffset;
+        ptr_[st.out[0]] = st.bf16 ? reinterpret_cast<float*>(reinterpret_cast<uint16_t*>(ptr_[st.in[0]]) + st.viewOffset)
+                                  : ptr_[st.in[0]] + st.viewOffset;
         return okStatus();
       case K::StateRead:
         ptr_[st.out[0]] = st.state->data();  // alias: assignments commit at the end
@@ -256,9 +261,8 @@ class CpuFunction {
       case K::Matmul: {
         const MatmulPrimitive& mp = matmuls_[st.prepared];
         float* packed = mp.packs ? Workspace::atLeast(work.packed, packFloats_) : nullptr;
-        float* converted = mp.convertFloats() ? Workspace::atLeast(work.converted, convertFloats_) : nullptr;
         operandPointers(st);
-        runMatmul(mp, st.args, ptr_[st.out[0]], packed, converted, eng, strm);
+        runMatmul(mp, st.args, ptr_[st.out[0]], packed, eng, strm);
         return okStatus();
       }
       case K::Softmax:
@@ -269,23 +273,50 @@ class CpuFunction {
         runFused(st, fused_[st.prepared]);
         return okStatus();
       case K::RoundBf16:
-        roundToBf16(ptr_[st.in[0]], ptr_[st.out[0]], op.result()->type.numElements());
+        roundToBf16(ptr_[st.in[0]], reinterpret_cast<uint16_t*>(ptr_[st.out[0]]), op.result()->type.numElements());
+        return okStatus();
+      case K::WidenBf16:
+        widenBf16(reinterpret_cast<const uint16_t*>(ptr_[st.in[0]]), ptr_[st.out[0]], op.result()->type.numElements());
         return okStatus();
       case K::Attention: {
         std::vector<const float*> in(st.in.size());
-        for (size_t i = 0; i < st.in.size(); ++i) in[i] = ptr_[st.in[i]];
+        float* widened = st.bf16 ? Workspace::atLeast(work.widened, widenFloats_) : nullptr;
+        for (size_t i = 0; i < st.in.size(); ++i) {
+          in[i] = ptr_[st.in[i]];
+          if (!storedAsBf16(op.operands[i])) continue;
+          const int64_t n = op.operands[i]->type.numElements();
+          widenBf16(reinterpret_cast<const uint16_t*>(in[i]), widened, n);
+          in[i] = widened;
+          widened += n;
+        }
         std::vector<float*> out(st.out.size());
         for (size_t i = 0; i < st.out.size(); ++i) out[i] = ptr_[st.out[i]];
         attention_[st.prepared]->run(in, out, Workspace::atLeast(work.scores, attentionScratch_), eng, strm);
         return okStatus();
       }
       case K::Kernel: {
+        // The shared kernels compute in f32: bf16 operands are widened into temporaries and bf16
+        // results rounded back (the fallback where oneDNN has no bf16 matmul, and any other op).
+        std::vector<std::vector<float>> temps;
+        auto temp = [&](const Value* v) { return temps.emplace_back(size_t(v->type.numElements())).data(); };
         std::vector<View<const float>> in;
-        for (size_t i = 0; i < st.in.size(); ++i) in.emplace_back(op.operands[i]->type, ptr_[st.in[i]]);
+        for (size_t i = 0; i < st.in.size(); ++i) {
+          const float* p = ptr_[st.in[i]];
+          if (st.bf16 && storedAsBf16(op.operands[i])) {
+            float* w = temp(op.operands[i]);
+            widenBf16(reinterpret_cast<const uint16_t*>(p), w, op.operands[i]->type.numElements());
+            p = w;
+          }
+          in.emplace_back(op.operands[i]->type, p);
+        }
         std::vector<View<float>> out;
-        for (size_t i = 0; i < st.out.size(); ++i) out.emplace_back(op.results[i]->type, ptr_[st.out[i]]);
+        for (size_t i = 0; i < st.out.size(); ++i)
+          out.emplace_back(op.results[i]->type, st.bf16 && storedAsBf16(op.result(int(i))) ? temp(op.result(int(i))) : ptr_[st.out[i]]);
         std::string err = kernels::runKernel<float>(op, in, out);
         if (!err.empty()) return makeError(op.textLoc.known() ? op.textLoc : op.loc, std::string(mnemonic(op.kind)) + ": " + err);
+        for (size_t i = 0; i < st.out.size(); ++i)
+          if (st.bf16 && storedAsBf16(op.result(int(i))))
+            roundToBf16(out[i].data, reinterpret_cast<uint16_t*>(ptr_[st.out[i]]), op.result(int(i))->type.numElements());
         return okStatus();
       }
       case K::Assign:
@@ -351,6 +382,12 @@ class CpuFunction {
     for (size_t k = 0; k < outputs_.size(); ++k) {
       ref::Tensor t(f_.outputs[k]->type);
       const float* p = ptr_[outputs_[k]];
+      std::vector<float> widened;
+      if (storedAsBf16(f_.outputs[k])) {
+        widened.resize(size_t(t.size()));
+        widenBf16(reinterpret_cast<const uint16_t*>(p), widened.data(), t.size());
+        p = widened.data();
+      }
       for (int64_t i = 0; i < t.size(); ++i) t[i] = p[i];
       t.roundToType();
       outputs.push_back(std::move(t));
@@ -380,7 +417,7 @@ class CpuFunction {
   std::vector<std::unique_ptr<AttentionLowering>> attention_;
   size_t attentionScratch_ = 0;  // floats of Workspace::scores this function's attention ops need
   size_t packFloats_ = 0;        // ... and of Workspace::packed for its packed matmul operands
-  size_t convertFloats_ = 0;     // ... and of Workspace::converted for its bf16 matmul operands
+  size_t widenFloats_ = 0;       // ... and of Workspace::widened for the bf16 inputs of its attention
 };
 
 class CpuEngine : public Engine {

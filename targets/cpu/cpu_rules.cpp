@@ -28,11 +28,11 @@ int64_t cpuWorkspaceBytes(const Function& f, int elementBytes) {
       const Shape& b = op->operands[1]->type.shape;
       packed = std::max(packed, b[b.size() - 1] * b[b.size() - 2] * elementBytes);
     }
-    // bf16 products read their operands converted to 2-byte bf16 (b's only when not packed).
-    if ((op->kind == OpKind::Matmul || op->kind == OpKind::MatmulBias) && op->operands[0]->type.dtype == DType::BF16) {
-      const int64_t a = (op->operands[0]->type.numElements() + 31) / 32 * 32;
-      const int64_t b = packsMatmulOperand(*op) ? 0 : op->operands[1]->type.numElements();
-      converted = std::max(converted, 2 * (a + b));
+    // Attention computes in f32 on bf16 inputs widened into the workspace.
+    if (op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) {
+      int64_t widened = 0;
+      for (const Value* v : op->operands) widened += v->type.dtype == DType::BF16 ? v->type.numElements() * 4 : 0;
+      converted = std::max(converted, widened);
     }
   }
   return scores + packed + converted;

@@ -23,8 +23,8 @@ inline constexpr int64_t kPackedMatmulMinRows = 256;
 bool packsMatmulOperand(const Op& op);
 // Scratch bytes outside the arena to run `f` with values `elementBytes` wide: one block of
 // attention scores of the largest attention op (its gradient also holds their gradient), shared
-// by every attention op in turn, plus the largest packed matmul operand, plus the operands of
-// the largest bf16 product converted to 2-byte bf16.
+// by every attention op in turn, plus the largest packed matmul operand, plus the bf16 inputs of
+// the largest attention widened to f32 (mixed precision).
 int64_t cpuWorkspaceBytes(const Function& f, int elementBytes);
 
 }  // namespace kiln

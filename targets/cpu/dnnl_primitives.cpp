@@ -36,8 +36,12 @@ dnnl::memory::dims logicalDims(const Shape& stored, int rank, bool transposed) {
 // the right operand, oneDNN picks its layout (format `any`) and a reorder fills it each call.
 MatmulPrimitive makeMatmul(const Op& op, const dnnl::engine& eng) {
   using dt = dnnl::memory::data_type;
-  const bool bf16 = op.operands[0]->type.dtype == DType::BF16 && op.operands[1]->type.dtype == DType::BF16;
-  const dt in = bf16 ? dt::bf16 : dt::f32;
+  // bf16 values are stored as bf16 (mixed precision), all others as f32; other dtypes would
+  // need their own primitives: the shared kernel runs those.
+  auto stored = [](const Value* v) { return v->type.dtype == DType::BF16 ? dt::bf16 : dt::f32; };
+  const dt in = stored(op.operands[0]);
+  if (stored(op.operands[1]) != in || op.result()->type.dtype == DType::BF16)
+    throw dnnl::error(dnnl_unimplemented, "mixed operand types");
   bool ta = op.attrs.getBool("transpose_a"), tb = op.attrs.getBool("transpose_b");
   const Shape& os = op.result()->type.shape;
   const Shape& as = op.operands[0]->type.shape;
@@ -53,7 +57,6 @@ MatmulPrimitive makeMatmul(const Op& op, const dnnl::engine& eng) {
   MatmulPrimitive mp;
   mp.a = dnnl::memory::desc(logicalDims(a2, r, ta), in, logicalStrides(a2, r, ta));
   mp.b = dnnl::memory::desc(logicalDims(b2, r, tb), in, logicalStrides(b2, r, tb));
-  mp.b32 = dnnl::memory::desc(logicalDims(b2, r, tb), dt::f32, logicalStrides(b2, r, tb));
   mp.c = dnnl::memory::desc(dnnl::memory::dims(c2.begin(), c2.end()), dt::f32, logicalStrides(c2, r, false));
   dnnl::primitive_attr attr;
   if (op.kind == OpKind::MatmulBias) {
@@ -86,46 +89,14 @@ MatmulPrimitive makeMatmul(const Op& op, const dnnl::engine& eng) {
   if (packs && pd.weights_desc() != mp.b) {
     mp.packs = true;
     mp.packed = pd.weights_desc();
-    mp.pack = dnnl::reorder(dnnl::reorder::primitive_desc(eng, mp.b32, eng, mp.packed));  // converts bf16 too
+    mp.pack = dnnl::reorder(dnnl::reorder::primitive_desc(eng, mp.b, eng, mp.packed));
   }
-  mp.convertA = bf16;
-  mp.convertB = bf16 && !mp.packs;
-  mp.aElements = op.operands[0]->type.numElements();
-  mp.bElements = op.operands[1]->type.numElements();
   return mp;
 }
 
-size_t MatmulPrimitive::convertFloats() const {
-  // bf16 halves; a's part rounded up to 64 bytes so b's starts aligned.
-  const int64_t a = convertA ? (aElements + 31) / 32 * 32 : 0, b = convertB ? bElements : 0;
-  return size_t((a + b + 1) / 2);
-}
-
-void convertToBf16(const float* from, uint16_t* to, int64_t n) {
-  const uint32_t* bits = reinterpret_cast<const uint32_t*>(from);
-#pragma omp parallel for simd if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t u = bits[i];
-    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
-    u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest even at bit 16
-    to[i] = nan ? uint16_t((bits[i] >> 16) | 0x40u) : uint16_t(u >> 16);
-  }
-}
-
 void runMatmul(const MatmulPrimitive& p, const std::vector<float*>& operands, float* result, float* packBuffer,
-               float* convertBuffer, const dnnl::engine& eng, dnnl::stream& strm) {
-  uint16_t* converted = reinterpret_cast<uint16_t*>(convertBuffer);
-  void* aData = operands[0];
-  if (p.convertA) {
-    convertToBf16(operands[0], converted, p.aElements);
-    aData = converted;
-    converted += (p.aElements + 31) / 32 * 32;
-  }
-  dnnl::memory a(p.a, eng, aData), b(p.packs ? p.b32 : p.b, eng, operands[1]), c(p.c, eng, result);
-  if (p.convertB) {
-    convertToBf16(operands[1], converted, p.bElements);
-    b = dnnl::memory(p.b, eng, converted);
-  }
+               const dnnl::engine& eng, dnnl::stream& strm) {
+  dnnl::memory a(p.a, eng, operands[0]), b(p.b, eng, operands[1]), c(p.c, eng, result);
   if (p.packs) {
     dnnl::memory packed(p.packed, eng, packBuffer);
     p.pack.execute(strm, b, packed);
@@ -143,7 +114,7 @@ std::optional<SoftmaxPrimitive> makeSoftmax(const Op& op, const dnnl::engine& en
   const bool log = op.kind == OpKind::LogSoftmax || op.kind == OpKind::LogSoftmaxGrad;
   if (!backward && op.kind != OpKind::Softmax && !log) return std::nullopt;
   const TensorType& t = op.result()->type;
-  if (!isFloat(t.dtype) || t.rank() == 0 || t.numElements() == 0) return std::nullopt;  // stored as f32
+  if (!isFloat(t.dtype) || t.dtype == DType::BF16 || t.rank() == 0 || t.numElements() == 0) return std::nullopt;  // stored as f32
   int axis = int(op.attrs.getInt("axis"));
   if (axis < 0) axis += t.rank();
   SoftmaxPrimitive p;

@@ -16,13 +16,8 @@ namespace kiln {
 // A matmul as a oneDNN primitive: logical a [..., M, K] and b [..., K, N] with strides that
 // express the transposes; batch dims padded with 1s (oneDNN broadcasts them).
 struct MatmulPrimitive {
-  dnnl::memory::desc a, b, c, bias, residual;  // what the primitive reads; bias, residual: matmul_bias only
-  dnnl::memory::desc b32;                      // b as stored (f32), the source of packing
-  // bf16 operands (mixed precision): stored as f32 holding bf16 values, converted into the
-  // convert buffer before the product (exactly: they are bf16 values) unless packing converts b.
-  bool convertA = false, convertB = false;
-  int64_t aElements = 0, bElements = 0;
-  size_t convertFloats() const;  // the convert buffer's size
+  // As the values are stored: f32, or bf16 (mixed precision; see bf16_storage.h) for a and b.
+  dnnl::memory::desc a, b, c, bias, residual;  // bias, residual: matmul_bias only
   bool hasBias = false, hasResidual = false;
   dnnl::matmul prim;
   // b copied into oneDNN's blocked layout before each product (see packsMatmulOperand).
@@ -33,12 +28,9 @@ struct MatmulPrimitive {
 
 // Throws dnnl::error for shapes oneDNN does not take (the device then runs the shared kernel).
 MatmulPrimitive makeMatmul(const Op& op, const dnnl::engine& eng);
-// Runs it; `packBuffer` holds packed.get_size() bytes when it packs, `convertBuffer`
-// p.convertFloats() floats.
+// Runs it; `packBuffer` holds packed.get_size() bytes when it packs.
 void runMatmul(const MatmulPrimitive& p, const std::vector<float*>& operands, float* result, float* packBuffer,
-               float* convertBuffer, const dnnl::engine& eng, dnnl::stream& strm);
-// f32 values to bf16, rounding to nearest even (exact for values that are bf16 already).
-void convertToBf16(const float* from, uint16_t* to, int64_t n);
+               const dnnl::engine& eng, dnnl::stream& strm);
 
 // softmax / log_softmax (src -> dst) or their gradients ((y, g) -> dx) along one axis.
 struct SoftmaxPrimitive {

@@ -81,7 +81,7 @@ std::map<const Value*, std::string> inPlaceStateUpdates(const Function& f) {
 }
 
 MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes, const WorkspaceRule& workspaceRule) {
-  auto bytesOf = [&](const TensorType& t) { return elementBytes > 0 ? t.numElements() * elementBytes : typeBytes(t); };
+  auto bytesOf = [&](const TensorType& t) { return storedBytes(t, elementBytes); };
   MemoryPlan plan;
   plan.inState = inPlaceStateUpdates(f);
   for (const StateVar& s : m.states) {
@@ -115,7 +115,7 @@ MemoryPlan planMemory(const Module& m, const Function& f, int elementBytes, cons
     if (isView(&op)) {
       const Value* r = op.result();
       if (auto at = plan.offsets.find(aliasOf(r)); at != plan.offsets.end())
-        plan.offsets[r] = at->second + viewOffset(r) * (elementBytes > 0 ? elementBytes : dtypeBytes(r->type.dtype));
+        plan.offsets[r] = at->second + viewOffset(r) * storedElementBytes(r->type.dtype, elementBytes);
       continue;
     }
     // A state read is the state's own buffer (devices bind it there): no arena space.

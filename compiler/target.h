@@ -28,7 +28,8 @@ class Target {
     (void)pass;
     return {};
   }
-  // Bytes of one stored element on the device, whatever the dtype (0: each dtype's own width).
+  // Bytes of one stored element on the device, whatever the dtype but bf16, stored natively
+  // (ir/views.h storedElementBytes; 0: each dtype's own width).
   virtual int elementBytes() const { return 0; }
   // Scratch bytes outside the arena to run `f` (the device's workspace rule).
   virtual int64_t workspaceBytes(const Function& f) const {

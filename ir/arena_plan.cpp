@@ -1,4 +1,5 @@
 #include "ir/arena_plan.h"
+#include "ir/views.h"
 
 #include <sstream>
 
@@ -71,7 +72,7 @@ Expected<ArenaPlans> parseArenaPlans(const Module& m, const std::string& text, c
       if (kind == "offset") {
         int64_t offset = -1;
         if (!(ls >> offset) || offset < 0) return error("a value's offset must be a byte count >= 0: '" + line + "'");
-        if (offset + v->type.numElements() * elementBytes > plan->arenaBytes)
+        if (offset + storedBytes(v->type, elementBytes) > plan->arenaBytes)
           return error("value " + std::to_string(op) + "." + std::to_string(result) + " of @" + f->name +
                        " ends past the arena (" + std::to_string(plan->arenaBytes) + " bytes)");
         plan->offsets[v] = offset;

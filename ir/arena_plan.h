@@ -32,7 +32,7 @@ inline constexpr int kArenaPlanVersion = 1;
 
 std::string formatArenaPlans(const Module& m, const ArenaPlans& plans);
 // Checks the version, that every function exists with the op count it was planned for, that
-// every value reference exists, that each value fits in the arena at `elementBytes` per element
+// every value reference exists, that each value fits in the arena at `elementBytes` per element (bf16: 2)
 // and that in-state targets are states of the module. Errors name `where` and the line.
 Expected<ArenaPlans> parseArenaPlans(const Module& m, const std::string& text, const std::string& where,
                                      int elementBytes);

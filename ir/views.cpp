@@ -4,6 +4,11 @@ namespace kiln {
 
 int64_t typeBytes(const TensorType& t) { return t.numElements() * dtypeBytes(t.dtype); }
 
+int64_t storedElementBytes(DType t, int elementBytes) {
+  if (elementBytes <= 0 || t == DType::BF16) return dtypeBytes(t);
+  return elementBytes;
+}
+
 bool isContiguousSlice(const Op& op) {
   if (op.kind != OpKind::Slice) return false;
   for (int64_t s : op.attrs.getInts("stride"))

@@ -20,5 +20,10 @@ int64_t sliceOffset(const Op& slice);  // its first element's position in the op
 const Value* aliasOf(const Value* v);
 int64_t viewOffset(const Value* v);
 int64_t typeBytes(const TensorType& t);
+// Bytes of one element as a device storing values `elementBytes` wide keeps it: that width for
+// every dtype but bf16, which such a device stores natively (2 bytes, for its bf16 products);
+// each dtype's own width when `elementBytes` is 0.
+int64_t storedElementBytes(DType t, int elementBytes);
+inline int64_t storedBytes(const TensorType& t, int elementBytes) { return t.numElements() * storedElementBytes(t.dtype, elementBytes); }
 
 }  // namespace kiln

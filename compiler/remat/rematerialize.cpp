@@ -77,7 +77,7 @@ Profile takeProfile(const Function& f, int elementBytes) {
     for (const auto& r : op.results)
       if (!inState.count(r.get())) {
         p.stored.insert(r.get());
-        const int64_t b = elementBytes > 0 ? r->type.numElements() * elementBytes : typeBytes(r->type);
+        const int64_t b = storedBytes(r->type, elementBytes);
         p.bytes[r.get()] = (b + 63) / 64 * 64;
       }
   }

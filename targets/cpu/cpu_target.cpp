@@ -32,7 +32,7 @@ class CpuTarget : public Target {
         "dce",                   // the constants fusion inlined
     };
   }
-  int elementBytes() const override { return 4; }  // every dtype is stored as f32
+  int elementBytes() const override { return 4; }  // every dtype is stored as f32, but bf16 (2 bytes)
   int64_t workspaceBytes(const Function& f) const override { return cpuWorkspaceBytes(f, elementBytes()); }
   std::vector<DType> computeTypes() const override { return {DType::F32}; }
   // bf16 matmuls run on oneDNN's bf16 kernels (f32 accumulation); attention computes in f32 on

@@ -78,7 +78,7 @@ TEST_CASE("mixed-precision casts the inputs of every product, once per value, an
 TEST_CASE("cpu device conformance: bf16 casts bit for bit, bf16 products against the reference") {
   const int64_t rows = kPackedMatmulMinRows;
   std::string text = R"(
-func @f(%c: f32[12], %x: f32[3,$T,37], %w: f32[37,29], %wt: f32[29,37], %xt: f32[$R,$K], %g: f32[$R,29], %b: f32[29], %r: f32[3,$T,29], %small: f32[$S,37], %q: f32[2,2,9,8], %k: f32[2,2,11,8], %v: f32[2,2,11,5], %dy: f32[2,2,9,5]) -> (rounded: bf16[12], y: f32[3,$T,29], yt: f32[3,$T,29], dw: f32[$K,29], yr: f32[3,$T,29], ys: f32[$S,29], a1: f32[3,$T,29], att: f32[2,2,9,5], dq: f32[2,2,9,8], dk: f32[2,2,11,8], dv: f32[2,2,11,5]) {
+func @f(%c: f32[12], %x: f32[3,$T,37], %w: f32[37,29], %wt: f32[29,37], %xt: f32[$R,$K], %g: f32[$R,29], %b: f32[29], %r: f32[3,$T,29], %small: f32[$S,37], %q: f32[2,2,9,8], %k: f32[2,2,11,8], %v: f32[2,2,11,5], %dy: f32[2,2,9,5]) -> (rounded: bf16[12], y: f32[3,$T,29], yt: f32[3,$T,29], dw: f32[$K,29], yr: f32[3,$T,29], ys: f32[$S,29], a1: f32[3,$T,29], att: f32[2,2,9,5], dq: f32[2,2,9,8], dk: f32[2,2,11,8], dv: f32[2,2,11,5], y16: bf16[3,$T,29]) {
   %rounded = cast %c : bf16[12]
   %x16 = cast %x : bf16[3,$T,37]
   %w16 = cast %w : bf16[37,29]
@@ -98,7 +98,8 @@ func @f(%c: f32[12], %x: f32[3,$T,37], %w: f32[37,29], %wt: f32[29,37], %xt: f32
   %dy16 = cast %dy : bf16[2,2,9,5]
   %att = attention %q16, %k16, %v16 {causal = true} : f32[2,2,9,5]
   %dq, %dk, %dv = attention_grad %q16, %k16, %v16, %dy16 {causal = true} : f32[2,2,9,8], f32[2,2,11,8], f32[2,2,11,5]
-  return %rounded, %y, %yt, %dw, %yr, %ys, %a1, %att, %dq, %dk, %dv
+  %y16 = matmul %x16, %w16 : bf16[3,$T,29]
+  return %rounded, %y, %yt, %dw, %yr, %ys, %a1, %att, %dq, %dk, %dv, %y16
 }
 )";
   for (auto [key, value] : {std::pair{"$T", rows / 3 + 5}, {"$R", rows + 1}, {"$S", rows - 1}, {"$K", rows + 4}})
@@ -130,7 +131,11 @@ func @f(%c: f32[12], %x: f32[3,$T,37], %w: f32[37,29], %wt: f32[29,37], %xt: f32
   REQUIRE_MESSAGE(got.ok(), (got.ok() ? "" : got.error().str()));
   test::checkClose((*got)[0], (*want)[0], 0, "rounded");  // the cast, bit for bit
   CHECK(std::isinf((*got)[0][5]));
-  for (size_t i = 1; i < want->size(); ++i) test::checkClose((*got)[i], (*want)[i], 1e-5, m.functions[0]->outputNames[i]);
+  for (size_t i = 1; i + 1 < want->size(); ++i) test::checkClose((*got)[i], (*want)[i], 1e-5, m.functions[0]->outputNames[i]);
+  // A bf16 result (no oneDNN primitive here: the shared kernel computes in f32 on the widened
+  // inputs and rounds back) may round the other way from the reference's f64 near a tie: one
+  // bf16 step, 2^-8 relative.
+  test::checkClose((*got).back(), want->back(), std::ldexp(1.0, -8), "y16");
 }
 
 TEST_CASE("cpu device conformance: GPT training steps with bf16 products match the reference") {

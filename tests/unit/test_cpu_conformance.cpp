@@ -34,13 +34,7 @@ TEST_CASE("cpu device conformance: every op") {
 
 TEST_CASE("cpu device conformance: GPT training steps match the reference") {
   TransformerConfig c = test::smallGpt(37, 12, 16, 48, 3);  // odd sizes, not multiples of 16
-  Module m;
-  Function& f = buildGptLoss(m, c);
-  REQUIRE(differentiate(m, f).ok());
-  OptimizerConfig opt;
-  opt.lr = 1e-2;
-  opt.clipNorm = 1.0;
-  REQUIRE(lowerOptimizer(m, f, opt).ok());
+  Module m = test::gptTrainStep(c, 1e-2);
   auto refEngine = makeReferenceEngine(m);
   auto cpuEngine = testCpuEngine(m);
   REQUIRE(refEngine.ok());

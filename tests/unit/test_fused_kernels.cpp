@@ -171,13 +171,7 @@ TEST_CASE("fused kernels: ahead-of-time object linked into a shared object and l
 TEST_CASE("fused kernels: GPT training steps with every fusion pass and generated kernels match the unfused reference") {
   TransformerConfig c = test::smallGpt(37, 12, 16, 48, 3);  // odd sizes, not multiples of 16
   auto build = [&](bool fuse) {
-    Module m;
-    Function& f = buildGptLoss(m, c);
-    REQUIRE(differentiate(m, f).ok());
-    OptimizerConfig opt;
-    opt.lr = 1e-2;
-    opt.clipNorm = 1.0;
-    REQUIRE(lowerOptimizer(m, f, opt).ok());
+    Module m = test::gptTrainStep(c, 1e-2);
     if (fuse) {
       for (const std::string& name : standardPipeline(*findTarget("cpu"))) {  // every pass after the optimizer
         if (name == "autodiff" || name == "optimizer") continue;

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "compiler/autodiff/autodiff.h"
+#include "compiler/optimizer/optimizer.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
@@ -46,6 +48,18 @@ inline TransformerConfig smallGpt(int64_t vocab, int64_t context, int64_t dModel
   c.batch = batch;
   c.dtype = dtype;
   return c;
+}
+
+// A GPT train_step: the loss of `c` differentiated and AdamW (global-norm clip 1.0) folded in.
+inline Module gptTrainStep(const TransformerConfig& c, double lr = OptimizerConfig{}.lr) {
+  Module m;
+  Function& f = buildGptLoss(m, c);
+  REQUIRE(differentiate(m, f).ok());
+  OptimizerConfig opt;
+  opt.lr = lr;
+  opt.clipNorm = 1.0;
+  REQUIRE(lowerOptimizer(m, f, opt).ok());
+  return m;
 }
 
 }  // namespace kiln::test

@@ -15,12 +15,7 @@ namespace {
 // A GPT training step through the cpu pipeline: fused and fused_sum ops of many shapes.
 Module fusedGptStep() {
   TransformerConfig c = test::smallGpt(37, 12, 16, 48, 3);
-  Module m;
-  Function& f = buildGptLoss(m, c);
-  REQUIRE(differentiate(m, f).ok());
-  OptimizerConfig opt;
-  opt.clipNorm = 1.0;
-  REQUIRE(lowerOptimizer(m, f, opt).ok());
+  Module m = test::gptTrainStep(c);
   for (const std::string& name : standardPipeline(*findTarget("cpu"))) {
     if (name == "autodiff" || name == "optimizer") continue;
     auto pass = createPass(name, findTarget("cpu")->passOptions(name));

@@ -5,8 +5,6 @@
 #include <limits>
 #include <set>
 
-#include "compiler/autodiff/autodiff.h"
-#include "compiler/optimizer/optimizer.h"
 #include "compiler/pass.h"
 #include "conformance.h"
 #include "eval/random.h"
@@ -22,17 +20,6 @@ bool isProduct(OpKind k) {
   return k == OpKind::Matmul || k == OpKind::MatmulBias || k == OpKind::Attention || k == OpKind::AttentionGrad;
 }
 
-Module gptStep(const TransformerConfig& c) {
-  Module m;
-  Function& f = buildGptLoss(m, c);
-  REQUIRE(differentiate(m, f).ok());
-  OptimizerConfig opt;
-  opt.lr = 1e-2;
-  opt.clipNorm = 1.0;
-  REQUIRE(lowerOptimizer(m, f, opt).ok());
-  return m;
-}
-
 void mixPrecision(Module& m) {
   auto pass = createPass("mixed-precision", {{"dtype", "bf16"}});
   REQUIRE(pass.ok());
@@ -45,7 +32,7 @@ void mixPrecision(Module& m) {
 }  // namespace
 
 TEST_CASE("mixed-precision casts the inputs of every product, once per value, and nothing else") {
-  Module m = gptStep(test::smallGpt(37, 12, 16, 48, 3));
+  Module m = test::gptTrainStep(test::smallGpt(37, 12, 16, 48, 3), 1e-2);
   mixPrecision(m);
   const Function& f = *m.findFunction("train_step");
   int products = 0, casts = 0;
@@ -140,7 +127,7 @@ func @f(%c: f32[12], %x: f32[3,$T,37], %w: f32[37,29], %wt: f32[29,37], %xt: f32
 
 TEST_CASE("cpu device conformance: GPT training steps with bf16 products match the reference") {
   TransformerConfig c = test::smallGpt(37, 12, 16, 48, 3);
-  Module m = gptStep(c);
+  Module m = test::gptTrainStep(c, 1e-2);
   mixPrecision(m);
   auto refEngine = makeReferenceEngine(m);
   auto cpuEngine = testCpuEngine(m);

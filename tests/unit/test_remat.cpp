@@ -1,9 +1,7 @@
 // Activation recomputation: the pass fits a GPT train step into a memory limit, the reference
 // device computes the same bits with and without it, and an unreachable limit is an error that
 // says how far recomputation gets.
-#include "compiler/autodiff/autodiff.h"
 #include "compiler/memory_plan.h"
-#include "compiler/optimizer/optimizer.h"
 #include "compiler/remat/rematerialize.h"
 #include "eval/interpreter.h"
 #include "ir/byte_size.h"
@@ -19,12 +17,7 @@ namespace {
 Module gptStep() {
   TransformerConfig c = test::smallGpt(40, 64, 32, 64, 4);
   c.layers = 3;
-  Module m;
-  Function& f = buildGptLoss(m, c);
-  REQUIRE(differentiate(m, f).ok());
-  OptimizerConfig opt;
-  opt.clipNorm = 1.0;
-  REQUIRE(lowerOptimizer(m, f, opt).ok());
+  Module m = test::gptTrainStep(c);
   auto schedule = createPass("schedule");
   REQUIRE(schedule.ok());
   REQUIRE((*schedule)->run(m).ok());

@@ -49,6 +49,15 @@ std::string optionalPassList() {
 
 namespace {
 
+// The train step's plan with the arena the device allocates: the module's functions never run
+// at once and share one arena, sized for the largest of their plans.
+MemoryPlan stepPlan(const Target& target, const Module& m, const Function& step) {
+  MemoryPlan plan = target.planMemory(m, step);
+  for (const auto& f : m.functions)
+    if (f.get() != &step) plan.arenaBytes = std::max(plan.arenaBytes, target.planMemory(m, *f).arenaBytes);
+  return plan;
+}
+
 std::string precisionSummary(const Spec& spec) {
   const std::string model(dtypeName(spec.model.dtype));
   if (spec.computeDtype == DType::F32) return model;
@@ -175,7 +184,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   if (spec.train.memoryLimit > 0) {
     RematConfig rc;
     rc.limitBytes = spec.train.memoryLimit;
-    rc.plan = [&target](const Module& mod, const Function& f) { return target.planMemory(mod, f); };
+    rc.plan = [&target](const Module& mod, const Function& f) { return stepPlan(target, mod, f); };
     rc.elementBytes = target.elementBytes();
     const bool fromSpec = spec.locations.count("train.memory_limit") > 0;
     rc.source = fromSpec ? spec.locationOf("train.memory_limit") : Location{};
@@ -190,7 +199,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   const Function* step = m.findFunction("train_step");
   out.parameters = countParameters(m);
   out.flopsPerStep = countFlops(*step);
-  out.plan = target.planMemory(m, *step);
+  out.plan = stepPlan(target, m, *step);
   if (mixed)
     if (std::string w = target.mixedPrecisionWarning(spec.computeDtype); !w.empty()) out.warnings.push_back(w);
   if (spec.train.memoryLimit > 0) out.remat = remat;

@@ -11,7 +11,7 @@ its own roof, peak RSS, and the speedup.
 Prints one JSON line per model (and with --curve, the two validation curves and their largest
 relative difference).
 """
-import argparse, json, os, re, statistics, sys, tempfile
+import argparse, json, os, statistics, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import ROOT, SHAPES, cpu_name, flops_per_step, measure_roof, run, step_gemms  # noqa: E402
@@ -19,7 +19,6 @@ from run import ROOT, SHAPES, cpu_name, flops_per_step, measure_roof, run, step_
 
 def compile_pair(kiln, name, work, env):
     spec = open(os.path.join(ROOT, "models", name + ".toml")).read()
-    spec = re.sub(r'^files = \["', 'files = ["', spec, flags=re.M)
     paths = {}
     for dtype in ("f32", "bf16"):
         path = os.path.join(work, f"{name}-{dtype}.toml")

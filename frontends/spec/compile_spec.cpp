@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 
 #include "ir/parser.h"
 #include "ir/printer.h"
@@ -49,12 +50,19 @@ std::string optionalPassList() {
 
 namespace {
 
-// The train step's plan with the arena the device allocates: the module's functions never run
-// at once and share one arena, sized for the largest of their plans.
-MemoryPlan stepPlan(const Target& target, const Module& m, const Function& step) {
-  MemoryPlan plan = target.planMemory(m, step);
+// The largest arena of the module's functions other than `step`. They never run at once and
+// share one arena, sized for the largest of their plans.
+int64_t otherArenas(const Target& target, const Module& m, const Function& step) {
+  int64_t bytes = 0;
   for (const auto& f : m.functions)
-    if (f.get() != &step) plan.arenaBytes = std::max(plan.arenaBytes, target.planMemory(m, *f).arenaBytes);
+    if (f.get() != &step) bytes = std::max(bytes, target.planMemory(m, *f).arenaBytes);
+  return bytes;
+}
+
+// The train step's plan with the arena the device allocates.
+MemoryPlan stepPlan(const Target& target, const Module& m, const Function& step, int64_t others) {
+  MemoryPlan plan = target.planMemory(m, step);
+  plan.arenaBytes = std::max(plan.arenaBytes, others);
   return plan;
 }
 
@@ -184,7 +192,12 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   if (spec.train.memoryLimit > 0) {
     RematConfig rc;
     rc.limitBytes = spec.train.memoryLimit;
-    rc.plan = [&target](const Module& mod, const Function& f) { return stepPlan(target, mod, f); };
+    // Recomputation changes the step alone: the other functions are planned once.
+    auto others = std::make_shared<std::optional<int64_t>>();
+    rc.plan = [&target, others](const Module& mod, const Function& f) {
+      if (!*others) *others = otherArenas(target, mod, f);
+      return stepPlan(target, mod, f, **others);
+    };
     rc.elementBytes = target.elementBytes();
     const bool fromSpec = spec.locations.count("train.memory_limit") > 0;
     rc.source = fromSpec ? spec.locationOf("train.memory_limit") : Location{};
@@ -199,7 +212,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   const Function* step = m.findFunction("train_step");
   out.parameters = countParameters(m);
   out.flopsPerStep = countFlops(*step);
-  out.plan = stepPlan(target, m, *step);
+  out.plan = stepPlan(target, m, *step, otherArenas(target, m, *step));
   if (mixed)
     if (std::string w = target.mixedPrecisionWarning(spec.computeDtype); !w.empty()) out.warnings.push_back(w);
   if (spec.train.memoryLimit > 0) out.remat = remat;

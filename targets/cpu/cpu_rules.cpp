@@ -17,7 +17,7 @@ bool packsMatmulOperand(const Op& op) {
 }
 
 int64_t cpuWorkspaceBytes(const Function& f, int elementBytes) {
-  int64_t scores = 0, packed = 0, converted = 0;
+  int64_t scores = 0, packed = 0, widenedInputs = 0;
   for (const auto& op : f.ops) {
     if (op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) {
       const Shape& q = op->operands[0]->type.shape;
@@ -32,10 +32,10 @@ int64_t cpuWorkspaceBytes(const Function& f, int elementBytes) {
     if (op->kind == OpKind::Attention || op->kind == OpKind::AttentionGrad) {
       int64_t widened = 0;
       for (const Value* v : op->operands) widened += v->type.dtype == DType::BF16 ? v->type.numElements() * 4 : 0;
-      converted = std::max(converted, widened);
+      widenedInputs = std::max(widenedInputs, widened);
     }
   }
-  return scores + packed + converted;
+  return scores + packed + widenedInputs;
 }
 
 }  // namespace kiln

@@ -26,7 +26,8 @@ struct MatmulPrimitive {
   dnnl::reorder pack;
 };
 
-// Throws dnnl::error for shapes oneDNN does not take (the device then runs the shared kernel).
+// Throws dnnl::error for shapes oneDNN does not take, and for operand types it is not given here
+// (bf16 mixed with f32, a bf16 result): the device then runs the shared kernel.
 MatmulPrimitive makeMatmul(const Op& op, const dnnl::engine& eng);
 // Runs it; `packBuffer` holds packed.get_size() bytes when it packs.
 void runMatmul(const MatmulPrimitive& p, const std::vector<float*>& operands, float* result, float* packBuffer,

@@ -67,5 +67,6 @@ Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createFuseElementwisePass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createMixedPrecisionPass(const PassOptions& options);
+Expected<std::unique_ptr<Pass>> createDataParallelPass(const PassOptions& options);
 
 }  // namespace kiln

@@ -26,6 +26,7 @@ const std::map<std::string, Factory>& registry() {
       {"autodiff", createAutodiffPass},
       {"canonicalize", withoutOptions<createCanonicalize>},
       {"cse", withoutOptions<createCommonSubexpressionElimination>},
+      {"data-parallel", createDataParallelPass},
       {"dce", withoutOptions<createDeadCodeElimination>},
       {"fuse-elementwise", createFuseElementwisePass},
       {"fuse-matmul-epilogue", createFuseMatmulEpiloguePass},

@@ -469,6 +469,12 @@ std::vector<TensorType> infer(OpKind kind, const std::vector<TensorType>& in, co
       require(attrs.getFloat("eps") > 0, "adamw_group eps must be > 0");
       return out;
     }
+    case OpKind::AllReduce: {
+      const std::string& r = attrs.getStr("reduce");
+      require(r == "sum" || r == "mean", "all_reduce reduce must be sum or mean, got '" + r + "'");
+      require(isFloat(in[0].dtype), "all_reduce needs a floating point operand, got " + in[0].str());
+      return {in[0]};
+    }
     case OpKind::StateRead: return {declaredOne(declared)};
     case OpKind::StateAssign: return {};
   }

@@ -25,7 +25,9 @@ bool isContiguousSlice(const Op& op) {
   return true;
 }
 
-bool isView(const Op* op) { return op && (op->kind == OpKind::Reshape || isContiguousSlice(*op)); }
+bool isView(const Op* op) {
+  return op && (op->kind == OpKind::Reshape || op->kind == OpKind::AllReduce || isContiguousSlice(*op));
+}
 
 const Value* aliasOf(const Value* v) {
   while (isView(v->def)) v = v->def->operands[0];

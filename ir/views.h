@@ -1,5 +1,5 @@
-// Values that are views of another value's storage: a reshape, or a slice taking one contiguous
-// run of its operand. Both never copy; the memory plan places them inside their operand's block
+// Values that are views of another value's storage: a reshape, a slice taking one contiguous
+// run of its operand, or an all_reduce (which reduces its operand's storage in place). Both never copy; the memory plan places them inside their operand's block
 // and every device binds them there.
 #pragma once
 
@@ -12,7 +12,7 @@ namespace kiln {
 // Whether a slice takes one contiguous run of its operand (unit strides; dims before the first
 // cut have extent 1, dims after it are whole), so its result can be a view.
 bool isContiguousSlice(const Op& op);
-// A reshape or a contiguous slice (null: no).
+// A reshape, a contiguous slice or an all_reduce (null: no).
 bool isView(const Op* op);
 int64_t sliceOffset(const Op& slice);  // its first element's position in the operand
 // The value whose storage `v` views: through reshapes and contiguous slices, else v itself;

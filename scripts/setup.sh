@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(g++ cmake ninja-build python3 doctest-dev llvm-16-tools llvm-16-dev libmlir-16-dev mlir-16-tools graphviz libtomlplusplus-dev fortunes libdnnl-dev ocl-icd-opencl-dev libboost-graph-dev)
+PACKAGES=(g++ cmake ninja-build python3 doctest-dev llvm-16-tools llvm-16-dev libmlir-16-dev mlir-16-tools graphviz libtomlplusplus-dev fortunes libdnnl-dev ocl-icd-opencl-dev libboost-graph-dev libopenmpi-dev openmpi-bin)
 # ocl-icd-opencl-dev: libdnnl-dev's CMake config requires OpenCL, a package it only recommends.
 
 source scripts/install-missing.sh

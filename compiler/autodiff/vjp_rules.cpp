@@ -246,6 +246,8 @@ Status emitVjp(GradientBuilder& gb, const Op& op) {
     case OpKind::AdamWUpdate:
     case OpKind::AdamWGroup:
       return fail("an optimizer update is not differentiable");
+    case OpKind::AllReduce:  // inserted after autodiff, on the gradients
+      return fail("an all_reduce is not differentiable");
     case OpKind::Fused:
     case OpKind::FusedSum:
     case OpKind::MatmulBias:

@@ -54,7 +54,7 @@ std::optional<FusedPrim> primitiveOf(const Op& op) {
     case OpKind::SoftmaxGrad: case OpKind::LogSoftmaxGrad: case OpKind::LayerNormGrad:
     case OpKind::CrossEntropyGrad: case OpKind::AttentionGrad: case OpKind::CrossEntropyWithGrad:
     case OpKind::AddLayerNorm: case OpKind::Fused: case OpKind::FusedSum: case OpKind::AdamWUpdate:
-    case OpKind::AdamWGroup: case OpKind::StateRead: case OpKind::StateAssign:
+    case OpKind::AdamWGroup: case OpKind::AllReduce: case OpKind::StateRead: case OpKind::StateAssign:
       return std::nullopt;
   }
   return std::nullopt;

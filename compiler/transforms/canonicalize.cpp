@@ -189,6 +189,7 @@ class Canonicalize : public Pass {
       case OpKind::AttentionGrad:
       case OpKind::AdamWUpdate:
       case OpKind::AdamWGroup:
+      case OpKind::AllReduce:
       case OpKind::AddLayerNorm:
       case OpKind::CrossEntropyWithGrad:
       case OpKind::Fused:

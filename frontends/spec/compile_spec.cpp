@@ -24,6 +24,7 @@ namespace kiln {
 std::vector<std::string> standardPipeline(const Target& target) {
   std::vector<std::string> p = {
       "autodiff",        // append d loss / d parameters to the loss function
+      "data-parallel",   // average them over the ranks, in buckets that overlap the backward pass
       "optimizer",       // fold the update into it: train_step
       "canonicalize",    // fold constants (schedule scalars), drop identities
       "cse",             // merge repeated state reads and index math
@@ -36,7 +37,7 @@ std::vector<std::string> standardPipeline(const Target& target) {
 }
 
 namespace {
-const char* const kOptionalPasses[] = {"pads-to-concat",     "fuse-matmul-epilogue", "fuse-cross-entropy", "fuse-residual-norm",
+const char* const kOptionalPasses[] = {"data-parallel", "pads-to-concat",     "fuse-matmul-epilogue", "fuse-cross-entropy", "fuse-residual-norm",
                                        "fuse-elementwise", "fuse-reductions",      "fuse-adamw",         "schedule"};
 }  // namespace
 
@@ -207,6 +208,8 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   }
   if (auto s = pm.run(m, irOut, timingOut); !s) return s.error();
   if (auto diags = verifyModule(m); !diags.empty()) return makeError({}, "internal error: " + diags[0].str());
+  // Stopped early (--stop-after): the IR was printed; no train_step to plan, no trainer.
+  if (!passOptions.stopAfter.empty()) return CompiledSpec{};
 
   CompiledSpec out;
   const Function* step = m.findFunction("train_step");

@@ -3,6 +3,7 @@
 #include "runtime/trainer/trainer_session.h"
 
 #include "runtime/checkpoint/output_lock.h"
+#include "runtime/parallel/collectives.h"
 
 namespace kiln {
 
@@ -50,20 +51,31 @@ int Trainer::train(const Options& o) {
   std::string ckpt = checkpointPath(o);
   std::string metricsPath = o.get("metrics", cfg("train.metrics"));
   const int64_t totalSteps = int64_t(*steps);
+  // Data parallel (under mpirun): every rank trains on its rows of each global batch; rank 0
+  // alone writes the checkpoint and the metrics and prints the progress.
+  Collectives& ranks = processCollectives();
+  const int world = ranks.size(), rank = ranks.rank();
+  const bool leader = rank == 0, sampled = cfg("objective") == "reinforce";
+  if (world > 1)
+    if (auto s = checkSameRun(o); !s) return leader ? fail(s.error()) : 1;
   // Every output is checked and locked before any work: a run never trains to the end and then
   // cannot save, and two runs never write the same files.
   // Never onto an input of the run: the program itself, its data, the weights it starts from.
-  std::vector<std::string> inputs = findObjectiveData(cfg("objective"))->inputFiles(cfg_);
-  for (const std::string& f : {origin_, trainerFile(), o.get("init-from", cfg("objective.init_from"))}) inputs.push_back(f);
-  for (const std::string& f : splitConfigList(cfg("data.files"))) inputs.push_back(f);
-  if (auto s = checkNotAnInput(ckpt, "checkpoint", inputs); !s) return fail(s.error());
-  inputs.push_back(ckpt);
-  if (auto s = checkNotAnInput(metricsPath, "metrics log", inputs); !s) return fail(s.error());
-  if (auto s = checkWritable(ckpt, "checkpoint"); !s) return fail(s.error());
-  auto ckptLock = OutputLock::acquire(ckpt, "checkpoint");
-  if (!ckptLock) return fail(ckptLock.error());
-  auto metricsLock = OutputLock::acquire(metricsPath, "metrics log");
-  if (!metricsLock) return fail(metricsLock.error());
+  std::vector<std::unique_ptr<OutputLock>> locks;
+  if (leader) {
+    std::vector<std::string> inputs = findObjectiveData(cfg("objective"))->inputFiles(cfg_);
+    for (const std::string& f : {origin_, trainerFile(), o.get("init-from", cfg("objective.init_from"))}) inputs.push_back(f);
+    for (const std::string& f : splitConfigList(cfg("data.files"))) inputs.push_back(f);
+    if (auto s = checkNotAnInput(ckpt, "checkpoint", inputs); !s) return fail(s.error());
+    inputs.push_back(ckpt);
+    if (auto s = checkNotAnInput(metricsPath, "metrics log", inputs); !s) return fail(s.error());
+    if (auto s = checkWritable(ckpt, "checkpoint"); !s) return fail(s.error());
+    for (const auto& [path, what] : {std::pair{ckpt, "checkpoint"}, std::pair{metricsPath, "metrics log"}}) {
+      auto lock = OutputLock::acquire(path, what);
+      if (!lock) return fail(lock.error());
+      locks.push_back(lock.take());
+    }
+  }
 
   auto engine = freshEngine();
   if (!engine) return fail(engine.error());
@@ -80,22 +92,37 @@ int Trainer::train(const Options& o) {
     auto loaded = loadCheckpoint(st, ckpt, /*full=*/true, &resumedMeta);
     if (!loaded) return fail(loaded.error());
     step = *loaded;
-    std::cerr << "resumed from " << ckpt << " at step " << step << "\n";
+    if (leader) std::cerr << "resumed from " << ckpt << " at step " << step << "\n";
     if (step >= totalSteps) {
-      std::cerr << "nothing to do: the checkpoint is at step " << step << " of " << totalSteps << "\n";
+      if (leader) std::cerr << "nothing to do: the checkpoint is at step " << step << " of " << totalSteps << "\n";
       return 0;
     }
   }
-  auto source = dataSource(&st);
+  auto source = dataSource(&st, world, rank);
   if (!source) return fail(source.error());
   if (auto s = (*source)->restoreState(resumedMeta); !s) return fail(s.error());
-  auto metrics = MetricsLog::open(metricsPath, o.has("resume"));
+  // Every rank evaluates the compiled batch, as one process would (the global batch's source
+  // has other rows).
+  std::unique_ptr<BatchSource> ownEval;
+  if (world > 1 && !sampled) {
+    auto e = dataSource(&st);
+    if (!e) return fail(e.error());
+    ownEval = e.take();
+  }
+  const BatchSource& evalSource = ownEval ? *ownEval : **source;
+  auto metrics = MetricsLog::open(leader ? metricsPath : "/dev/null", o.has("resume"));
   if (!metrics) return fail(metrics.error());
-  std::cerr << (*source)->describe() << "\n"
-            << "model: " << cfg("model.parameters") << " parameters, "
-            << cfgNumber("model.flops_per_step") / 1e9 << " GFLOP per step, " << (*source)->tokensPerStep()
-            << " tokens per step\n"
-            << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n";
+  const int64_t tokensPerStep = (*source)->tokensPerStep() * (sampled ? world : 1);
+  const std::string ranksLine = world > 1 ? ranks.describe() : "";  // every rank takes part
+  if (leader) {
+    std::cerr << (*source)->describe() << "\n"
+              << "model: " << cfg("model.parameters") << " parameters, " << cfgNumber("model.flops_per_step") / 1e9
+              << " GFLOP per step" << (world > 1 ? " per rank, " : ", ") << tokensPerStep << " tokens per step\n"
+              << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n";
+    if (world > 1)
+      std::cerr << "data parallel: " << ranksLine << "; global batch " << cfgInt("model.batch") * world << " ("
+                << cfg("model.batch") << " per rank), gradients averaged in the step\n";
+  }
   // train_step's outputs: the loss, any metrics of the objective, then lr and grad_norm.
   const Function& trainFn = *m_.findFunction("train_step");
   auto outputIndex = [&](const std::string& n) {
@@ -127,10 +154,17 @@ int Trainer::train(const Options& o) {
     ++step;
     auto batch = (*source)->train(uint64_t(step));
     if (!batch) return fail(batch.error());
+    std::vector<ref::Tensor> inputs = batch.take();
+    if (world > 1 && !sampled) inputs = shardRows(std::move(inputs), cfgInt("model.batch"), rank, world);
     auto callStart = std::chrono::steady_clock::now();
-    auto outs = call(st, "train_step", batch.take());
+    auto outs = call(st, "train_step", std::move(inputs));
     double stepSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - callStart).count();
     if (!outs) return fail(outs.error());
+    if (world > 1) {  // a signal to any rank stops every rank after this step
+      std::vector<double> stop = {double(gInterrupted)};
+      ranks.sum(stop);
+      if (stop[0] != 0 && !gInterrupted) gInterrupted = SIGTERM;
+    }
     loss = (*outs)[lossAt][0];
     double lr = (*outs)[lrAt][0], gnorm = (*outs)[normAt][0];
     std::string extraText;  // the objective's metrics (accuracies, rewards)
@@ -151,8 +185,11 @@ int Trainer::train(const Options& o) {
       if (auto s = metrics->write(bad); !s) return fail(s.error());
       if (skipDiverged && ++consecutiveSkips <= kMaxConsecutiveSkips) {
         ++skippedSteps;
-        std::fprintf(stderr, "%sstep %lld skipped: loss %s, grad_norm %s; the update was not applied\n", tty ? "\n" : "",
+        if (leader) std::fprintf(stderr, "%sstep %lld skipped: loss %s, grad_norm %s; the update was not applied\n", tty ? "\n" : "",
                      (long long)step, formatDouble(loss).c_str(), formatDouble(gnorm).c_str());
+      } else if (!leader) {
+        rc = 1;
+        break;
       } else {
         std::fprintf(stderr, "%serror: training diverged at step %lld: loss %s, grad_norm %s. This state is not saved; %s.\n",
                      tty ? "\n" : "", (long long)step, formatDouble(loss).c_str(), formatDouble(gnorm).c_str(),
@@ -168,28 +205,29 @@ int Trainer::train(const Options& o) {
       consecutiveSkips = 0;
     }
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double tokPerSec = double((step - firstStep) * (*source)->tokensPerStep()) / std::max(elapsed, 1e-9);
+    double tokPerSec = double((step - firstStep) * tokensPerStep) / std::max(elapsed, 1e-9);
     double eta = elapsed / double(step - firstStep) * double(totalSteps - step);
     MetricsLog::Fields line = {{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm},
                                {"step_s", stepSeconds}, {"tokens_per_s", tokPerSec}};
     for (const auto& [name, value] : stepMetrics) line.emplace_back(name, value);
     if (!diverged)
       if (auto s = metrics->write(line); !s) return fail(s.error());
-    if (tty && !diverged) {
+    if (tty && !diverged && leader) {
       int width = 24, filled = int(double(width) * double(step) / double(totalSteps));
       std::fprintf(stderr, "\rstep %lld/%lld [%s%s] loss %.4f | %.0f tok/s | ETA %s   ", (long long)step,
                    (long long)totalSteps, std::string(size_t(filled), '#').c_str(),
                    std::string(size_t(width - filled), '.').c_str(), loss, tokPerSec, formatDuration(eta).c_str());
     }
-    if (!tty && !diverged && (step % int64_t(*logEvery) == 0 || step == totalSteps))
+    if (!tty && !diverged && leader && (step % int64_t(*logEvery) == 0 || step == totalSteps))
       std::fprintf(stderr, "step %lld/%lld loss %.4f%s lr %.3g grad_norm %.3f tok/s %.0f eta %s\n", (long long)step,
                    (long long)totalSteps, loss, extraText.c_str(), lr, gnorm, tokPerSec, formatDuration(eta).c_str());
     bool evalNow = canEvaluate && ((*evalEvery > 0 && step % int64_t(*evalEvery) == 0) || step == totalSteps);
     if (evalNow) {
-      auto v = evaluate(**source, st, cfgInt("train.eval_batches"));
+      auto v = evaluate(evalSource, st, cfgInt("train.eval_batches"));
       if (!v) return fail(v.error());
       for (const auto& [name, x] : *v)
         if (!std::isfinite(x)) {
+          if (!leader) return 1;
           std::fprintf(stderr, "%serror: training diverged at step %lld: the evaluation's %s is %s. This state is not saved; %s.\n",
                        tty ? "\n" : "", (long long)step, name.c_str(), formatDouble(x).c_str(),
                        keptCheckpoint().c_str());
@@ -198,27 +236,29 @@ int Trainer::train(const Options& o) {
       MetricsLog::Fields line = {{"step", step}};
       for (const auto& [name, x] : *v) line.emplace_back(name, x);
       if (auto s = metrics->write(line); !s) return fail(s.error());
-      std::fprintf(stderr, "%sstep %lld: %s\n", tty ? "\n" : "", (long long)step, describeEval(*v, **source).c_str());
+      if (leader) std::fprintf(stderr, "%sstep %lld: %s\n", tty ? "\n" : "", (long long)step, describeEval(*v, evalSource).c_str());
     }
     bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || gInterrupted;
-    if (saveNow) {
+    if (saveNow && leader) {
       if (auto s = saveCheckpoint(st, step, ckpt, (*source)->checkpointState()); !s) {
         std::fprintf(stderr, "%s%s\n", tty ? "\n" : "", s.error().str().c_str());
         if (lastSaved >= 0) std::fprintf(stderr, "the checkpoint of step %lld is kept\n", (long long)lastSaved);
         return 1;
       }
-      lastSaved = step;
       if (gInterrupted || step != totalSteps) std::fprintf(stderr, "%ssaved %s at step %lld\n", tty ? "\n" : "", ckpt.c_str(), (long long)step);
     }
+    if (saveNow) lastSaved = step;
     if (gInterrupted) {
       const int sig = int(gInterrupted);
-      std::fprintf(stderr, "%s: checkpoint saved at step %lld\n", sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted",
+      if (leader) std::fprintf(stderr, "%s: checkpoint saved at step %lld\n", sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted",
                    (long long)step);
       rc = 128 + sig;  // 130 for SIGINT, 143 for SIGTERM
       break;
     }
   }
-  if (o.has("profile")) printProfile(st);
+  if (o.has("profile") && leader) printProfile(st);
+  if (world > 1) ranks.leaveTogether();  // after rank 0 has saved
+  if (!leader) return rc;
   if (rc == 0) std::fprintf(stderr, "%sdone: %lld steps, final loss %.4f, checkpoint %s\n", tty ? "\n" : "", (long long)step, loss, ckpt.c_str());
   if (skippedSteps > 0) std::fprintf(stderr, "%lld step(s) diverged and were skipped\n", (long long)skippedSteps);
   return rc;

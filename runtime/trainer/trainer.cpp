@@ -1,5 +1,7 @@
 #include "runtime/trainer/trainer.h"
 
+#include "runtime/parallel/collectives.h"
+
 #include "runtime/trainer/trainer_session.h"
 
 namespace kiln {
@@ -140,6 +142,9 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
     return fail(makeError({}, "the batch size is compiled into this trainer (" + exe.config("model.batch") +
                                   "); compile another with `kiln compile SPEC --batch N`"));
   if (!opts->positional.empty()) return fail(makeError({}, "unexpected argument '" + opts->positional[0] + "'"));
+  if (cmd != "train" && processCollectives().size() > 1)
+    return processCollectives().rank() == 0 ? fail(makeError({}, "only `train` runs on several ranks; run `" + cmd + "` without mpirun"))
+                                            : 1;
   std::string device = opts->get("device", exe.config("device"));
   if (!hasDevice(device)) return fail(makeError({}, "--device must be " + deviceNameList() + ", got '" + device + "'"));
   trainer.setDevice(device, programName);

@@ -25,12 +25,15 @@ Expected<Corpus> Trainer::corpus() const {
 }
 
 // The data of this trainer's objective, with its baseline: its run half makes it.
-Expected<std::unique_ptr<BatchSource>> Trainer::dataSource(Engine* engine) const {
+Expected<std::unique_ptr<BatchSource>> Trainer::dataSource(Engine* engine, int ranks, int rank) const {
   const ObjectiveData* objective = findObjectiveData(cfg("objective"));  // checkSettings found it
   ObjectiveDataInputs in{cfg_, tok_, {}, corpusSource(), [this] { return corpus(); }, engine, {}};
-  in.batch.batch = cfgInt("model.batch");
+  // Data parallel: the global batch of every rank's rows, each rank training on its own (see
+  // shardRows); REINFORCE samples its batches from the policy instead, each rank its own.
+  const bool sampled = cfg("objective") == "reinforce";
+  in.batch.batch = cfgInt("model.batch") * (sampled ? 1 : ranks);
   in.batch.context = cfgInt("model.context");
-  in.batch.seed = uint64_t(cfgInt("train.seed"));
+  in.batch.seed = uint64_t(cfgInt("train.seed")) + (sampled ? uint64_t(rank) * 0x9E3779B97F4A7C15ULL : 0);
   in.batch.tokenizerVocab = tok_.vocabSize();
   in.batch.encoder = cfg("model.kind") == "bert";
   in.batch.padToken = tok_.endOfText();

@@ -117,7 +117,9 @@ class Trainer {
   Expected<Corpus> corpus() const;
 
   // The data of this trainer's objective, with its baseline.
-  Expected<std::unique_ptr<BatchSource>> dataSource(Engine* engine = nullptr) const;
+  // With `ranks` > 1, the global batch of a data-parallel run: `ranks` times the compiled batch
+  // (REINFORCE: this rank's own samples).
+  Expected<std::unique_ptr<BatchSource>> dataSource(Engine* engine = nullptr, int ranks = 1, int rank = 0) const;
 
   // Calls `fn` with host tensors typed as its parameters (float inputs follow the model dtype).
   Expected<std::vector<ref::Tensor>> call(Engine& engine, const std::string& fn, std::vector<ref::Tensor> in) const;
@@ -131,6 +133,13 @@ class Trainer {
 
   // ---- train ----
   int train(const Options& o);
+
+  // Data parallel (trainer_ranks.cpp): every rank must run this trainer on this device with the
+  // same options; an error naming the first rank that does not.
+  Status checkSameRun(const Options& o) const;
+  // Rank `rank`'s rows of a global batch: rows [rank * batch, (rank + 1) * batch) of every input
+  // with `ranks` * batch rows.
+  static std::vector<ref::Tensor> shardRows(std::vector<ref::Tensor> global, int64_t batch, int rank, int ranks);
 
   static void printProfile(const Engine& e);
 

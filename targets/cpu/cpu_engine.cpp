@@ -19,6 +19,7 @@
 #include "targets/cpu/dnnl_primitives.h"
 #include "targets/cpu/fused_kernel_plan.h"
 #include "runtime/engine/engine.h"
+#include "runtime/parallel/collectives.h"
 #include "targets/cpu/cpu_device.h"
 #include "eval/kernels/dispatch.h"
 
@@ -52,6 +53,13 @@ struct Profile {
     double flops = 0;
   };
   std::map<std::string, Row> byKind, byComponent;
+  // Time spent blocked on other ranks: the communication the step could not hide.
+  void addWait(double secs) {
+    for (Row* r : {&byKind["all_reduce (waiting)"], &byComponent["data_parallel (waiting)"]}) {
+      r->seconds += secs;
+      ++r->calls;
+    }
+  }
   void add(const Op& op, double secs) {
     std::string comp = op.name.empty() ? "(unnamed)" : op.name;
     // Fold "h.3.attn.c_attn.grad" into "h.*.attn.c_attn": per layer totals add up per component.
@@ -91,7 +99,7 @@ struct FusedCall {
 // its operands and results in the function's pointer table. Nothing is looked up per op per
 // call: the call walks these steps and indexes the table.
 struct Step {
-  enum class Kind { Assign, View, StateRead, Matmul, Softmax, Fused, Attention, RoundBf16, WidenBf16, Kernel };
+  enum class Kind { Assign, View, StateRead, AllReduce, Matmul, Softmax, Fused, Attention, RoundBf16, WidenBf16, Kernel };
   const Op* op = nullptr;
   Kind kind = Kind::Kernel;
   std::vector<size_t> in, out;  // slots of operands and results
@@ -101,6 +109,8 @@ struct Step {
   std::vector<std::pair<size_t, std::vector<float>*>> inState;  // results placed in their state's buffer
   size_t prepared = 0;                  // Matmul, Softmax, Fused, Attention: index of its primitive
   std::vector<float*> args;             // scratch for the operand pointers of a call
+  int reduction = -1;                   // AllReduce: its index among the function's all_reduce ops
+  std::vector<int> waits;               // the reductions whose results this step reads first
 };
 
 class CpuFunction {
@@ -110,6 +120,7 @@ class CpuFunction {
               const KernelPlans& kernelPlans, std::map<std::string, std::vector<float>>& state)
       : f_(f), arenaBytes_(plan.arenaBytes) {
     std::unordered_map<const Value*, size_t> slotOf;  // only while preparing
+    std::unordered_map<size_t, int> reducedBy;         // slot -> the all_reduce whose result it views
     auto slot = [&](const Value* v) { return slotOf.emplace(v, slotOf.size()).first->second; };
     for (const auto& p : f.params) params_.push_back(slot(p.get()));
     for (const auto& op : f.ops)
@@ -129,6 +140,7 @@ class CpuFunction {
       }
       st.args.resize(st.in.size());
       prepare(st, eng, kernels, kernelPlans, state);
+      trackReductions(st, reducedBy);
       steps_.push_back(std::move(st));
     }
   }
@@ -151,18 +163,56 @@ class CpuFunction {
       ptr_[params_[i]] = inputBuffers[i].data();
     }
     assigns_.clear();
+    Collectives& ranks = processCollectives();
+    const bool reducing = reductions_ > 0 && ranks.size() > 1;
+    if (reducing) requests_.assign(size_t(reductions_), -1);
     for (Step& st : steps_) {
+      if (reducing)
+        for (int r : st.waits) awaitReduction(ranks, r, profile);
       auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       Status s = run(st, eng, strm, work);
       if (!s) return s;
       if (profile) profile->add(*st.op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (reducing) {
+        if (st.kind == Step::Kind::AllReduce)
+          requests_[size_t(st.reduction)] = ranks.startAllReduce(ptr_[st.out[0]], st.op->result()->type.numElements(),
+                                                                 st.op->attrs.getStr("reduce") == "mean");
+        ranks.progress();
+      }
     }
+    if (reducing)
+      for (int r = 0; r < reductions_; ++r) awaitReduction(ranks, r, profile);  // the outputs read them
     return finish(outputs);
   }
 
   int64_t arenaBytes() const { return arenaBytes_; }
 
  private:
+  // An all_reduce is started where it stands and waited for where a step first reads its result
+  // (through the slices and reshapes that view it): the ops between overlap the communication.
+  void trackReductions(Step& st, std::unordered_map<size_t, int>& reducedBy) {
+    if (st.kind == Step::Kind::AllReduce) {
+      st.reduction = reductions_++;
+      reducedBy[st.out[0]] = st.reduction;
+      return;
+    }
+    for (size_t in : st.in)
+      if (auto r = reducedBy.find(in); r != reducedBy.end()) {
+        if (st.kind == Step::Kind::View) reducedBy[st.out[0]] = r->second;
+        else if (std::find(st.waits.begin(), st.waits.end(), r->second) == st.waits.end()) st.waits.push_back(r->second);
+      }
+    if (st.kind == Step::Kind::View) st.waits.clear();
+  }
+
+  void awaitReduction(Collectives& ranks, int r, Profile* profile) {
+    int64_t& request = requests_[size_t(r)];
+    if (request < 0) return;
+    auto t0 = std::chrono::steady_clock::now();
+    ranks.wait(request);
+    request = -1;
+    if (profile) profile->addWait(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+
   void prepare(Step& st, const dnnl::engine& eng, const KernelLibrary* kernels, const KernelPlans& kernelPlans,
                std::map<std::string, std::vector<float>>& state) {
     const Op& op = *st.op;
@@ -180,6 +230,11 @@ class CpuFunction {
     }
     if (op.kind == OpKind::Cast && storedAsBf16(op.operands[0]) && op.result()->type.dtype == DType::F32) {
       st.kind = K::WidenBf16;
+      return;
+    }
+    if (op.kind == OpKind::AllReduce) {  // in place: the result is the operand's storage
+      KILN_ASSERT(!st.bf16, "all_reduce of a bf16 value on the cpu device");
+      st.kind = K::AllReduce;
       return;
     }
     if (isView(&op)) {
@@ -253,6 +308,9 @@ class CpuFunction {
       case K::StateRead:
         ptr_[st.out[0]] = st.state->data();  // alias: assignments commit at the end
         return okStatus();
+      case K::AllReduce:  // reduced in place; call() starts it on more than one rank
+        ptr_[st.out[0]] = ptr_[st.in[0]];
+        return okStatus();
       default:
         break;
     }
@@ -322,6 +380,7 @@ class CpuFunction {
       case K::Assign:
       case K::View:
       case K::StateRead:
+      case K::AllReduce:
         break;
     }
     return okStatus();
@@ -418,6 +477,8 @@ class CpuFunction {
   size_t attentionScratch_ = 0;  // floats of Workspace::scores this function's attention ops need
   size_t packFloats_ = 0;        // ... and of Workspace::packed for its packed matmul operands
   size_t widenFloats_ = 0;       // ... and of Workspace::widened for the bf16 inputs of its attention
+  int reductions_ = 0;           // all_reduce ops
+  std::vector<int64_t> requests_;  // by all_reduce: the started request (-1: none pending)
 };
 
 class CpuEngine : public Engine {

@@ -21,3 +21,8 @@ if config.have_dot:
 # Tests run side by side on few cores: OpenMP threads that spin while waiting would starve the
 # other test's threads (an e2e test took minutes instead of seconds), so waiting threads sleep.
 config.environment["OMP_WAIT_POLICY"] = "PASSIVE"
+# Data-parallel tests start 2 ranks with Open MPI's mpirun on this machine: as root too (CI
+# runs as root), and on fewer cores than ranks.
+config.substitutions.append(("%mpirun", "mpirun --oversubscribe -np"))
+config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"

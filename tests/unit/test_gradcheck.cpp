@@ -35,6 +35,7 @@ const std::map<OpKind, const char*> kNotDifferentiable = {
     {OpKind::AttentionGrad, "backward op: second order is not supported"},
     {OpKind::AdamWUpdate, "an optimizer update, made after autodiff"},
     {OpKind::AdamWGroup, "optimizer updates, made by fusion after autodiff"},
+    {OpKind::AllReduce, "gradient averaging, made by data-parallel after autodiff"},
     {OpKind::Fused, "made by fusion, after autodiff"},
     {OpKind::FusedSum, "made by fusion, after autodiff"},
     {OpKind::MatmulBias, "made by fusion, after autodiff"},

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "runtime/cli/guarded_main.h"
+#include "runtime/parallel/collectives.h"
 #include "runtime/trainer/trainer.h"
 #include "objectives/objectives.h"
 #include "targets/targets.h"
@@ -10,6 +11,11 @@
 namespace {
 
 int run(int argc, char** argv) {
+  // Under mpirun, one rank of a data-parallel run (runtime/parallel/collectives.h).
+  if (auto s = kiln::initProcessCollectives(&argc, &argv); !s) {
+    std::cerr << s.error().str() << "\n";
+    return 1;
+  }
   auto exe = kiln::readAppendedExecutable(kiln::trainerFile());
   if (!exe) {
     std::cerr << exe.error().str() << "\n";
@@ -17,7 +23,12 @@ int run(int argc, char** argv) {
   }
   kiln::registerDevices();
   kiln::registerObjectiveDataHalves();
-  return kiln::runTrainer(*exe, std::vector<std::string>(argv + 1, argv + argc), argv[0]);
+  const int rc = kiln::runTrainer(*exe, std::vector<std::string>(argv + 1, argv + argc), argv[0]);
+  // A rank that fails alone would leave the others waiting for it: the job ends with it.
+  if (rc != 0 && kiln::processCollectives().size() > 1 && !kiln::processCollectives().leftTogether())
+    kiln::abortProcessCollectives(rc);
+  kiln::finalizeProcessCollectives();
+  return rc;
 }
 
 }  // namespace

@@ -88,6 +88,7 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
   for (const auto& v : args.all("skip-pass")) opts.skip.insert(v);
   auto compiled = compileSpec(*spec, opts, std::cout, std::cerr, **target);
   if (!compiled) return compiled.error();
+  if (!opts.stopAfter.empty()) return compiled;  // the pipeline stopped early: nothing to plan or write
   if (!quiet) {
     std::cerr << "compiled " << args.positional[0] << ": " << compiled->parameters << " parameters, "
               << compiled->flopsPerStep / 1e9 << " GFLOP per step, planned peak "

@@ -57,7 +57,11 @@ int Trainer::train(const Options& o) {
   const int world = ranks.size(), rank = ranks.rank();
   const bool leader = rank == 0, sampled = cfg("objective") == "reinforce";
   if (world > 1)
-    if (auto s = checkSameRun(o); !s) return leader ? fail(s.error()) : 1;
+    if (auto s = checkSameRun(o); !s) {  // every rank comes to the same verdict
+      if (leader) fail(s.error());
+      ranks.leaveTogether();  // after rank 0 has said why
+      return 1;
+    }
   // Every output is checked and locked before any work: a run never trains to the end and then
   // cannot save, and two runs never write the same files.
   // Never onto an input of the run: the program itself, its data, the weights it starts from.

@@ -13,7 +13,21 @@ int Trainer::info() {
             << "parameters: " << cfg("model.parameters") << "\n"
             << "FLOPs per train step: " << cfgNumber("model.flops_per_step") / 1e9 << " GFLOP\n"
             << "planned memory (train_step):\n"
-            << exe_.sections.at("plan") << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n"
+            << exe_.sections.at("plan");
+  // What each rank of a data-parallel run (mpirun) sends through all_reduce every step.
+  int64_t buckets = 0, reduced = 0;
+  if (const Function* step = m_.findFunction("train_step"))
+    for (const auto& op : step->ops)
+      if (op->kind == OpKind::AllReduce) {
+        ++buckets;
+        reduced += op->result()->type.numElements() * int64_t(dtypeBytes(op->result()->type.dtype));
+      }
+  if (buckets > 0)
+    std::cout << "data parallel (mpirun): " << formatBytes(reduced) << " averaged over the ranks per step, in " << buckets
+              << " all_reduce bucket(s)\n";
+  else
+    std::cout << "data parallel (mpirun): not in this trainer (compiled with --skip-pass data-parallel)\n";
+  std::cout << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n"
             << "spec: " << cfg("spec") << "\n";
   return 0;
 }
@@ -142,9 +156,11 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
     return fail(makeError({}, "the batch size is compiled into this trainer (" + exe.config("model.batch") +
                                   "); compile another with `kiln compile SPEC --batch N`"));
   if (!opts->positional.empty()) return fail(makeError({}, "unexpected argument '" + opts->positional[0] + "'"));
-  if (cmd != "train" && processCollectives().size() > 1)
-    return processCollectives().rank() == 0 ? fail(makeError({}, "only `train` runs on several ranks; run `" + cmd + "` without mpirun"))
-                                            : 1;
+  if (cmd != "train" && processCollectives().size() > 1) {
+    if (processCollectives().rank() == 0) fail(makeError({}, "only `train` runs on several ranks; run `" + cmd + "` without mpirun"));
+    processCollectives().leaveTogether();  // after rank 0 has said why
+    return 1;
+  }
   std::string device = opts->get("device", exe.config("device"));
   if (!hasDevice(device)) return fail(makeError({}, "--device must be " + deviceNameList() + ", got '" + device + "'"));
   trainer.setDevice(device, programName);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "ir/arena_plan.h"
@@ -174,9 +175,11 @@ class CpuFunction {
       if (!s) return s;
       if (profile) profile->add(*st.op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       if (reducing) {
-        if (st.kind == Step::Kind::AllReduce)
+        if (st.kind == Step::Kind::AllReduce) {
           requests_[size_t(st.reduction)] = ranks.startAllReduce(ptr_[st.out[0]], st.op->result()->type.numElements(),
                                                                  st.op->attrs.getStr("reduce") == "mean");
+          if (blockingReductions()) awaitReduction(ranks, st.reduction, profile);
+        }
         ranks.progress();
       }
     }
@@ -202,6 +205,16 @@ class CpuFunction {
         else if (std::find(st.waits.begin(), st.waits.end(), r->second) == st.waits.end()) st.waits.push_back(r->second);
       }
     if (st.kind == Step::Kind::View) st.waits.clear();
+  }
+
+  // KILN_BLOCKING_ALLREDUCE=1 waits for each reduction where it starts: the communication's
+  // whole time, which the profile then shows as waiting (to measure how much overlap hides).
+  static bool blockingReductions() {
+    static const bool blocking = [] {
+      const char* v = std::getenv("KILN_BLOCKING_ALLREDUCE");
+      return v && std::string(v) == "1";
+    }();
+    return blocking;
   }
 
   void awaitReduction(Collectives& ranks, int r, Profile* profile) {

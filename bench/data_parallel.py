@@ -57,11 +57,27 @@ def waiting_seconds(profile_text):
 
 
 def reduced_bytes(trainer):
-    """Bytes one train step averages over the ranks, as `TRAINER info` says."""
+    """Bytes one train step averages over the ranks and its all_reduce buckets, as `TRAINER info`
+    says."""
     out = subprocess.run([trainer, "info"], capture_output=True, text=True).stdout
-    m = re.search(r"data parallel \(mpirun\): ([0-9.]+) (B|KiB|MiB|GiB) averaged", out)
+    m = re.search(r"data parallel \(mpirun\): ([0-9.]+) (B|KiB|MiB|GiB) averaged over the ranks per step, in ([0-9]+)", out)
     scale = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3}
-    return int(float(m.group(1)) * scale[m.group(2)]) if m else 0
+    return (int(float(m.group(1)) * scale[m.group(2)]), int(m.group(3))) if m else (0, 0)
+
+
+# Links of the projection: (bytes/s, seconds of latency per message).
+LINKS = {"10GbE": (1.25e9, 50e-6), "100Gb InfiniBand": (12.5e9, 2e-6)}
+
+
+def project(nbytes, buckets, step, ranks, link):
+    """Scaling efficiency at `ranks` ranks of a step that computes for `step` seconds: a ring
+    all-reduce moves 2 (N - 1) / N of the bytes over each rank's link in 2 (N - 1) messages per
+    bucket; what the backward pass after the first bucket (taken as 2/3 of the step) does not
+    cover is exposed. Returns (efficiency, communication seconds)."""
+    bandwidth, latency = LINKS[link]
+    t_comm = 2 * (ranks - 1) / ranks * nbytes / bandwidth + 2 * (ranks - 1) * buckets * latency
+    exposed = max(0.0, t_comm - 2 / 3 * step)
+    return step / (step + exposed), t_comm
 
 
 def main():
@@ -106,24 +122,20 @@ def main():
     one, two = statistics.median(tps["1 rank"]), statistics.median(tps["2 ranks"])
     comm = waits["blocking"][0]
     exposed = waits["overlapped"][0]
-    nbytes = reduced_bytes(trainer)
+    nbytes, buckets = reduced_bytes(trainer)
     row = {"model": a.model, "cpu": cpu_name(), "threads_per_rank": a.threads, "rounds": a.rounds,
            "tokens_per_s_1_rank": round(one, 1), "tokens_per_s_2_ranks": round(two, 1),
            "speedup": round(two / one, 3), "scaling_efficiency": round(two / one / 2, 3),
-           "allreduce_bytes_per_step": nbytes,
+           "allreduce_bytes_per_step": nbytes, "allreduce_buckets": buckets,
            "allreduce_ms_per_step_blocking": round(1e3 * comm, 2), "allreduce_ms_per_step_exposed": round(1e3 * exposed, 2),
            "allreduce_hidden_share": round(1 - exposed / comm, 3) if comm > 0 else None,
            "peak_rss_mib_1_rank": round(max(rss["1 rank"])), "peak_rss_mib_per_rank_2_ranks": round(max(rss["2 ranks"]))}
-    # Projection: a ring all-reduce moves 2 (N - 1) / N of the bytes over each rank's link; the
-    # step's compute is the 1-rank step time; what the backward pass (about 2/3 of the step) does
-    # not cover is exposed.
     step = batch * ctx / one
     proj = {}
-    for name, gbps in (("10GbE", 1.25e9), ("100Gb InfiniBand", 12.5e9)):
+    for link in LINKS:
         for n in (8, 64):
-            t_comm = 2 * (n - 1) / n * nbytes / gbps
-            exposed_n = max(0.0, t_comm - 2 / 3 * step)
-            proj[f"{name} {n} ranks"] = round(step / (step + exposed_n), 3)
+            eff, t_comm = project(nbytes, buckets, step, n, link)
+            proj[f"{link} {n} ranks"] = {"efficiency": round(eff, 3), "allreduce_ms": round(1e3 * t_comm, 1)}
     row["projected_efficiency"] = proj
     if a.curve:
         rows1, _, _ = train([double], work, a.curve, env)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Data-parallel scaling on one machine: the same trainer at 1 rank x T threads and under
-`mpirun -np 2` at 2 ranks x T threads each, alternated over rounds (median of the steps after the
-first), then a profiled run of each 2-rank mode: with the all-reduce overlapping the backward pass
+`mpirun -np 2` at 2 ranks x T threads each, and at 2 ranks with optimizer-state sharding
+(ZeRO-1), alternated over rounds (median of the steps after the first), then a profiled run of each 2-rank mode: with the all-reduce overlapping the backward pass
 (as trainers run) and with each all-reduce waited for where it starts (KILN_BLOCKING_ALLREDUCE=1:
 the communication's whole time). Reports tokens/s, the scaling efficiency, the time per step
 spent waiting for the other rank in each mode (so how much of the communication is hidden),
@@ -93,11 +93,15 @@ def main():
     work = tempfile.mkdtemp(prefix="kiln-dp-")
     spec = os.path.join(ROOT, "models", a.model + ".toml")
     vocab, ctx, layers, heads, d, batch = SHAPES[a.model]
-    trainer, double = os.path.join(work, a.model), os.path.join(work, a.model + "-2b")
+    trainer, double, zero = (os.path.join(work, a.model + suffix) for suffix in ("", "-2b", "-zero1"))
     run([a.kiln, "compile", spec, "-o", trainer], env=env)
     run([a.kiln, "compile", spec, "--batch", str(2 * batch), "-o", double], env=env)
+    zero_spec = os.path.join(work, a.model + "-zero1.toml")
+    open(zero_spec, "w").write(open(spec).read().replace("[train]\n", "[train]\nshard_optimizer = true\n"))
+    run([a.kiln, "compile", zero_spec, "-o", zero], env=env)
     print(f"cpu: {cpu_name()}, {a.threads} thread(s) per rank", flush=True)
-    modes = {"1 rank": ([trainer], 1), "2 ranks": (MPIRUN + ["-x", "OMP_NUM_THREADS", "-np", "2", trainer], 2)}
+    modes = {"1 rank": ([trainer], 1), "2 ranks": (MPIRUN + ["-x", "OMP_NUM_THREADS", "-np", "2", trainer], 2),
+             "2 ranks ZeRO-1": (MPIRUN + ["-x", "OMP_NUM_THREADS", "-np", "2", zero], 2)}
     tps = {m: [] for m in modes}
     rss = {m: [] for m in modes}
     for r in range(a.rounds):
@@ -106,7 +110,8 @@ def main():
             steps = [x["step_s"] for x in rows if "step_s" in x][1:]
             tps[mode].append(ranks * batch * ctx / statistics.median(steps))
             rss[mode].append(max(mib))
-            print(f"round {r + 1} {mode}: {tps[mode][-1]:.0f} tok/s, peak RSS per rank {max(mib):.0f} MiB", flush=True)
+            print(f"round {r + 1} {mode}: {tps[mode][-1]:.0f} tok/s, peak RSS per rank {', '.join(f'{x:.0f}' for x in mib)} MiB",
+                  flush=True)
     # The profile of each 2-rank mode: waiting per step.
     cmd2 = modes["2 ranks"][0]
     waits = {}
@@ -129,7 +134,9 @@ def main():
            "allreduce_bytes_per_step": nbytes, "allreduce_buckets": buckets,
            "allreduce_ms_per_step_blocking": round(1e3 * comm, 2), "allreduce_ms_per_step_exposed": round(1e3 * exposed, 2),
            "allreduce_hidden_share": round(1 - exposed / comm, 3) if comm > 0 else None,
-           "peak_rss_mib_1_rank": round(max(rss["1 rank"])), "peak_rss_mib_per_rank_2_ranks": round(max(rss["2 ranks"]))}
+           "tokens_per_s_2_ranks_zero1": round(statistics.median(tps["2 ranks ZeRO-1"]), 1),
+           "peak_rss_mib_1_rank": round(max(rss["1 rank"])), "peak_rss_mib_per_rank_2_ranks": round(max(rss["2 ranks"])),
+           "peak_rss_mib_per_rank_2_ranks_zero1": round(max(rss["2 ranks ZeRO-1"]))}
     step = batch * ctx / one
     proj = {}
     for link in LINKS:

@@ -62,6 +62,7 @@ std::unique_ptr<Pass> createFuseResidualNorm();
 std::unique_ptr<Pass> createFuseReductions();
 std::unique_ptr<Pass> createFuseCrossEntropy();
 std::unique_ptr<Pass> createFuseAttention();
+std::unique_ptr<Pass> createShardOptimizer();
 Expected<std::unique_ptr<Pass>> createFuseMatmulEpiloguePass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createAutodiffPass(const PassOptions& options);
 Expected<std::unique_ptr<Pass>> createOptimizerPass(const PassOptions& options);

@@ -40,6 +40,7 @@ const std::map<std::string, Factory>& registry() {
       {"fuse-cross-entropy", withoutOptions<createFuseCrossEntropy>},
       {"fuse-attention", withoutOptions<createFuseAttention>},
       {"schedule", withoutOptions<createSchedule>},
+      {"shard-optimizer", withoutOptions<createShardOptimizer>},
   };
   return r;
 }

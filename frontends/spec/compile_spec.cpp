@@ -186,6 +186,9 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
         if (auto s = pm.add("mixed-precision", {{"dtype", std::string(dtypeName(spec.computeDtype))}}); !s) return s.error();
       continue;
     }
+    // After the target's fusions (one adamw_group), before the order is fixed.
+    if (name == "schedule" && spec.train.shardOptimizer)
+      if (auto s = pm.add("shard-optimizer"); !s) return s.error();
     if (auto s = pm.add(name, target.passOptions(name)); !s) return s.error();
   }
   // Last: recompute activations until the scheduled step's plan fits the limit.

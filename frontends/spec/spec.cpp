@@ -98,6 +98,8 @@ const std::vector<KeySpec>& schema() {
       {"train", "memory_limit", KeyType::String, 0, 0, {},
        [](Spec& s, const toml::node& n) { s.train.memoryLimitText = asString(n); }},
       {"train", "metrics", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.train.metrics = asString(n); }},
+      {"train", "shard_optimizer", KeyType::Bool, 0, 0, {},
+       [](Spec& s, const toml::node& n) { s.train.shardOptimizer = n.value<bool>().value(); }},
       {"data", "files", KeyType::StringList, 0, 0, {}, [](Spec& s, const toml::node& n) {
          s.data.files.clear();
          for (const auto& e : *n.as_array()) s.data.files.push_back(asString(e));
@@ -345,6 +347,11 @@ class SpecReader {
       if (!bytes) failAt(s, "train.memory_limit", "train.memory_limit: " + bytes.error().message);
       s.train.memoryLimit = *bytes;
     }
+    // Each rank keeps 1/N of the AdamW moments: the fused update's, in place (no skip gate).
+    if (s.train.shardOptimizer && (s.optimizer.kind != "adamw" || !s.optimizer.fused || s.train.onDivergence != "stop"))
+      failAt(s, "train.shard_optimizer",
+             "train.shard_optimizer shards the AdamW moments: it needs optimizer.kind = \"adamw\" (fused) and train.on_divergence = "
+             "\"stop\" (got optimizer.kind = \"" + s.optimizer.kind + "\", train.on_divergence = \"" + s.train.onDivergence + "\")");
     if (s.data.files.empty()) failAt(s, "data.files", "[data] files must list at least one file or glob");
     if (s.optimizer.schedule != "constant") {
       s.optimizer.totalSteps = s.train.steps;

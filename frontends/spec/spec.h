@@ -31,6 +31,8 @@ struct TrainConfig {
   // recomputes activations until it does (compiler/remat).
   int64_t memoryLimit = 0;
   std::string memoryLimitText;  // as written ("6GiB")
+  // Data parallel: each rank keeps and updates 1/N of the AdamW moments (ZeRO stage 1).
+  bool shardOptimizer = false;
 };
 
 struct DataConfig {

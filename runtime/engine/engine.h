@@ -23,6 +23,10 @@ class Engine {
   virtual ref::Tensor stateTensor(const std::string& name) const = 0;
   virtual void setStateTensor(const std::string& name, const ref::Tensor& value) = 0;
   virtual Status restore(const ref::StateStore& state) = 0;
+  // States each data-parallel rank holds a shard of (optimizer-state sharding), in name order:
+  // stateTensor() of one gathers it from every rank, so every rank must ask for them together, in
+  // this order (the checkpoint writer's).
+  virtual std::vector<std::string> shardedStates() const { return {}; }
 
   // Time per op kind and per model component, accumulated over calls while enabled.
   struct ProfileEntry {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ir/diagnostics.h"
@@ -32,6 +33,10 @@ class Collectives {
   // Seconds spent blocked in wait() since the last call of this (the communication left exposed).
   virtual double takeWaitSeconds() = 0;
 
+  // Blocking: `n` floats at `data` of which each rank holds its shard (shardOf), made whole on
+  // every rank.
+  virtual void allGather(float* data, int64_t n) = 0;
+
   // Blocking, on the host: the sum of `values` over the ranks, element by element.
   virtual void sum(std::vector<double>& values) = 0;
   // Every rank's string, by rank.
@@ -49,6 +54,12 @@ class Collectives {
  private:
   bool leftTogether_ = false;
 };
+
+// The elements [first, second) of `n` that rank `rank` of `ranks` holds when a value is sharded
+// (optimizer-state sharding): even shares, the remainder spread over the last ranks.
+inline std::pair<int64_t, int64_t> shardOf(int64_t n, int rank, int ranks) {
+  return {n * rank / ranks, n * (rank + 1) / ranks};
+}
 
 // The process's ranks: a world of one until initProcessCollectives() joins an MPI job.
 Collectives& processCollectives();

@@ -84,6 +84,16 @@ class MpiCollectives : public Collectives {
     return s;
   }
 
+  void allGather(float* data, int64_t n) override {
+    std::vector<int> counts(static_cast<size_t>(size_)), offsets(static_cast<size_t>(size_));
+    for (int r = 0; r < size_; ++r) {
+      auto [lo, hi] = shardOf(n, r, size_);
+      offsets[size_t(r)] = int(lo);
+      counts[size_t(r)] = int(hi - lo);
+    }
+    check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts.data(), offsets.data(), MPI_FLOAT, MPI_COMM_WORLD),
+          "MPI_Allgatherv");
+  }
   void sum(std::vector<double>& values) override {
     check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
   }

@@ -243,6 +243,10 @@ int Trainer::train(const Options& o) {
       if (leader) std::fprintf(stderr, "%sstep %lld: %s\n", tty ? "\n" : "", (long long)step, describeEval(*v, evalSource).c_str());
     }
     bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || gInterrupted;
+    // ZeRO-1: rank 0's checkpoint writer gathers each sharded moment from every rank as it
+    // writes it (one at a time, in name order); the other ranks send theirs in that order.
+    if (saveNow && !leader)
+      for (const std::string& name : st.shardedStates()) (void)st.stateTensor(name);
     if (saveNow && leader) {
       if (auto s = saveCheckpoint(st, step, ckpt, (*source)->checkpointState()); !s) {
         std::fprintf(stderr, "%s%s\n", tty ? "\n" : "", s.error().str().c_str());

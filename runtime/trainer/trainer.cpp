@@ -27,6 +27,22 @@ int Trainer::info() {
               << " all_reduce bucket(s)\n";
   else
     std::cout << "data parallel (mpirun): not in this trainer (compiled with --skip-pass data-parallel)\n";
+  // Per rank: the plan, less (N - 1) / N of the AdamW moments when each rank keeps 1/N of them.
+  bool sharded = false;
+  for (const auto& f : m_.functions)
+    for (const auto& op : f->ops)
+      sharded |= (op->kind == OpKind::AdamWUpdate || op->kind == OpKind::AdamWGroup) && op->attrs.getBool("shard");
+  int64_t moments = 0;
+  for (const StateVar& s : m_.states)
+    if (s.name.rfind("optimizer.m.", 0) == 0 || s.name.rfind("optimizer.v.", 0) == 0)
+      moments += s.type.numElements() * int64_t(dtypeBytes(s.type.dtype));
+  const int64_t planned = cfgInt("plan.total_bytes");
+  if (buckets > 0 && moments > 0) {
+    std::cout << "  per rank: " << formatBytes(planned) << " without optimizer-state sharding; with it"
+              << (sharded ? " (this trainer)" : " (train.shard_optimizer = true)") << ":";
+    for (int n : {2, 4, 8}) std::cout << (n > 2 ? "," : "") << " " << n << " ranks " << formatBytes(planned - moments * (n - 1) / n);
+    std::cout << "\n";
+  }
   std::cout << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n"
             << "spec: " << cfg("spec") << "\n";
   return 0;

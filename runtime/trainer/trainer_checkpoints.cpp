@@ -46,6 +46,7 @@ Status Trainer::saveCheckpoint(const Engine& engine, int64_t step, const std::st
   };
   metadata.insert(extra.begin(), extra.end());
   // Never a checkpoint holding inf or NaN: the write stops before the previous file is replaced.
+  // Tensors are asked for one at a time in name order (sharded ones gather from every rank).
   return writeSafetensors(path, entries, metadata, [&](const std::string& name) { return engine.stateTensor(name); },
                           /*finiteOnly=*/true);
 }

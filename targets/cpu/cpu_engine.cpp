@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <set>
 #include <unordered_map>
 
 #include "ir/arena_plan.h"
@@ -23,6 +24,7 @@
 #include "runtime/parallel/collectives.h"
 #include "targets/cpu/cpu_device.h"
 #include "eval/kernels/dispatch.h"
+#include "eval/kernels/elementwise.h"
 
 namespace kiln {
 
@@ -100,7 +102,7 @@ struct FusedCall {
 // its operands and results in the function's pointer table. Nothing is looked up per op per
 // call: the call walks these steps and indexes the table.
 struct Step {
-  enum class Kind { Assign, View, StateRead, AllReduce, Matmul, Softmax, Fused, Attention, RoundBf16, WidenBf16, Kernel };
+  enum class Kind { Assign, View, StateRead, AllReduce, ShardedAdamW, Matmul, Softmax, Fused, Attention, RoundBf16, WidenBf16, Kernel };
   const Op* op = nullptr;
   Kind kind = Kind::Kernel;
   std::vector<size_t> in, out;  // slots of operands and results
@@ -245,6 +247,11 @@ class CpuFunction {
       st.kind = K::WidenBf16;
       return;
     }
+    if ((op.kind == OpKind::AdamWUpdate || op.kind == OpKind::AdamWGroup) && op.attrs.getBool("shard") &&
+        processCollectives().size() > 1) {
+      st.kind = K::ShardedAdamW;  // this rank's shard of each parameter, then gathered
+      return;
+    }
     if (op.kind == OpKind::AllReduce) {  // in place: the result is the operand's storage
       KILN_ASSERT(!st.bf16, "all_reduce of a bf16 value on the cpu device");
       st.kind = K::AllReduce;
@@ -349,6 +356,8 @@ class CpuFunction {
       case K::WidenBf16:
         widenBf16(reinterpret_cast<const uint16_t*>(ptr_[st.in[0]]), ptr_[st.out[0]], op.result()->type.numElements());
         return okStatus();
+      case K::ShardedAdamW:
+        return runShardedAdamW(st);
       case K::Attention: {
         std::vector<const float*> in(st.in.size());
         float* widened = st.bf16 ? Workspace::atLeast(work.widened, widenFloats_) : nullptr;
@@ -396,6 +405,46 @@ class CpuFunction {
       case K::AllReduce:
         break;
     }
+    return okStatus();
+  }
+
+  // ZeRO-1: the shared AdamW kernel on this rank's shard [lo, hi) of every parameter and
+  // gradient, with the moments' buffers holding only that shard (the engine stores them so; the
+  // new moments are placed in them), then every parameter gathered whole.
+  Status runShardedAdamW(Step& st) {
+    const Op& op = *st.op;
+    Collectives& ranks = processCollectives();
+    const bool group = op.kind == OpKind::AdamWGroup;
+    const size_t params = group ? (op.operands.size() - 3) / 5 : 1;
+    std::vector<View<const float>> in;
+    std::vector<View<float>> out;
+    auto slice = [](int64_t lo, int64_t hi) { return TensorType{DType::F32, {hi - lo}}; };
+    auto scalar = [&](size_t i) { in.emplace_back(op.operands[i]->type, ptr_[st.in[i]]); };
+    if (group)
+      for (size_t i = 0; i < 3; ++i) scalar(i);  // lr, t, gscale
+    for (size_t j = 0; j < params; ++j) {
+      const size_t at = group ? 3 + 5 * j : 0;  // p, g, m, v, then decay (group) or lr, decay, t
+      const int64_t n = op.operands[at]->type.numElements();
+      auto [lo, hi] = shardOf(n, ranks.rank(), ranks.size());
+      in.emplace_back(slice(lo, hi), ptr_[st.in[at]] + lo);
+      in.emplace_back(slice(lo, hi), ptr_[st.in[at + 1]] + lo);
+      in.emplace_back(slice(lo, hi), ptr_[st.in[at + 2]]);  // this rank's moments only
+      in.emplace_back(slice(lo, hi), ptr_[st.in[at + 3]]);
+      for (size_t i = at + 4; i < (group ? at + 5 : size_t(7)); ++i) scalar(i);
+      for (size_t k = 0; k < 3; ++k) {
+        const size_t slot = st.out[3 * j + k];
+        const bool inPlace = std::any_of(st.inState.begin(), st.inState.end(), [&](const auto& e) { return e.first == slot; });
+        if (k > 0 && !inPlace)
+          return makeError(op.loc, "adamw: a sharded moment is not updated in place (a damaged executable)");
+        out.emplace_back(slice(lo, hi), ptr_[slot] + (k == 0 ? lo : 0));
+      }
+    }
+    if (group) kernels::adamwGroup<float>(in, op.attrs.getFloat("beta1"), op.attrs.getFloat("beta2"), op.attrs.getFloat("eps"), out);
+    else
+      kernels::adamwUpdate<float>(in[0], in[1], in[2], in[3], double(in[4][0]), double(in[5][0]), double(in[6][0]),
+                                  op.attrs.getFloat("beta1"), op.attrs.getFloat("beta2"), op.attrs.getFloat("eps"), out[0], out[1], out[2]);
+    for (size_t j = 0; j < params; ++j)
+      ranks.allGather(ptr_[st.out[3 * j]], op.operands[group ? 3 + 5 * j : 0]->type.numElements());
     return okStatus();
   }
 
@@ -498,7 +547,7 @@ class CpuEngine : public Engine {
  public:
   CpuEngine(const Module& m, std::shared_ptr<const KernelLibrary> kernels, ArenaPlans plans, KernelPlans kernelPlans)
       : m_(m), kernels_(std::move(kernels)), plans_(std::move(plans)), kernelPlans_(std::move(kernelPlans)),
-        eng_(dnnl::engine::kind::cpu, 0), strm_(eng_) {}
+        eng_(dnnl::engine::kind::cpu, 0), strm_(eng_), sharded_(shardedMoments(m)) {}
   std::string device() const override {
     return "cpu (f32, oneDNN matmuls, " + (kernels_ ? kernels_->describe() : std::string("portable fused kernels")) +
            ", one planned arena)";
@@ -542,19 +591,54 @@ class CpuEngine : public Engine {
     KILN_ASSERT(s, "no state @" + name);
     ref::Tensor t(s->type);
     const auto& v = state_.at(name);
+    if (sharded_.count(name)) {  // this rank's shard, gathered whole from every rank
+      Collectives& ranks = processCollectives();
+      std::vector<float> whole(size_t(t.size()));
+      const int64_t lo = shardOf(t.size(), ranks.rank(), ranks.size()).first;
+      std::copy(v.begin(), v.end(), whole.begin() + lo);
+      ranks.allGather(whole.data(), t.size());
+      for (int64_t i = 0; i < t.size(); ++i) t[i] = whole[size_t(i)];
+      return t;
+    }
     for (int64_t i = 0; i < t.size(); ++i) t[i] = v[size_t(i)];
     return t;
   }
+
+  std::vector<std::string> shardedStates() const override { return {sharded_.begin(), sharded_.end()}; }  // name order
 
   Status restore(const ref::StateStore& st) override {
     for (const auto& [name, t] : st) setStateTensor(name, t);
     return okStatus();
   }
   void setStateTensor(const std::string& name, const ref::Tensor& value) override {
+    if (sharded_.count(name)) {  // keeps this rank's shard only
+      Collectives& ranks = processCollectives();
+      auto [lo, hi] = shardOf(value.size(), ranks.rank(), ranks.size());
+      state_[name].assign(value.data.begin() + lo, value.data.begin() + hi);
+      return;
+    }
     state_[name].assign(value.data.begin(), value.data.end());
   }
 
  private:
+  // With more than one rank: the moments of AdamW updates marked `shard` (ZeRO-1), which each
+  // rank keeps a shard of.
+  static std::set<std::string> shardedMoments(const Module& m) {
+    std::set<std::string> names;
+    if (processCollectives().size() == 1) return names;
+    for (const auto& f : m.functions)
+      for (const auto& op : f->ops) {
+        if ((op->kind != OpKind::AdamWUpdate && op->kind != OpKind::AdamWGroup) || !op->attrs.getBool("shard")) continue;
+        const size_t params = op->kind == OpKind::AdamWUpdate ? 1 : (op->operands.size() - 3) / 5;
+        for (size_t j = 0; j < params; ++j)
+          for (size_t k : {size_t(2), size_t(3)}) {
+            const Value* moment = op->operands[op->kind == OpKind::AdamWUpdate ? k : 3 + 5 * j + k];
+            if (moment->def && moment->def->kind == OpKind::StateRead) names.insert(moment->def->stateRef);
+          }
+      }
+    return names;
+  }
+
   static std::vector<ProfileEntry> sorted(const std::map<std::string, Profile::Row>& m) {
     std::vector<ProfileEntry> out;
     for (const auto& [k, v] : m) out.push_back({k, v.seconds, v.calls, v.flops});
@@ -574,6 +658,7 @@ class CpuEngine : public Engine {
   std::map<std::string, std::unique_ptr<CpuFunction>> functions_;
   std::vector<float> arena_;
   Workspace work_;
+  std::set<std::string> sharded_;  // states this rank holds a shard of
 };
 
 }  // namespace

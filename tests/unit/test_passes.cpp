@@ -95,7 +95,7 @@ TEST_CASE("pass manager: unknown passes and pipelines") {
   REQUIRE(dce.ok());
   CHECK((*dce)->name() == "dce");
   CHECK_FALSE(createPass("dce", {{"x", "1"}}).ok());
-  CHECK(registeredPassNames() == std::vector<std::string>{"autodiff", "canonicalize", "cse", "data-parallel", "dce", "fuse-adamw", "fuse-attention", "fuse-cross-entropy", "fuse-elementwise", "fuse-matmul-epilogue", "fuse-reductions", "fuse-residual-norm", "mixed-precision", "optimizer", "pads-to-concat", "remat", "schedule"});
+  CHECK(registeredPassNames() == std::vector<std::string>{"autodiff", "canonicalize", "cse", "data-parallel", "dce", "fuse-adamw", "fuse-attention", "fuse-cross-entropy", "fuse-elementwise", "fuse-matmul-epilogue", "fuse-reductions", "fuse-residual-norm", "mixed-precision", "optimizer", "pads-to-concat", "remat", "schedule", "shard-optimizer"});
   auto entries = parsePipeline("autodiff{wrt=x:y},optimizer{kind=sgd,lr=0.5},dce");
   REQUIRE(entries.ok());
   REQUIRE(entries->size() == 3);

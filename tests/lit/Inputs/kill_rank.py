@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Starts a data-parallel run, kills one of its ranks with SIGKILL once the metrics log has
-reached a step, and reports how the run ended: its exit status, the seconds from the kill to the
-end of every process, and its output.
+"""Starts a data-parallel run, sends one of its ranks SIGKILL (or --signal) once the metrics log
+has reached a step, and reports how the run ended: its exit status, the seconds from the signal
+to the end of every process, and its output.
 
-usage: kill_rank.py --rank R --after-step S --metrics PATH [--timeout SECONDS] -- mpirun ...
+usage: kill_rank.py --rank R --after-step S --metrics PATH [--signal KILL|TERM|INT] [--timeout SECONDS] -- mpirun ...
 """
 import argparse
 import json
@@ -59,6 +59,7 @@ def main():
     p.add_argument("--after-step", type=int, required=True)
     p.add_argument("--metrics", required=True)
     p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--signal", default="KILL")
     p.add_argument("command", nargs=argparse.REMAINDER)
     args = p.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -75,7 +76,7 @@ def main():
         run.kill()
         print(f"kill_rank: no process of rank {args.rank}")
         return 1
-    os.kill(victims[0], signal.SIGKILL)
+    os.kill(victims[0], getattr(signal, "SIG" + args.signal))
     killed = time.time()
     try:
         output = run.communicate(timeout=args.timeout)[0]
@@ -85,7 +86,7 @@ def main():
         return 1
     left = [pid for pid in descendants(os.getpid()) if rank_of(pid) is not None]
     print(output)
-    print(f"kill_rank: killed rank {args.rank} at step {args.after_step}; the run ended with status {run.returncode} "
+    print(f"kill_rank: sent SIG{args.signal} to rank {args.rank} at step {args.after_step}; the run ended with status {run.returncode} "
           f"{time.time() - killed:.1f} s later; {len(left)} rank process(es) left")
     return 0
 

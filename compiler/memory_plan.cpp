@@ -6,7 +6,7 @@
 // live blocks), else the end of the arena. Offsets are 64-byte aligned. The arena size is the
 // highest end any block reached; per category, the same walk measures the peak bytes of values
 // that are gradients (made by autodiff: names ending ".grad") versus other activations.
-// A reshape or a contiguous slice is a view: its result lies in its operand's block (see
+// A reshape, a contiguous slice or an all_reduce is a view: its result lies in its operand's block (see
 // aliasOf, viewOffset), whose interval is extended to the last use of every view of it. A state
 // read (and any view of one) takes no arena space: it is the state's own buffer.
 #include "compiler/memory_plan.h"
@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <unordered_map>
+
+#include "ir/adamw_operands.h"
 
 namespace kiln {
 
@@ -64,11 +66,11 @@ std::map<const Value*, std::string> inPlaceStateUpdates(const Function& f) {
   for (size_t i = 0; i < end; ++i) {
     const Op& op = *f.ops[i];
     if (op.kind != OpKind::AdamWUpdate && op.kind != OpKind::AdamWGroup) continue;
-    // p' <- p, m' <- m, v' <- v; adamw_group's parameter j has operands 3 + 5j + (0, 2, 3).
-    static constexpr int kOperandOf[3] = {0, 2, 3};
+    // p' <- p, m' <- m, v' <- v.
+    static constexpr AdamWOperand kOperandOf[3] = {AdamWOperand::P, AdamWOperand::M, AdamWOperand::V};
     for (size_t r = 0; r < op.results.size(); ++r) {
       size_t j = r / 3, k = r % 3;
-      size_t operand = op.kind == OpKind::AdamWUpdate ? size_t(kOperandOf[k]) : 3 + 5 * j + size_t(kOperandOf[k]);
+      size_t operand = adamwOperand(op, j, kOperandOf[k]);
       const Value* old = op.operands[operand];
       const std::string* s = readState(old);
       if (!s || old->type != op.result(int(r))->type) continue;

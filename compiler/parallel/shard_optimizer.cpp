@@ -12,6 +12,7 @@
 #include <set>
 
 #include "compiler/pass.h"
+#include "ir/adamw_operands.h"
 
 namespace kiln {
 namespace {
@@ -35,12 +36,10 @@ class ShardOptimizer : public Pass {
       }
       for (auto& op : f->ops) {
         if (op->kind != OpKind::AdamWUpdate && op->kind != OpKind::AdamWGroup) continue;
-        const size_t params = op->kind == OpKind::AdamWUpdate ? 1 : (op->operands.size() - 3) / 5;
-        for (size_t j = 0; j < params; ++j)
-          for (size_t k : {size_t(2), size_t(3)}) {  // m and v
-            const size_t operand = op->kind == OpKind::AdamWUpdate ? k : 3 + 5 * j + k;
-            const Value* moment = op->operands[operand];
-            const Value* updated = op->result(int(3 * j + (k - 1)));
+        for (size_t j = 0; j < adamwParameters(*op); ++j)
+          for (AdamWOperand which : {AdamWOperand::M, AdamWOperand::V}) {
+            const Value* moment = op->operands[adamwOperand(*op, j, which)];
+            const Value* updated = op->result(int(3 * j + (which == AdamWOperand::M ? 1 : 2)));
             const bool fromState = moment->def && moment->def->kind == OpKind::StateRead;
             const std::string state = fromState ? moment->def->stateRef : "";
             if (!fromState || reads[state] != 1 || !assigned.count(updated) || assigned.at(updated) != state)

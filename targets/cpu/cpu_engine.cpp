@@ -13,6 +13,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "ir/adamw_operands.h"
 #include "ir/arena_plan.h"
 #include "ir/cost_model.h"
 #include "ir/views.h"
@@ -415,7 +416,7 @@ class CpuFunction {
     const Op& op = *st.op;
     Collectives& ranks = processCollectives();
     const bool group = op.kind == OpKind::AdamWGroup;
-    const size_t params = group ? (op.operands.size() - 3) / 5 : 1;
+    const size_t params = adamwParameters(op);
     std::vector<View<const float>> in;
     std::vector<View<float>> out;
     auto slice = [](int64_t lo, int64_t hi) { return TensorType{DType::F32, {hi - lo}}; };
@@ -423,7 +424,7 @@ class CpuFunction {
     if (group)
       for (size_t i = 0; i < 3; ++i) scalar(i);  // lr, t, gscale
     for (size_t j = 0; j < params; ++j) {
-      const size_t at = group ? 3 + 5 * j : 0;  // p, g, m, v, then decay (group) or lr, decay, t
+      const size_t at = adamwOperand(op, j, AdamWOperand::P);  // p, g, m, v, then decay (group) or lr, decay, t
       const int64_t n = op.operands[at]->type.numElements();
       auto [lo, hi] = shardOf(n, ranks.rank(), ranks.size());
       in.emplace_back(slice(lo, hi), ptr_[st.in[at]] + lo);
@@ -444,7 +445,7 @@ class CpuFunction {
       kernels::adamwUpdate<float>(in[0], in[1], in[2], in[3], double(in[4][0]), double(in[5][0]), double(in[6][0]),
                                   op.attrs.getFloat("beta1"), op.attrs.getFloat("beta2"), op.attrs.getFloat("eps"), out[0], out[1], out[2]);
     for (size_t j = 0; j < params; ++j)
-      ranks.allGather(ptr_[st.out[3 * j]], op.operands[group ? 3 + 5 * j : 0]->type.numElements());
+      ranks.allGather(ptr_[st.out[3 * j]], op.operands[adamwOperand(op, j, AdamWOperand::P)]->type.numElements());
     return okStatus();
   }
 
@@ -629,10 +630,9 @@ class CpuEngine : public Engine {
     for (const auto& f : m.functions)
       for (const auto& op : f->ops) {
         if ((op->kind != OpKind::AdamWUpdate && op->kind != OpKind::AdamWGroup) || !op->attrs.getBool("shard")) continue;
-        const size_t params = op->kind == OpKind::AdamWUpdate ? 1 : (op->operands.size() - 3) / 5;
-        for (size_t j = 0; j < params; ++j)
-          for (size_t k : {size_t(2), size_t(3)}) {
-            const Value* moment = op->operands[op->kind == OpKind::AdamWUpdate ? k : 3 + 5 * j + k];
+        for (size_t j = 0; j < adamwParameters(*op); ++j)
+          for (AdamWOperand which : {AdamWOperand::M, AdamWOperand::V}) {
+            const Value* moment = op->operands[adamwOperand(*op, j, which)];
             if (moment->def && moment->def->kind == OpKind::StateRead) names.insert(moment->def->stateRef);
           }
       }

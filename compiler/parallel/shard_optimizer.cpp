@@ -25,13 +25,11 @@ class ShardOptimizer : public Pass {
   Expected<bool> run(Module& m) override {
     bool changed = false;
     for (auto& f : m.functions) {
-      // Which op reads each moment state, and whether an update's new moment goes straight back.
-      std::map<std::string, int> reads;
+      // How often each value is read, and whether an update's new moment goes straight back.
+      std::map<const Value*, int> uses;
       std::map<const Value*, std::string> assigned;
       for (const auto& op : f->ops) {
-        if (op->kind == OpKind::StateRead && op->stateRef.rfind("optimizer.", 0) == 0)
-          for (const auto& other : f->ops)
-            for (const Value* v : other->operands) reads[op->stateRef] += v == op->result();
+        for (const Value* v : op->operands) ++uses[v];
         if (op->kind == OpKind::StateAssign) assigned[op->operands[0]] = op->stateRef;
       }
       for (auto& op : f->ops) {
@@ -42,7 +40,7 @@ class ShardOptimizer : public Pass {
             const Value* updated = op->result(int(3 * j + (which == AdamWOperand::M ? 1 : 2)));
             const bool fromState = moment->def && moment->def->kind == OpKind::StateRead;
             const std::string state = fromState ? moment->def->stateRef : "";
-            if (!fromState || reads[state] != 1 || !assigned.count(updated) || assigned.at(updated) != state)
+            if (!fromState || uses[moment] != 1 || !assigned.count(updated) || assigned.at(updated) != state)
               return makeError(op->loc, "shard-optimizer: the AdamW moment " + (fromState ? "@" + state : std::string("operand")) +
                                             " is read or assigned elsewhere (train.on_divergence = \"skip\" gates it); "
                                             "optimizer-state sharding needs the fused update's moments in place");

@@ -24,12 +24,12 @@ def descendants(pid):
                 children.setdefault(ppid, []).append(int(entry))
             except (OSError, IndexError, ValueError):
                 pass
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+    out, unvisited = [], [pid]
+    while unvisited:
+        p = unvisited.pop()
         for c in children.get(p, []):
             out.append(c)
-            todo.append(c)
+            unvisited.append(c)
     return out
 
 

@@ -4,34 +4,9 @@
 
 #include "runtime/checkpoint/output_lock.h"
 #include "runtime/parallel/collectives.h"
+#include "runtime/trainer/stop_request.h"
 
 namespace kiln {
-
-namespace {
-
-// The signal that asked the run to stop (0: none).
-volatile std::sig_atomic_t gInterrupted = 0;
-void onInterrupt(int sig) { gInterrupted = sig; }
-
-// While it lives, SIGINT and SIGTERM set gInterrupted (the loop then stops at a step boundary,
-// saves and exits with 128 + the signal); the previous handlers come back however the scope is
-// left.
-class InterruptHandler {
- public:
-  InterruptHandler() : previousInt_(std::signal(SIGINT, onInterrupt)), previousTerm_(std::signal(SIGTERM, onInterrupt)) {}
-  ~InterruptHandler() {
-    std::signal(SIGINT, previousInt_);
-    std::signal(SIGTERM, previousTerm_);
-  }
-  InterruptHandler(const InterruptHandler&) = delete;
-  InterruptHandler& operator=(const InterruptHandler&) = delete;
-
- private:
-  void (*previousInt_)(int);
-  void (*previousTerm_)(int);
-};
-
-}  // namespace
 
 // Under train.on_divergence = "skip", this many diverged steps in a row end the run: the
 // model is not coming back by itself.
@@ -138,8 +113,7 @@ int Trainer::train(const Options& o) {
     return fail(makeError({}, "damaged executable: train_step lacks loss, lr or grad_norm"));
 
   if (o.has("profile")) st.setProfiling(true);
-  gInterrupted = 0;
-  InterruptHandler interruptible;  // restored on every path out
+  StopRequests stopRequests;  // the previous signal handlers come back on every path out
   const bool tty = ::isatty(STDERR_FILENO);
   auto start = std::chrono::steady_clock::now();
   int64_t firstStep = step;
@@ -164,11 +138,7 @@ int Trainer::train(const Options& o) {
     auto outs = call(st, "train_step", std::move(inputs));
     double stepSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - callStart).count();
     if (!outs) return fail(outs.error());
-    if (world > 1) {  // a signal to any rank stops every rank after this step
-      std::vector<double> stop = {double(gInterrupted)};
-      ranks.sum(stop);
-      if (stop[0] != 0 && !gInterrupted) gInterrupted = SIGTERM;
-    }
+    const int stopSignal = stopRequests.agree(ranks);  // a signal to any rank stops every rank after this step
     loss = (*outs)[lossAt][0];
     double lr = (*outs)[lrAt][0], gnorm = (*outs)[normAt][0];
     std::string extraText;  // the objective's metrics (accuracies, rewards)
@@ -242,7 +212,7 @@ int Trainer::train(const Options& o) {
       if (auto s = metrics->write(line); !s) return fail(s.error());
       if (leader) std::fprintf(stderr, "%sstep %lld: %s\n", tty ? "\n" : "", (long long)step, describeEval(*v, evalSource).c_str());
     }
-    bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || gInterrupted;
+    bool saveNow = (*ckptEvery > 0 && step % int64_t(*ckptEvery) == 0) || step == totalSteps || stopSignal;
     // ZeRO-1: rank 0's checkpoint writer gathers each sharded moment from every rank as it
     // writes it (one at a time, in name order); the other ranks send theirs in that order.
     if (saveNow && !leader)
@@ -253,14 +223,13 @@ int Trainer::train(const Options& o) {
         if (lastSaved >= 0) std::fprintf(stderr, "the checkpoint of step %lld is kept\n", (long long)lastSaved);
         return 1;
       }
-      if (gInterrupted || step != totalSteps) std::fprintf(stderr, "%ssaved %s at step %lld\n", tty ? "\n" : "", ckpt.c_str(), (long long)step);
+      if (stopSignal || step != totalSteps) std::fprintf(stderr, "%ssaved %s at step %lld\n", tty ? "\n" : "", ckpt.c_str(), (long long)step);
     }
     if (saveNow) lastSaved = step;
-    if (gInterrupted) {
-      const int sig = int(gInterrupted);
-      if (leader) std::fprintf(stderr, "%s: checkpoint saved at step %lld\n", sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted",
+    if (stopSignal) {
+      if (leader) std::fprintf(stderr, "%s: checkpoint saved at step %lld\n", stopSignal == SIGTERM ? "terminated (SIGTERM)" : "interrupted",
                    (long long)step);
-      rc = 128 + sig;  // 130 for SIGINT, 143 for SIGTERM
+      rc = 128 + stopSignal;  // 130 for SIGINT, 143 for SIGTERM
       break;
     }
   }

@@ -43,6 +43,17 @@ std::string MemoryPlan::summary() const {
   return out;
 }
 
+std::string MemoryPlan::json() const {
+  std::string out = "{";
+  auto field = [&](const std::string& name, int64_t bytes) {
+    out += (out.size() > 1 ? ", \"" : "\"") + name + "\": " + std::to_string(bytes);
+  };
+  for (const auto& [name, bytes] : categories) field(name, bytes);
+  field("activation arena", arenaBytes);
+  field("total planned", totalBytes());
+  return out + "}";
+}
+
 std::map<const Value*, std::string> inPlaceStateUpdates(const Function& f) {
   const size_t end = f.ops.size();
   std::map<std::string, std::vector<const Value*>> assigned;  // state -> values assigned to it

@@ -21,6 +21,8 @@ struct MemoryPlan : ArenaPlan {
   std::map<std::string, int64_t> categories;
   int64_t totalBytes() const;
   std::string summary() const;  // one line per category
+  // The same as a JSON object of bytes by category, with "activation arena" and "total planned".
+  std::string json() const;
 };
 
 // Bytes of scratch memory a device needs outside the arena to run `f` with values stored

@@ -5,7 +5,7 @@ namespace kiln {
 std::string Location::str() const {
   if (!known()) return "<unknown>";
   std::string s = file;
-  if (line > 0) s += ":" + std::to_string(line) + ":" + std::to_string(col);
+  if (line > 0) s += ":" + std::to_string(line) + (col > 0 ? ":" + std::to_string(col) : std::string());  // "file:line" when the column is unknown
   return s;
 }
 

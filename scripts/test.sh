@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 KILN_BUILD_DIR=build scripts/setup.sh
+# Tests only: headless Chromium renders a run report (tests/lit/e2e/report_render.test).
+source scripts/install-missing.sh
+install_missing "kiln tests" chromium
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 [ "${1:-}" = "--fast" ] && exit 0
 

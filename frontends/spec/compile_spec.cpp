@@ -273,6 +273,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   out.exe.sections["merges.txt"] = tok.mergesTxt();
   out.exe.sections["plan"] = out.plan.summary() + (out.remat ? "  " + out.remat->summary() + "\n" : "") +
                              "  precision: " + precisionSummary(spec) + "\n";
+  out.exe.sections["plan.json"] = out.plan.json();  // for run reports
   if (auto text = readFile(spec.path)) out.exe.sections["spec"] = *text;
   out.compileSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.module = std::move(m);

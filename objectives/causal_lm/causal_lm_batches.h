@@ -14,6 +14,7 @@ class CausalLmBatches : public CorpusBatches {
   Expected<std::vector<ref::Tensor>> eval(uint64_t index) const override { return one(c_.val, s_.seed ^ kEvalSeedMix, index); }
   std::string describe() const override;
   std::string baselineNote() const override;
+  std::vector<Baseline> baselines() const override { return {{"val_loss", "unigram", unigram()}}; }
 
  private:
   Expected<std::vector<ref::Tensor>> one(const std::vector<int32_t>& stream, uint64_t seed, uint64_t step) const;

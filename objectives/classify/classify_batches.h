@@ -20,6 +20,9 @@ class ClassifyBatches : public BatchSource {
   int64_t tokensPerStep() const override { return s_.batch * s_.context; }
   std::string describe() const override;
   std::string baselineNote() const override;
+  std::vector<Baseline> baselines() const override {
+    return {{"val_accuracy", "majority", majority_}, {"val_accuracy", "chance", 1.0 / double(d_.classes.size())}};
+  }
 
  private:
   LabeledData d_;

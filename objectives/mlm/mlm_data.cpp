@@ -18,6 +18,11 @@ class MlmBatches : public CorpusBatches {
   std::string baselineNote() const override {
     return " (majority baseline: mlm accuracy " + formatMetric("%.4f", majority_) + (m_.nsp ? ", nsp accuracy 0.5)" : ")");
   }
+  std::vector<Baseline> baselines() const override {
+    std::vector<Baseline> b = {{"val_mlm_accuracy", "majority", majority_}};
+    if (m_.nsp) b.push_back({"val_nsp_accuracy", "chance", 0.5});
+    return b;
+  }
 
  private:
   MlmSettings m_;

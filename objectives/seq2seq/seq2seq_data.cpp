@@ -19,6 +19,7 @@ class DenoisingBatches : public CorpusBatches {
     return corpusLine() + "; " + d_.noise + " denoising; majority baseline token accuracy " + formatMetric("%.4f", majority_);
   }
   std::string baselineNote() const override { return " (majority baseline: token accuracy " + formatMetric("%.4f", majority_) + ")"; }
+  std::vector<Baseline> baselines() const override { return {{"val_token_accuracy", "majority", majority_}}; }
 
  private:
   DenoisingSettings d_;

@@ -27,6 +27,13 @@ class BatchSource {
   virtual std::string describe() const = 0;
   // Appended to evaluation lines: " (unigram baseline 6.3870)".
   virtual std::string baselineNote() const = 0;
+  // The same baselines by the evaluation metric they stand beside (for run reports).
+  struct Baseline {
+    std::string metric;  // "val_loss", "val_accuracy"
+    std::string name;    // "unigram", "majority", "chance"
+    double value = 0;
+  };
+  virtual std::vector<Baseline> baselines() const = 0;
   // Metrics of the last training batch (REINFORCE: the mean reward), logged with the step.
   virtual std::vector<std::pair<std::string, double>> trainMetrics() const { return {}; }
   // Host state a checkpoint carries (the reward baseline), and its restore on resume.

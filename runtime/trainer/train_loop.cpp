@@ -4,6 +4,7 @@
 
 #include "runtime/checkpoint/output_lock.h"
 #include "runtime/parallel/collectives.h"
+#include "runtime/trainer/run_description.h"
 #include "runtime/trainer/stop_request.h"
 
 namespace kiln {
@@ -98,6 +99,11 @@ int Trainer::train(const Options& o) {
               << "model: " << cfg("model.parameters") << " parameters, " << cfgNumber("model.flops_per_step") / 1e9
               << " GFLOP per step" << (world > 1 ? " per rank, " : ", ") << tokensPerStep << " tokens per step\n"
               << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n";
+    // Beside a metrics file (not /dev/null); a report without it lacks the spec and baselines,
+    // which is no reason to stop a run.
+    if (std::filesystem::is_regular_file(metricsPath))
+      if (auto s = describeRun(metricsPath, **source, world, tokensPerStep, step); !s)
+        std::cerr << "warning: " << s.error().str() << " (kiln report will show the metrics only)\n";
     if (world > 1)
       std::cerr << "data parallel: " << ranksLine << "; global batch " << cfgInt("model.batch") * world << " ("
                 << cfg("model.batch") << " per rank), gradients averaged in the step\n";

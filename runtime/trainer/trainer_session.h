@@ -134,6 +134,12 @@ class Trainer {
   // ---- train ----
   int train(const Options& o);
 
+  // Writes what a run report shows besides the metrics (run_description.cpp) to
+  // runDescriptionPath(metrics): the spec, the model, the tokens per step, the baselines,
+  // the memory plan, the device and the ranks.
+  Status describeRun(const std::string& metricsPath, const BatchSource& data, int ranks, int64_t tokensPerStep,
+                     int64_t fromStep) const;
+
   // Data parallel (trainer_ranks.cpp): every rank must run this trainer on this device with the
   // same options; an error naming the first rank that does not.
   Status checkSameRun(const Options& o) const;

@@ -31,6 +31,12 @@ config.substitutions.append(("%mpirun", ranks_env + " mpirun --oversubscribe -np
 config.substitutions.append(("%ranks_env", ranks_env))
 config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
 config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+# Run reports are rendered by headless Chromium where it is installed (scripts/test.sh installs it).
+import shutil
+_chromium = shutil.which("chromium")
+if _chromium:
+    config.available_features.add("chromium")
+    config.substitutions.append(("%chromium", _chromium))
 # Two "hosts" on this machine (network namespaces and a veth pair) need root and CAP_NET_ADMIN:
 # the test that uses them is skipped where they cannot be made.
 import subprocess, sys

@@ -54,7 +54,7 @@ TEST_CASE("stop requests: a rank no signal reached stops with the one that was s
   CHECK(requests.agree(ranks) == SIGINT);
 }
 
-TEST_CASE("stop requests: one process stops on its own signal; the handlers are restored") {
+TEST_CASE("stop requests: one process stops on its own signal, and the handlers come back") {
   auto before = std::signal(SIGTERM, SIG_DFL);
   std::signal(SIGTERM, before);
   {

@@ -12,5 +12,6 @@ int compileCommand(const std::vector<std::string>& args);
 int runCommand(const std::vector<std::string>& args);
 int infoCommand(const std::vector<std::string>& args);
 int checkCommand(const std::vector<std::string>& args);
+int reportCommand(const std::vector<std::string>& args);
 
 }  // namespace kiln

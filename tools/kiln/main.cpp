@@ -19,6 +19,7 @@ constexpr const char* kUsage =
     "  run SPEC -- CMD ...       compile in-process and run a trainer command (train, eval, sample, info)\n"
     "  info SPEC                 parameters, FLOPs per step and planned memory of a spec\n"
     "  check SPEC                validate a spec\n"
+    "  report RUN... -o FILE     one HTML page of training runs: losses, baselines, metrics, memory, spec\n"
     "  ir FILE                   read, verify, transform, print or evaluate an IR file (kiln ir --help)\n"
     "  help                      show this help\n";
 
@@ -43,6 +44,7 @@ int run(int argc, char** argv) {
   if (cmd == "run") return kiln::runCommand(rest);
   if (cmd == "info") return kiln::infoCommand(rest);
   if (cmd == "check") return kiln::checkCommand(rest);
+  if (cmd == "report") return kiln::reportCommand(rest);
   std::cerr << "error: unknown command '" << cmd << "'\n" << kUsage;
   return 1;
 }

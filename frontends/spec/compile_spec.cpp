@@ -239,6 +239,13 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
       {"model.batch", std::to_string(c.batch)},
       {"model.layers", std::to_string(c.layers)},
       {"model.d_model", std::to_string(c.dModel)},
+      // The rest of the architecture, for exports to other frameworks (export --hf).
+      {"model.heads", std::to_string(c.heads)},
+      {"model.d_ff", std::to_string(c.dFF)},
+      {"model.activation", c.activation},
+      {"model.layer_norm_eps", formatDouble(c.layerNormEps)},
+      {"model.norm", c.preNorm ? "pre" : "post"},
+      {"model.positions", c.learnedPositions ? "learned" : "sinusoidal"},
       {"model.parameters", std::to_string(out.parameters)},
       {"model.flops_per_step", std::to_string(out.flopsPerStep)},
       {"train.steps", std::to_string(spec.train.steps)},

@@ -13,7 +13,7 @@
 namespace kiln {
 
 // Raised whenever a key is added, removed or changes type.
-inline constexpr int kSettingsVersion = 3;
+inline constexpr int kSettingsVersion = 4;
 inline constexpr const char* kSettingsVersionKey = "settings.version";
 
 enum class SettingType {

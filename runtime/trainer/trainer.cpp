@@ -59,6 +59,22 @@ int Trainer::init(const Options& o) {
   return 0;
 }
 
+// The token ids of a text (--text) or a UTF-8 file (--file), space-separated on one line: what
+// this trainer's model reads, to check another tokenizer against.
+int Trainer::tokenize(const Options& o) {
+  if (o.has("text") == o.has("file")) return fail(makeError({}, "tokenize needs --text TEXT or --file FILE"));
+  std::string text = o.get("text");
+  if (o.has("file")) {
+    auto read = readFile(o.get("file"));
+    if (!read) return fail(read.error());
+    text = *read;
+  }
+  std::string line;
+  for (int32_t id : tok_.encode(text)) line += (line.empty() ? "" : " ") + std::to_string(id);
+  std::cout << line << "\n";
+  return 0;
+}
+
 // The loss of eval_step on a batch of token ids read from a file (whitespace-separated,
 // batch x (context + 1) of them).
 int Trainer::score(const Options& o) {
@@ -126,6 +142,8 @@ constexpr const char* kUsage =
     "  sample  [--checkpoint PATH] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--seed N]\n"
     "  init    [--checkpoint PATH]                 write the initial state (step 0)\n"
     "  score   --tokens FILE [--checkpoint PATH]   loss on one batch of token ids\n"
+    "  export  --hf DIR [--checkpoint PATH]        a Hugging Face model folder (config, weights, tokenizer)\n"
+    "  tokenize --text TEXT | --file FILE          the token ids the model reads\n"
     "  info\n"
     "every command takes --device DEVICE (default: the one it was compiled for)\n";
 
@@ -158,6 +176,8 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   else if (cmd == "eval") specs.insert(specs.end(), {{"checkpoint", true, ""}, {"batches", true, ""}, {"init-from", true, ""}});
   else if (cmd == "init") specs.insert(specs.end(), {{"checkpoint", true, ""}});
   else if (cmd == "score") specs.insert(specs.end(), {{"checkpoint", true, ""}, {"tokens", true, ""}});
+  else if (cmd == "export") specs.insert(specs.end(), {{"checkpoint", true, ""}, {"hf", true, ""}});
+  else if (cmd == "tokenize") specs.insert(specs.end(), {{"text", true, ""}, {"file", true, ""}});
   else if (cmd == "sample")
     specs.insert(specs.end(), {{"checkpoint", true, ""}, {"prompt", true, ""}, {"max-tokens", true, ""}, {"temperature", true, ""},
                                {"top-k", true, ""}, {"seed", true, ""}});
@@ -185,6 +205,8 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
   if (cmd == "init") return trainer.init(*opts);
   if (cmd == "score") return trainer.score(*opts);
   if (cmd == "sample") return trainer.sample(*opts);
+  if (cmd == "export") return trainer.exportHf(*opts);
+  if (cmd == "tokenize") return trainer.tokenize(*opts);
   return trainer.info();
 }
 

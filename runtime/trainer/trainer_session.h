@@ -163,6 +163,12 @@ class Trainer {
 
   int sample(const Options& o);
 
+  // Writes a checkpoint as a Hugging Face model folder (hf_export.cpp).
+  int exportHf(const Options& o);
+
+  // Prints the token ids of --text or --file.
+  int tokenize(const Options& o);
+
  private:
   static int32_t pick(const ref::Tensor& logits, int64_t vocab, double temperature, int64_t topK, uint64_t seed, uint64_t n);
 

@@ -1,0 +1,64 @@
+// kiln's byte-level BPE as a `tokenizers` tokenizer.json. GPT-2's own pre-tokenizer splits on
+// Unicode letter and number classes; kiln's counts every non-ASCII character as a letter (so an
+// emoji joins the word it touches), and the Split pattern below says exactly that, so the ids
+// match kiln's on any text.
+#include <sstream>
+
+#include "runtime/checkpoint/json.h"
+#include "runtime/trainer/hf_export.h"
+
+namespace kiln {
+
+namespace {
+
+// runtime/data/bpe_tokenizer.cpp's preTokenize as one regex (Oniguruma, as `tokenizers` runs
+// it): contractions, ' ?letters', ' ?digits', ' ?other', whitespace runs that leave their last
+// character to what follows, other whitespace. Letters are ASCII letters and every non-ASCII
+// character; whitespace is ASCII's.
+constexpr const char* kPreTokenizerPattern =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z\x{80}-\x{10FFFF}]+| ?[0-9]+| ?[^\t\n\v\f\r A-Za-z0-9\x{80}-\x{10FFFF}]+|[\t\n\v\f\r ]+(?![^\t\n\v\f\r ])|[\t\n\v\f\r ]+)";
+
+}  // namespace
+
+std::string hfTokenizerJson(const BpeTokenizer& tok) {
+  using json::quote;
+  std::ostringstream o;
+  o << "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [";
+  if (tok.endOfText() >= 0)
+    o << "{\"id\": " << tok.endOfText() << ", \"content\": " << quote(BpeTokenizer::kEndOfText)
+      << ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}";
+  o << "],\n  \"normalizer\": null,\n"
+    << "  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": "
+    << quote(kPreTokenizerPattern) << "}, \"behavior\": \"Isolated\", \"invert\": false}, "
+    << "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false}]},\n"
+    << "  \"post_processor\": null,\n"
+    << "  \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": false},\n"
+    << "  \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, "
+       "\"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": false,\n    \"vocab\": {";
+  for (int32_t id = 0; id < int32_t(tok.vocabSize()); ++id) o << (id ? ", " : "") << quote(tok.tokenText(id)) << ": " << id;
+  o << "},\n    \"merges\": [";
+  std::istringstream merges(tok.mergesTxt());
+  std::string line;
+  bool first = true;
+  while (std::getline(merges, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.find(' ');
+    o << (first ? "" : ", ") << "[" << quote(line.substr(0, space)) << ", " << quote(line.substr(space + 1)) << "]";
+    first = false;
+  }
+  o << "]\n  }\n}\n";
+  return o.str();
+}
+
+std::string hfTokenizerConfigJson(const BpeTokenizer& tok, int64_t maxLength) {
+  using json::quote;
+  std::ostringstream o;
+  o << "{\n  \"tokenizer_class\": \"PreTrainedTokenizerFast\",\n  \"model_max_length\": " << maxLength
+    << ",\n  \"clean_up_tokenization_spaces\": false";
+  if (tok.endOfText() >= 0)
+    for (const char* k : {"bos_token", "eos_token", "unk_token"}) o << ",\n  " << quote(k) << ": " << quote(BpeTokenizer::kEndOfText);
+  o << "\n}\n";
+  return o.str();
+}
+
+}  // namespace kiln

@@ -25,22 +25,32 @@ trap 'rm -rf "$work"' EXIT
 export KILN_CACHE_DIR=$work/cache
 failed=0
 
-# A causal LM: train, export, compare. $1 spec, $2 steps.
-check_lm() {
-  local name
-  name=$(basename "$1" .toml)
+# Train a spec (from another run's checkpoint: $3), export it, compare. $1 spec, $2 steps.
+check() {
+  local spec=$1 steps=$2 from=${3:-} name
+  name=$(basename "$spec" .toml)
   echo "== $name"
+  local init=()
+  [ -n "$from" ] && init=(--init-from "../$from/checkpoint.safetensors")
   mkdir -p "$work/$name"
   (cd "$work/$name" &&
-    "$kiln" compile "$1" -o trainer > compile.log 2>&1 &&
-    ./trainer train --steps "$2" --eval-every 0 > train.log 2>&1 &&
-    ./trainer export --hf hf) || { echo "FAILED to train or export $name"; failed=1; return; }
-  (cd "$work/$name" && "$venv/bin/python" "$OLDPWD/scripts/interop/hf_check.py" --trainer ./trainer \
+    "$kiln" compile "$spec" -o trainer > compile.log 2>&1 &&
+    ./trainer train --steps "$steps" --eval-every 0 "${init[@]}" > train.log 2>&1 &&
+    ./trainer export --hf hf | head -1) || { echo "FAILED to train or export $name (see $work/$name)"; failed=1; return; }
+  (cd "$work/$name" && "$venv/bin/python" "$root/scripts/interop/hf_check.py" --trainer ./trainer \
     --checkpoint checkpoint.safetensors --export hf --text /usr/share/games/fortunes/fortunes 2>&1 |
     grep -v "Loading weights\|longer than the specified maximum") || failed=1
 }
 
-check_lm "$PWD/models/gpt-tiny.toml" 50
-check_lm "$PWD/models/gpt-mini.toml" 10
+root=$PWD
+sed 's/^nsp = true/nsp = false/' models/bert-tiny.toml > "$work/bert-mlm-tiny.toml"
+sed -i "s#^files = \[\"\([^/]\)#files = [\"$root/models/\1#" "$work/bert-mlm-tiny.toml"
+check "$root/models/gpt-tiny.toml" 50                          # GPT2LMHeadModel
+check "$root/models/gpt-mini.toml" 10
+check "$root/models/gpt-classify-tiny.toml" 30 gpt-tiny       # GPT2ForSequenceClassification
+check "$root/models/bert-tiny.toml" 50                         # BertForPreTraining (MLM + NSP)
+check "$work/bert-mlm-tiny.toml" 30                            # BertForMaskedLM
+check "$root/models/bert-classify-tiny.toml" 30 bert-tiny     # BertForSequenceClassification
+check "$root/models/t5-tiny.toml" 30                           # BartForConditionalGeneration
 echo
 if [ "$failed" = 0 ]; then echo "interop check: passed"; else echo "interop check: FAILED"; exit 1; fi

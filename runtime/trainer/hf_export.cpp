@@ -13,13 +13,14 @@ namespace kiln {
 int Trainer::exportHf(const Options& o) {
   if (!o.has("hf")) return fail(makeError({}, "export needs --hf DIR (the folder to write the Hugging Face model to)"));
   const std::string dir = o.get("hf");
-  std::vector<std::string> weights;
+  HfSource source{cfg_, {}, tok_};
   for (const StateVar& s : m_.states)
-    if (isWeight(s.name)) weights.push_back(s.name);
-  Expected<HfModel> model = makeError({}, "");
-  if (cfg("model.kind") == "gpt") model = gpt2Model(cfg_, weights, tok_.endOfText());
-  else
-    return fail(makeError({}, "export --hf: the " + cfg("model.kind") + " family has no Hugging Face export yet (GPT exports as GPT-2)"));
+    if (isWeight(s.name)) source.weights.emplace_back(s.name, s.type);
+  const std::string kind = cfg("model.kind");
+  Expected<HfModel> model = kind == "gpt"    ? gpt2Model(source)
+                            : kind == "bert" ? bertModel(source)
+                            : kind == "bart" ? bartModel(source)
+                                             : Expected<HfModel>(makeError({}, "export --hf: no Hugging Face class for a " + kind));
   if (!model) return fail(model.error());
 
   auto engine = freshEngine();
@@ -33,24 +34,34 @@ int Trainer::exportHf(const Options& o) {
   if (ec || !std::filesystem::is_directory(dir)) return fail(makeError(Location{dir, 0, 0}, "cannot make the folder: " + ec.message()));
   const std::filesystem::path out(dir);
   std::vector<std::pair<std::string, TensorType>> entries;
-  std::map<std::string, std::string> kilnName;
+  std::map<std::string, const HfTensor*> byName;
   int64_t bytes = 0;
-  for (const auto& [hf, name] : model->tensors) {
-    const TensorType& type = m_.findState(name)->type;
-    entries.emplace_back(hf, type);
-    kilnName[hf] = name;
+  for (const HfTensor& t : model->tensors) {
+    TensorType type = t.kilnName.empty() ? t.zerosType : m_.findState(t.kilnName)->type;
+    if (t.leadingZeroRows > 0) type.shape[0] += t.leadingZeroRows;
+    entries.emplace_back(t.hfName, type);
+    byName[t.hfName] = &t;
     bytes += type.numElements() * int64_t(dtypeBytes(type.dtype));
   }
+  auto tensorOf = [&](const std::string& hfName) {
+    const HfTensor& t = *byName.at(hfName);
+    if (t.kilnName.empty()) return ref::Tensor(t.zerosType);
+    ref::Tensor mine = (*engine)->stateTensor(t.kilnName);
+    if (t.leadingZeroRows == 0) return mine;
+    TensorType type = mine.type;
+    type.shape[0] += t.leadingZeroRows;
+    ref::Tensor out(type);
+    const int64_t offset = out.size() - mine.size();
+    for (int64_t i = 0; i < mine.size(); ++i) out[offset + i] = mine[i];
+    return out;
+  };
   // "format": "pt" is what transformers asks of a safetensors file's metadata.
   const std::map<std::string, std::string> metadata = {{"format", "pt"}, {"kiln.step", std::to_string(*step)}};
-  if (auto s = writeSafetensors((out / "model.safetensors").string(), entries, metadata,
-                                [&](const std::string& hf) { return (*engine)->stateTensor(kilnName.at(hf)); }, true);
-      !s)
-    return fail(s.error());
+  if (auto s = writeSafetensors((out / "model.safetensors").string(), entries, metadata, tensorOf, true); !s) return fail(s.error());
   const std::vector<std::pair<std::string, std::string>> files = {
       {"config.json", model->configJson},
-      {"tokenizer.json", hfTokenizerJson(tok_)},
-      {"tokenizer_config.json", hfTokenizerConfigJson(tok_, cfgInt("model.context"))},
+      {"tokenizer.json", hfTokenizerJson(tok_, *model)},
+      {"tokenizer_config.json", hfTokenizerConfigJson(tok_, *model, cfgInt("model.context"))},
       {"vocab.json", tok_.vocabJson()},
       {"merges.txt", tok_.mergesTxt()},
   };

@@ -45,6 +45,11 @@ int Trainer::info() {
   }
   std::cout << "device: " << device_ << " on " << describeDevice(device_, deviceInputs()) << "\n"
             << "spec: " << cfg("spec") << "\n";
+  // What `score --inputs` takes.
+  std::cout << "eval_step inputs:";
+  const Function& evalFn = *m_.findFunction("eval_step");
+  for (size_t i = 0; i < evalFn.params.size(); ++i) std::cout << (i ? ", " : " ") << evalFn.params[i]->name << " " << evalFn.params[i]->type.str();
+  std::cout << "\n";
   return 0;
 }
 
@@ -78,8 +83,11 @@ int Trainer::tokenize(const Options& o) {
 // The loss of eval_step on a batch of token ids read from a file (whitespace-separated,
 // batch x (context + 1) of them).
 int Trainer::score(const Options& o) {
+  if (o.has("inputs") == o.has("tokens")) return fail(makeError({}, "score needs --tokens FILE (a causal LM) or --inputs FILE.safetensors"));
+  if (o.has("inputs")) return scoreInputs(o);
   if (!findObjectiveData(cfg("objective"))->scoresTokens())
-    return fail(makeError({}, "score needs a causal LM; this trainer's objective is " + cfg("objective")));
+    return fail(makeError({}, "score --tokens needs a causal LM; this trainer's objective is " + cfg("objective") +
+                                  ": give eval_step's inputs with --inputs FILE.safetensors"));
   auto engine = freshEngine();
   if (!engine) return fail(engine.error());
   auto loaded = loadCheckpoint(**engine, checkpointPath(o), false);
@@ -102,6 +110,43 @@ int Trainer::score(const Options& o) {
   auto outs = (*engine)->call("eval_step", {batch});
   if (!outs) return fail(outs.error());
   std::printf("%.9g\n", (*outs)[0][0]);
+  return 0;
+}
+
+// eval_step on inputs given by name in a safetensors file (every parameter, with its dtype and
+// shape: `info` lists them): prints each scalar output as "name value" and, with --outputs,
+// writes every output (logits too) to a safetensors file. Any objective: how another framework's
+// numbers are checked against this trainer's.
+int Trainer::scoreInputs(const Options& o) {
+  const std::string path = o.get("inputs");
+  auto file = readSafetensors(path);
+  if (!file) return fail(file.error());
+  const Function& f = *m_.findFunction("eval_step");
+  std::vector<ref::Tensor> inputs;
+  for (const auto& p : f.params) {
+    auto it = file->tensors.find(p->name);
+    if (it == file->tensors.end())
+      return fail(makeError(Location{path, 0, 0}, "lacks eval_step's input '" + p->name + "' (" + p->type.str() + ")"));
+    if (it->second.type != p->type)
+      return fail(makeError(Location{path, 0, 0}, "input '" + p->name + "' is " + it->second.type.str() + ", eval_step needs " + p->type.str()));
+    inputs.push_back(it->second);
+  }
+  for (const auto& [name, t] : file->tensors)
+    if (std::none_of(f.params.begin(), f.params.end(), [&](const auto& p) { return p->name == name; }))
+      return fail(makeError(Location{path, 0, 0}, "'" + name + "' is not an input of eval_step"));
+  auto engine = freshEngine();
+  if (!engine) return fail(engine.error());
+  auto loaded = loadCheckpoint(**engine, checkpointPath(o), false);
+  if (!loaded) return fail(loaded.error());
+  auto outs = call(**engine, "eval_step", std::move(inputs));
+  if (!outs) return fail(outs.error());
+  SafetensorsFile written;
+  for (size_t i = 0; i < outs->size(); ++i) {
+    if ((*outs)[i].type.rank() == 0) std::printf("%s %.9g\n", f.outputNames[i].c_str(), (*outs)[i][0]);
+    written.tensors[f.outputNames[i]] = (*outs)[i];
+  }
+  if (o.has("outputs"))
+    if (auto s = writeSafetensors(o.get("outputs"), written); !s) return fail(s.error());
   return 0;
 }
 
@@ -142,6 +187,7 @@ constexpr const char* kUsage =
     "  sample  [--checkpoint PATH] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--seed N]\n"
     "  init    [--checkpoint PATH]                 write the initial state (step 0)\n"
     "  score   --tokens FILE [--checkpoint PATH]   loss on one batch of token ids\n"
+    "          --inputs FILE.safetensors [--outputs FILE.safetensors]   eval_step on inputs by name\n"
     "  export  --hf DIR [--checkpoint PATH]        a Hugging Face model folder (config, weights, tokenizer)\n"
     "  tokenize --text TEXT | --file FILE          the token ids the model reads\n"
     "  info\n"
@@ -175,7 +221,8 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
                                {"resume", false, ""}, {"profile", false, ""}});
   else if (cmd == "eval") specs.insert(specs.end(), {{"checkpoint", true, ""}, {"batches", true, ""}, {"init-from", true, ""}});
   else if (cmd == "init") specs.insert(specs.end(), {{"checkpoint", true, ""}});
-  else if (cmd == "score") specs.insert(specs.end(), {{"checkpoint", true, ""}, {"tokens", true, ""}});
+  else if (cmd == "score")
+    specs.insert(specs.end(), {{"checkpoint", true, ""}, {"tokens", true, ""}, {"inputs", true, ""}, {"outputs", true, ""}});
   else if (cmd == "export") specs.insert(specs.end(), {{"checkpoint", true, ""}, {"hf", true, ""}});
   else if (cmd == "tokenize") specs.insert(specs.end(), {{"text", true, ""}, {"file", true, ""}});
   else if (cmd == "sample")

@@ -156,6 +156,7 @@ class Trainer {
   // The loss of eval_step on a batch of token ids read from a file (whitespace-separated,
   // batch x (context + 1) of them).
   int score(const Options& o);
+  int scoreInputs(const Options& o);
 
   // Evaluates this trainer's checkpoint, or with --init-from another model's weights as they are
   // (zero-shot: a pretrained LM scored through a cloze prompt).

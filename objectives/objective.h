@@ -14,7 +14,7 @@
 #include "ir/diagnostics.h"
 #include "ir/module.h"
 #include "models/transformer_config.h"
-#include "runtime/data/bpe_tokenizer.h"
+#include "runtime/data/tokenizer.h"
 #include "runtime/data/corpus.h"
 #include "runtime/data/labeled_data.h"
 
@@ -88,7 +88,7 @@ struct ObjectiveBuild {
   const ObjectiveSpec& spec;
   Module& module;
   TransformerConfig& config;  // the model's, with the spec locations its ops carry
-  const BpeTokenizer& tokenizer;
+  const Tokenizer& tokenizer;
   const CorpusSource& source;
   const std::vector<LabeledText>& labeled;  // labeled objectives: every text with its label
   // Out: settings beyond its keys' ("classes" -> "a,b"), written as objective.<key>.

@@ -52,5 +52,23 @@ check "$root/models/bert-tiny.toml" 50                         # BertForPreTrain
 check "$work/bert-mlm-tiny.toml" 30                            # BertForMaskedLM
 check "$root/models/bert-classify-tiny.toml" 30 bert-tiny     # BertForSequenceClassification
 check "$root/models/t5-tiny.toml" 30                           # BartForConditionalGeneration
+
+# A BERT folder as transformers writes it (WordPiece vocab.txt, BertForPreTraining): a kiln MLM
+# trainer starts from it (objective.init_from; sizes and tokenizer from the folder) and its
+# initial state must score as transformers scores the folder; then its export must too.
+echo "== a Hugging Face BERT folder as init_from"
+mkdir -p "$work/hf-bert"
+(cd "$work/hf-bert" &&
+  "$venv/bin/python" "$root/scripts/interop/make_hf_bert.py" bert --text /usr/share/games/fortunes/fortunes 2>&1 | tail -1 &&
+  sed -e '/^vocab_size\|^layers\|^heads\|^d_model\|^d_ff\|^tokenizer = /d' -e 's/^nsp = true/nsp = true\ninit_from = "bert"/' \
+    "$root/models/bert-tiny.toml" > mlm.toml &&
+  "$kiln" compile mlm.toml -o trainer > compile.log 2>&1 && head -1 compile.log &&
+  ./trainer init --init-from bert --checkpoint init.safetensors 2>&1 | tail -1 &&
+  "$venv/bin/python" "$root/scripts/interop/hf_check.py" --trainer ./trainer --checkpoint init.safetensors --export bert \
+    --text /usr/share/games/fortunes/fortunes 2>&1 | grep -v "Loading weights\|longer than the specified maximum" &&
+  echo "== its export (WordPiece vocab.txt)" &&
+  ./trainer export --hf exported --checkpoint init.safetensors | head -1 &&
+  "$venv/bin/python" "$root/scripts/interop/hf_check.py" --trainer ./trainer --checkpoint init.safetensors --export exported \
+    --text /usr/share/games/fortunes/fortunes 2>&1 | grep -v "Loading weights\|longer than the specified maximum") || failed=1
 echo
 if [ "$failed" = 0 ]; then echo "interop check: passed"; else echo "interop check: FAILED"; exit 1; fi

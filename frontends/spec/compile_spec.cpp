@@ -16,7 +16,9 @@
 #include "runtime/data/labeled_data.h"
 #include "runtime/data/special_tokens.h"
 #include "runtime/data/denoising_batches.h"
+#include "runtime/checkpoint/json.h"
 #include "runtime/data/corpus.h"
+#include "runtime/data/tokenizer.h"
 #include "runtime/trainer/settings.h"
 
 namespace kiln {
@@ -72,6 +74,38 @@ std::string precisionSummary(const Spec& spec) {
   if (spec.computeDtype == DType::F32) return model;
   return std::string(dtypeName(spec.computeDtype)) + " matmul and attention inputs, f32 accumulation; " + model +
          " weights, optimizer state, norms, softmax and loss";
+}
+
+// A tokenizer folder: GPT-2's vocab.json + merges.txt (byte-level BPE), or BERT's vocab.txt
+// (WordPiece; lower-cased unless its tokenizer_config.json says "do_lower_case": false), which
+// only an encoder reads and which must hold [PAD] [CLS] [SEP] [MASK].
+Expected<Tokenizer> loadTokenizerFolder(const std::string& dir, const std::string& modelKind) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir + "/vocab.txt", ec) || std::filesystem::exists(dir + "/vocab.json", ec)) {
+    auto bpe = BpeTokenizer::load(dir + "/vocab.json", dir + "/merges.txt");
+    if (!bpe) return bpe.error();
+    return Tokenizer(bpe.take());
+  }
+  if (modelKind != "bert") return makeError(Location{dir + "/vocab.txt", 0, 0}, "a WordPiece vocabulary is BERT's; model.kind is " + modelKind);
+  bool lowerCase = true;
+  if (std::filesystem::exists(dir + "/tokenizer_config.json", ec)) {
+    auto text = readFile(dir + "/tokenizer_config.json");
+    if (!text) return text.error();
+    auto doc = json::parse(*text, dir + "/tokenizer_config.json");
+    if (!doc) return doc.error();
+    if (doc->isObject() && doc->object().count("do_lower_case")) {
+      const json::Value& v = doc->object().at("do_lower_case");
+      if (!std::holds_alternative<bool>(v.v)) return makeError(Location{dir + "/tokenizer_config.json", 0, 0}, "do_lower_case is not true or false");
+      lowerCase = std::get<bool>(v.v);
+    }
+  }
+  auto vocab = readFile(dir + "/vocab.txt");
+  if (!vocab) return vocab.error();
+  auto w = WordPieceTokenizer::fromVocab(*vocab, lowerCase, dir + "/vocab.txt");
+  if (!w) return w.error();
+  for (const char* special : {"[PAD]", "[CLS]", "[SEP]", "[MASK]"})
+    if (w->idOf(special) < 0) return makeError(Location{dir + "/vocab.txt", 0, 0}, std::string("no ") + special + " token: BERT's batches need it");
+  return Tokenizer(w.take());
 }
 
 std::string absolute(const std::string& path, const std::string& base) {
@@ -139,18 +173,19 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   // An encoder's [PAD] [CLS] [SEP] [MASK] take the last 4 ids of model.vocab_size.
   const bool encoderDecoder = spec.modelKind == "bart";
   // ... and an encoder-decoder's [PAD] [MASK] and sentinels (runtime/data/denoising_batches.h).
-  const int64_t tokenizerVocab = spec.model.vocab - (encoder ? kEncoderSpecialCount : encoderDecoder ? kDenoisingSpecialCount : 0);
-  BpeTokenizer tok = BpeTokenizer::bytes();
+  int64_t tokenizerVocab = spec.model.vocab - (encoder ? kEncoderSpecialCount : encoderDecoder ? kDenoisingSpecialCount : 0);
+  Tokenizer tok = BpeTokenizer::bytes();
   if (spec.data.tokenizer == "train") {
     tok = BpeTokenizer::train(*docs, tokenizerVocab);
   } else if (spec.data.tokenizer != "byte") {
     std::string dir = absolute(spec.data.tokenizer, base);
-    auto loaded = BpeTokenizer::load(dir + "/vocab.json", dir + "/merges.txt");
+    auto loaded = loadTokenizerFolder(dir, spec.modelKind);
     if (!loaded) {
       const Diagnostic& d = loaded.error();
       return makeError(spec.locationOf("data.tokenizer"), (d.loc.known() ? d.loc.str() + ": " : "") + d.message);
     }
     tok = loaded.take();
+    if (tok.wordPiece()) tokenizerVocab = spec.model.vocab;  // its specials are its own
   }
   if (tok.vocabSize() > tokenizerVocab)
     return makeError(spec.locationOf("data.tokenizer"), "the tokenizer has " + std::to_string(tok.vocabSize()) +
@@ -276,8 +311,7 @@ Expected<CompiledSpec> compileSpec(const Spec& spec, const PassManagerOptions& p
   if (auto st = checkSettings(cfg, spec.path); !st) return makeError({}, "internal error: " + st.error().str());
   out.exe.sections["module"] = printModule(m);
   out.exe.sections["config"] = formatConfig(cfg);
-  out.exe.sections["vocab.json"] = tok.vocabJson();
-  out.exe.sections["merges.txt"] = tok.mergesTxt();
+  for (auto& [name, text] : tok.sections()) out.exe.sections[name] = text;
   out.exe.sections["plan"] = out.plan.summary() + (out.remat ? "  " + out.remat->summary() + "\n" : "") +
                              "  precision: " + precisionSummary(spec) + "\n";
   out.exe.sections["plan.json"] = out.plan.json();  // for run reports

@@ -1,5 +1,7 @@
 #include "frontends/spec/spec.h"
 
+#include "frontends/spec/hf_bert_folder.h"
+
 #include <toml++/toml.h>
 
 #include <cmath>
@@ -337,6 +339,7 @@ class SpecReader {
   }
 
   void validate(Spec& s) const {
+    if (auto st = adoptHfBertFolder(s, s.adopted); !st) throw SpecError{st.error()};
     TransformerConfig& m = s.model;
     if (m.dFF == 0) m.dFF = 4 * m.dModel;
     if (m.dModel % m.heads != 0)

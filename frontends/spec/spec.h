@@ -61,6 +61,9 @@ struct Spec {
   DataConfig data;
   // Where each key was set ("model.layers" -> spec.toml:4:1); ops built from a setting carry it.
   std::map<std::string, Location> locations;
+  // Settings taken from a Hugging Face folder named by objective.init_from ("model.d_model =
+  // 768"), for the compile log.
+  std::vector<std::string> adopted;
 
   Location locationOf(const std::string& key) const;
 };

@@ -13,7 +13,7 @@ ClassifyBatches::ClassifyBatches(LabeledData d, const BatchSettings& s, RowMaker
   layout_.batch = s.batch;
   layout_.context = s.context;
   layout_.encoder = s.encoder;
-  EncoderSpecials sp = EncoderSpecials::after(s.tokenizerVocab);
+  const EncoderSpecials& sp = s.specials;
   layout_.cls = sp.cls;
   layout_.sep = sp.sep;
   layout_.pad = s.encoder ? sp.pad : s.padToken;

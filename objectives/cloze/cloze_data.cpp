@@ -25,7 +25,7 @@ class ClozeData : public ObjectiveData {
         if (taken[size_t(e.label)]++ < shots) kept.push_back(std::move(e));
       data->train = std::move(kept);
     }
-    int32_t maskToken = EncoderSpecials::after(in.batch.tokenizerVocab).mask;
+    int32_t maskToken = in.batch.specials.mask;
     auto rows = [tpl = tpl.take(), maskToken](const std::vector<const LabeledExample*>& r, const ClassifyLayout& l) {
       return clozeRows(r, l, tpl, maskToken);
     };

@@ -13,7 +13,10 @@ class Mlm : public Objective {
   std::string summary() const override { return "masked language modelling with next-sentence prediction"; }
   std::vector<std::string> models() const override { return {"bert"}; }
   std::vector<ObjectiveKey> keys() const override {
-    return {{"nsp", KeyType::Bool, 0, 0, {}, "true"}, {"mask_prob", KeyType::Number, 0.01, 0.9, {}, "0.15"}};
+    return {{"nsp", KeyType::Bool, 0, 0, {}, "true"},
+            {"mask_prob", KeyType::Number, 0.01, 0.9, {}, "0.15"},
+            // Continued pretraining: from another BERT's checkpoint or a Hugging Face BERT folder.
+            {"init_from", KeyType::String, 0, 0, {}, "", /*path=*/true}};
   }
   Status validate(const ObjectiveSpec& s) const override {
     const bool nsp = s.options.flag("nsp");
@@ -25,6 +28,7 @@ class Mlm : public Objective {
   Status build(ObjectiveBuild& b) const override {
     const bool nsp = b.spec.options.flag("nsp");
     b.config.sources["lm_head"] = b.spec.at("objective.kind");
+    b.headPrefixes = {"cls.", "bert.pooler."};  // fresh when init_from has no such heads (a BertModel)
     addBertParameters(b.module, b.config, BertHeads{.mlm = true, .pooler = nsp, .nsp = nsp});
     buildBertPretraining(b.module, b.config, nsp, "loss", "");
     buildBertPretraining(b.module, b.config, nsp, "eval_step", "val_");

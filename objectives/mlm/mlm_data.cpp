@@ -32,7 +32,9 @@ class MlmBatches : public CorpusBatches {
 class MlmData : public ObjectiveData {
  public:
   std::string name() const override { return "mlm"; }
-  std::vector<SettingSpec> settings() const override { return {{"nsp", SettingType::Flag}, {"mask_prob", SettingType::Number}}; }
+  std::vector<SettingSpec> settings() const override {
+    return {{"nsp", SettingType::Flag}, {"mask_prob", SettingType::Number}, {"init_from", SettingType::Text}};
+  }
   Expected<std::unique_ptr<BatchSource>> batches(const ObjectiveDataInputs& in) const override {
     MlmSettings m;
     m.batch = in.batch.batch;
@@ -40,7 +42,7 @@ class MlmData : public ObjectiveData {
     m.nsp = in.flag("nsp");
     m.maskProb = in.number("mask_prob");
     m.tokenizerVocab = in.batch.tokenizerVocab;
-    m.specials = EncoderSpecials::after(in.batch.tokenizerVocab);
+    m.specials = in.batch.specials;
     auto c = in.corpus();
     if (!c) return c.error();
     return std::unique_ptr<BatchSource>(std::make_unique<MlmBatches>(c.take(), in.batch, m));

@@ -42,7 +42,7 @@ class CompiledClassifier : public ClassifierReward {
   }
 
   Module module_;
-  BpeTokenizer tok_ = BpeTokenizer::bytes();
+  Tokenizer tok_ = Tokenizer(BpeTokenizer::bytes());
   std::unique_ptr<Engine> engine_;
   ClassifyLayout layout_;
   DType floatType_ = DType::F32;
@@ -85,7 +85,7 @@ Expected<std::unique_ptr<ClassifierReward>> ClassifierReward::load(const std::st
   r->layout_.batch = settingInt(cfg, "model.batch");  // checked when the trainer was loaded
   r->layout_.context = settingInt(cfg, "model.context");
   r->layout_.encoder = cfg["model.kind"] == "bert";
-  EncoderSpecials sp = EncoderSpecials::after(r->tok_.vocabSize());
+  EncoderSpecials sp = r->tok_.encoderSpecials();
   r->layout_.cls = sp.cls;
   r->layout_.sep = sp.sep;
   r->layout_.pad = r->layout_.encoder ? sp.pad : r->tok_.endOfText();

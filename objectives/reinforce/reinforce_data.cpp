@@ -33,7 +33,7 @@ using SampleStep = std::function<Expected<ref::Tensor>(int32_t token, int32_t po
 
 class ReinforceBatches : public CausalLmBatches {
  public:
-  ReinforceBatches(Corpus c, const BatchSettings& s, ReinforceSettings r, const BpeTokenizer& tok, Engine& policy,
+  ReinforceBatches(Corpus c, const BatchSettings& s, ReinforceSettings r, const Tokenizer& tok, Engine& policy,
                    std::unique_ptr<Engine> reference)
       : CausalLmBatches(std::move(c), s), r_(std::move(r)), tok_(tok), sample_(sampleStep(policy)),
         referenceEngine_(std::move(reference)) {
@@ -152,7 +152,7 @@ class ReinforceBatches : public CausalLmBatches {
   }
 
   ReinforceSettings r_;
-  const BpeTokenizer& tok_;
+  const Tokenizer& tok_;
   SampleStep sample_, reference_;
   std::unique_ptr<Engine> referenceEngine_;  // the initial policy, run in lockstep for the KL penalty
   mutable double baseline_ = 0, usedBaseline_ = 0, meanReward_ = 0, meanKl_ = 0;

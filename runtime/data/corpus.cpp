@@ -137,9 +137,9 @@ std::optional<Corpus> corpusFromCache(SafetensorsFile& f, int64_t vocab) {
 
 }  // namespace
 
-Expected<Corpus> buildCorpus(const std::vector<std::string>& documents, const BpeTokenizer& tok,
+Expected<Corpus> buildCorpus(const std::vector<std::string>& documents, const Tokenizer& tok,
                              const CorpusSource& src, const std::string& cacheDir) {
-  uint64_t key = fnv1a(tok.vocabJson() + tok.mergesTxt());
+  uint64_t key = fnv1a(tok.fingerprint());
   key = fnv1a(std::to_string(src.seed) + "/" + std::to_string(src.valFraction), key);
   for (const auto& d : documents) key = fnv1a(d, key) * 31 + d.size();
   std::string cachePath;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "ir/diagnostics.h"
-#include "runtime/data/bpe_tokenizer.h"
+#include "runtime/data/tokenizer.h"
 #include "eval/tensor.h"
 
 namespace kiln {
@@ -39,7 +39,7 @@ struct Corpus {
 // A document goes to validation when a hash of its text, mixed with the seed, falls below
 // valFraction: the split does not depend on file order. The streams are cached under
 // `cacheDir` (empty: no cache) keyed by a hash of the documents and the tokenizer.
-Expected<Corpus> buildCorpus(const std::vector<std::string>& documents, const BpeTokenizer& tok,
+Expected<Corpus> buildCorpus(const std::vector<std::string>& documents, const Tokenizer& tok,
                              const CorpusSource& src, const std::string& cacheDir);
 
 // Batch `step` of a stream: `batch` windows of `length` tokens at seeded random offsets.

@@ -64,7 +64,7 @@ Expected<std::vector<LabeledText>> readLabeledTexts(const CorpusSource& src, con
   return raw;
 }
 
-Expected<LabeledData> labelData(const std::vector<LabeledText>& raw, const BpeTokenizer& tok, const CorpusSource& src) {
+Expected<LabeledData> labelData(const std::vector<LabeledText>& raw, const Tokenizer& tok, const CorpusSource& src) {
   LabeledData data;
   std::map<std::string, int32_t> ids;
   for (const auto& r : raw) ids[r.label] = 0;
@@ -105,7 +105,7 @@ std::vector<ref::Tensor> classifyRows(const std::vector<const LabeledExample*>& 
   return {ids, mask, labels};
 }
 
-Expected<ClozeTemplate> ClozeTemplate::parse(const std::string& text, const BpeTokenizer& tok) {
+Expected<ClozeTemplate> ClozeTemplate::parse(const std::string& text, const Tokenizer& tok) {
   static constexpr std::string_view kText = "{text}", kMask = "[MASK]";
   static_assert(kText.size() == kMask.size(), "one placeholder length serves both");
   size_t t = text.find(kText), m = text.find(kMask);

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ir/diagnostics.h"
-#include "runtime/data/bpe_tokenizer.h"
+#include "runtime/data/tokenizer.h"
 #include "runtime/data/corpus.h"
 #include "eval/tensor.h"
 
@@ -36,7 +36,7 @@ Expected<std::vector<LabeledText>> parseJsonLines(const std::string& text, const
 Expected<std::vector<LabeledText>> readLabeledTexts(const CorpusSource& src, const std::string& labels);
 
 // Classes, encoding and the split; fewer than two classes or an empty split is an error.
-Expected<LabeledData> labelData(const std::vector<LabeledText>& texts, const BpeTokenizer& tok, const CorpusSource& src);
+Expected<LabeledData> labelData(const std::vector<LabeledText>& texts, const Tokenizer& tok, const CorpusSource& src);
 
 // Rows of `context` tokens: encoders [CLS] text [SEP] [PAD]..., decoders text [eot]...;
 // texts are cut to fit. Returns input_ids, attention_mask (1 real / 0 padding), labels.
@@ -51,7 +51,7 @@ std::vector<ref::Tensor> classifyRows(const std::vector<const LabeledExample*>& 
 struct ClozeTemplate {
   std::vector<int32_t> parts[3];  // before the first slot, between the slots, after the second
   bool textFirst = true;
-  static Expected<ClozeTemplate> parse(const std::string& text, const BpeTokenizer& tok);
+  static Expected<ClozeTemplate> parse(const std::string& text, const Tokenizer& tok);
 };
 // Rows with the example's text (cut to fit) in the template: encoders [CLS] ... [MASK] ... [SEP]
 // with `slot` at [MASK]; decoders the tokens before [MASK] with `slot` at the last of them

@@ -10,6 +10,7 @@
 
 #include "ir/diagnostics.h"
 #include "runtime/data/corpus.h"
+#include "runtime/data/special_tokens.h"
 #include "eval/tensor.h"
 
 namespace kiln {
@@ -47,6 +48,7 @@ struct BatchSettings {
   uint64_t seed = 1;
   int64_t tokenizerVocab = 0;
   bool encoder = false;  // the model reads [CLS] ... [SEP] rows (runtime/data/special_tokens.h)
+  EncoderSpecials specials{0, 0, 0, 0};  // an encoder's [PAD] [CLS] [SEP] [MASK] (the tokenizer's)
   int32_t padToken = 0;  // decoders pad with <|endoftext|>
 };
 

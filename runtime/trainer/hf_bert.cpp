@@ -23,7 +23,7 @@ Expected<HfModel> bertModel(const HfSource& in) {
   const std::string act = in.setting("model.activation");
   if (act != "gelu" && act != "relu") return makeError({}, "export --hf: BERT has no activation '" + act + "'");
   for (const auto& [w, type] : in.weights) m.tensors.push_back(HfTensor::state(w, w));
-  const EncoderSpecials sp = EncoderSpecials::after(in.tok.vocabSize());
+  const EncoderSpecials sp = in.tok.encoderSpecials();
   m.specials = {{sp.pad, "[PAD]", "pad_token"}, {sp.cls, "[CLS]", "cls_token"}, {sp.sep, "[SEP]", "sep_token"}, {sp.mask, "[MASK]", "mask_token"}};
   m.singleTemplate = {"[CLS]", "$A", "[SEP]"};
 

@@ -58,17 +58,19 @@ int Trainer::exportHf(const Options& o) {
   // "format": "pt" is what transformers asks of a safetensors file's metadata.
   const std::map<std::string, std::string> metadata = {{"format", "pt"}, {"kiln.step", std::to_string(*step)}};
   if (auto s = writeSafetensors((out / "model.safetensors").string(), entries, metadata, tensorOf, true); !s) return fail(s.error());
-  const std::vector<std::pair<std::string, std::string>> files = {
+  // A BPE as tokenizer.json (+ GPT-2's files); a WordPiece as BERT's vocab.txt.
+  std::vector<std::pair<std::string, std::string>> files = {
       {"config.json", model->configJson},
-      {"tokenizer.json", hfTokenizerJson(tok_, *model)},
       {"tokenizer_config.json", hfTokenizerConfigJson(tok_, *model, cfgInt("model.context"))},
-      {"vocab.json", tok_.vocabJson()},
-      {"merges.txt", tok_.mergesTxt()},
   };
+  if (const BpeTokenizer* bpe = tok_.bpe())
+    files.insert(files.end(), {{"tokenizer.json", hfTokenizerJson(*bpe, *model)}, {"vocab.json", bpe->vocabJson()}, {"merges.txt", bpe->mergesTxt()}});
+  else
+    files.push_back({"vocab.txt", tok_.wordPiece()->vocabTxt()});
   for (const auto& [name, text] : files)
     if (auto s = writeFileAtomically((out / name).string(), text); !s) return fail(s.error());
   std::cout << "wrote " << dir << ": " << model->architecture << " from " << ckpt << " (step " << *step << "), " << entries.size()
-            << " tensors, " << formatBytes(bytes) << "; config.json, tokenizer.json (+ vocab.json, merges.txt)\n"
+            << " tensors, " << formatBytes(bytes) << "; config.json, " << (tok_.bpe() ? "tokenizer.json (+ vocab.json, merges.txt)" : "vocab.txt (WordPiece)") << "\n"
             << "load it with transformers." << model->autoClass << ".from_pretrained(\"" << dir << "\") and AutoTokenizer.from_pretrained(\""
             << dir << "\")\n";
   return 0;

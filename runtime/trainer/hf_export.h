@@ -10,7 +10,7 @@
 
 #include "ir/diagnostics.h"
 #include "ir/types.h"
-#include "runtime/data/bpe_tokenizer.h"
+#include "runtime/data/tokenizer.h"
 
 namespace kiln {
 
@@ -51,7 +51,7 @@ struct HfModel {
 struct HfSource {
   const std::map<std::string, std::string>& cfg;
   std::vector<std::pair<std::string, TensorType>> weights;
-  const BpeTokenizer& tok;
+  const Tokenizer& tok;
   std::string setting(const std::string& key) const {
     auto it = cfg.find(key);
     return it == cfg.end() ? std::string() : it->second;
@@ -71,6 +71,7 @@ std::string hfLabelsJson(const HfSource& in);
 // (non-ASCII characters count as letters, as in runtime/data/bpe_tokenizer.h), so the ids are
 // kiln's for any text, plus the model's special tokens; with tokenizer_config.json naming them.
 std::string hfTokenizerJson(const BpeTokenizer& tok, const HfModel& model);
-std::string hfTokenizerConfigJson(const BpeTokenizer& tok, const HfModel& model, int64_t maxLength);
+// tokenizer_config.json; for a WordPiece tokenizer, BERT's own (vocab.txt, do_lower_case).
+std::string hfTokenizerConfigJson(const Tokenizer& tok, const HfModel& model, int64_t maxLength);
 
 }  // namespace kiln

@@ -73,8 +73,12 @@ std::string hfTokenizerJson(const BpeTokenizer& tok, const HfModel& model) {
   return o.str();
 }
 
-std::string hfTokenizerConfigJson(const BpeTokenizer& tok, const HfModel& model, int64_t maxLength) {
+std::string hfTokenizerConfigJson(const Tokenizer& tok, const HfModel& model, int64_t maxLength) {
   using json::quote;
+  if (const WordPieceTokenizer* w = tok.wordPiece())
+    return "{\n  \"tokenizer_class\": \"BertTokenizer\",\n  \"do_lower_case\": " + std::string(w->lowerCase() ? "true" : "false") +
+           ",\n  \"model_max_length\": " + std::to_string(maxLength) +
+           ",\n  \"unk_token\": \"[UNK]\",\n  \"pad_token\": \"[PAD]\",\n  \"cls_token\": \"[CLS]\",\n  \"sep_token\": \"[SEP]\",\n  \"mask_token\": \"[MASK]\"\n}\n";
   std::map<std::string, std::string> roles;
   if (tok.endOfText() >= 0)
     for (const char* k : {"bos_token", "eos_token", "unk_token"}) roles[k] = BpeTokenizer::kEndOfText;

@@ -18,11 +18,7 @@ Expected<LoadedExecutable> loadExecutable(const Executable& exe, const std::stri
   for (const char* fn : {"train_step", "eval_step"})
     if (!module->findFunction(fn)) return makeError(Location{origin, 0, 0}, std::string("damaged executable: no @") + fn);
   out.module = module.take();
-  auto section = [&](const char* name) {
-    auto it = exe.sections.find(name);
-    return it == exe.sections.end() ? std::string() : it->second;
-  };
-  auto tok = BpeTokenizer::fromStrings(section("vocab.json"), section("merges.txt"), origin);
+  auto tok = Tokenizer::fromSections(exe.sections, origin);
   if (!tok) return tok.error();
   out.tokenizer = tok.take();
   return out;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "ir/module.h"
-#include "runtime/data/bpe_tokenizer.h"
+#include "runtime/data/tokenizer.h"
 #include "runtime/trainer/executable.h"
 
 namespace kiln {
@@ -15,7 +15,7 @@ namespace kiln {
 struct LoadedExecutable {
   std::map<std::string, std::string> settings;  // checked against settingsSchema()
   Module module;
-  BpeTokenizer tokenizer = BpeTokenizer::bytes();
+  Tokenizer tokenizer = Tokenizer(BpeTokenizer::bytes());
 };
 
 // `origin` (the trainer's path) is named in every error.

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "ir/diagnostics.h"
-#include "runtime/data/bpe_tokenizer.h"
+#include "runtime/data/tokenizer.h"
 #include "runtime/data/corpus.h"
 #include "runtime/data/labeled_data.h"
 #include "runtime/engine/engine.h"
@@ -23,7 +23,7 @@ namespace kiln {
 // What a run half gets from the trainer, for the duration of ObjectiveData::batches.
 struct ObjectiveDataInputs {
   const std::map<std::string, std::string>& settings;  // checked against the schema
-  const BpeTokenizer& tokenizer;
+  const Tokenizer& tokenizer;
   BatchSettings batch;      // shapes, seed and the tokenizer's facts
   CorpusSource source;      // the data files, split and seed
   std::function<Expected<Corpus>()> corpus;  // tokenized, cached

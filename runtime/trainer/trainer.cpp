@@ -58,6 +58,9 @@ int Trainer::info() {
 int Trainer::init(const Options& o) {
   auto engine = freshEngine();
   if (!engine) return fail(engine.error());
+  // --init-from: the state a run started from these weights trains from (a pretrained body).
+  if (o.has("init-from"))
+    if (auto s = initFrom(**engine, o.get("init-from")); !s) return fail(s.error());
   std::string ckpt = checkpointPath(o);
   if (auto s = saveCheckpoint(**engine, 0, ckpt); !s) return fail(s.error());
   std::cout << "wrote the initial state to " << ckpt << "\n";
@@ -185,7 +188,7 @@ constexpr const char* kUsage =
     "          [--eval-every N] [--checkpoint-every N] [--log-every N] [--profile]\n"
     "  eval    [--checkpoint PATH] [--batches N]\n"
     "  sample  [--checkpoint PATH] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--seed N]\n"
-    "  init    [--checkpoint PATH]                 write the initial state (step 0)\n"
+    "  init    [--checkpoint PATH] [--init-from PATH]   write the initial state (step 0)\n"
     "  score   --tokens FILE [--checkpoint PATH]   loss on one batch of token ids\n"
     "          --inputs FILE.safetensors [--outputs FILE.safetensors]   eval_step on inputs by name\n"
     "  export  --hf DIR [--checkpoint PATH]        a Hugging Face model folder (config, weights, tokenizer)\n"
@@ -220,7 +223,7 @@ int runTrainer(const Executable& exe, const std::vector<std::string>& args, cons
                                {"checkpoint-every", true, ""}, {"log-every", true, ""}, {"init-from", true, ""},
                                {"resume", false, ""}, {"profile", false, ""}});
   else if (cmd == "eval") specs.insert(specs.end(), {{"checkpoint", true, ""}, {"batches", true, ""}, {"init-from", true, ""}});
-  else if (cmd == "init") specs.insert(specs.end(), {{"checkpoint", true, ""}});
+  else if (cmd == "init") specs.insert(specs.end(), {{"checkpoint", true, ""}, {"init-from", true, ""}});
   else if (cmd == "score")
     specs.insert(specs.end(), {{"checkpoint", true, ""}, {"tokens", true, ""}, {"inputs", true, ""}, {"outputs", true, ""}});
   else if (cmd == "export") specs.insert(specs.end(), {{"checkpoint", true, ""}, {"hf", true, ""}});

@@ -71,7 +71,7 @@ bool Trainer::isWeight(const std::string& name) {
 
 std::string Trainer::tokenizerHash() const {
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(tok_.vocabJson() + tok_.mergesTxt())));
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(tok_.fingerprint())));
   return buf;
 }
 
@@ -79,7 +79,8 @@ std::string Trainer::tokenizerHash() const {
 // GPT-2): every weight of this model must be there except a classification head, which
 // keeps its initial values; the file's other tensors (another objective's heads) are skipped.
 Status Trainer::initFrom(Engine& engine, const std::string& path) const {
-  auto f = readSafetensors(path);
+  std::error_code ec;
+  auto f = std::filesystem::is_directory(path, ec) ? hfBertWeights(path) : readSafetensors(path);
   if (!f) return f.error();
   auto tokHash = f->metadata.find("kiln.tokenizer");
   if (tokHash != f->metadata.end() && tokHash->second != tokenizerHash())
@@ -112,6 +113,46 @@ Status Trainer::initFrom(Engine& engine, const std::string& path) const {
   if (!fresh.empty()) std::cerr << "; " << fresh.size() << " head tensor(s) start fresh";
   std::cerr << "\n";
   return okStatus();
+}
+
+Expected<SafetensorsFile> Trainer::hfBertWeights(const std::string& dir) const {
+  // The folder's vocabulary must be the one compiled in: the ids mean the same tokens.
+  auto vocab = readFile(dir + "/vocab.txt");
+  if (!vocab) return vocab.error();
+  const WordPieceTokenizer* mine = tok_.wordPiece();
+  auto theirs = WordPieceTokenizer::fromVocab(*vocab, mine ? mine->lowerCase() : true, dir + "/vocab.txt");
+  if (!theirs) return theirs.error();
+  if (!mine || theirs->vocabTxt() != mine->vocabTxt())
+    return makeError(Location{dir + "/vocab.txt", 0, 0}, "this vocabulary is not the one the trainer was compiled with (" +
+                                                          (mine ? "another WordPiece vocabulary" : tok_.kind() + " tokenizer") +
+                                                          "); compile the spec with objective.init_from naming this folder");
+  const std::string weights = dir + "/model.safetensors";
+  if (!std::filesystem::exists(weights)) return makeError(Location{weights, 0, 0}, "missing (kiln reads safetensors, not pytorch_model.bin)");
+  auto f = readSafetensors(weights);
+  if (!f) return f.error();
+  // BertModel's names have no prefix, BertForPreTraining's "bert." and "cls."; old ones call
+  // LayerNorm's parameters gamma and beta. position_ids is a buffer and the MLM decoder is tied
+  // to the word embeddings.
+  SafetensorsFile out;
+  const int64_t context = cfgInt("model.context");
+  for (auto& [stored, t] : f->tensors) {
+    if (stored.find("position_ids") != std::string::npos || stored == "cls.predictions.decoder.weight" ||
+        stored == "cls.predictions.decoder.bias")
+      continue;
+    std::string name = stored.rfind("bert.", 0) == 0 || stored.rfind("cls.", 0) == 0 ? stored : "bert." + stored;
+    for (auto [from, to] : {std::pair<const char*, const char*>{"LayerNorm.gamma", "LayerNorm.weight"}, {"LayerNorm.beta", "LayerNorm.bias"}})
+      if (size_t at = name.find(from); at != std::string::npos) name.replace(at, std::string(from).size(), to);
+    ref::Tensor value = t;
+    if (isFloat(value.type.dtype)) value.type.dtype = DType::F32;  // bf16 files are widened
+    // The folder's position table may be longer than this model's context: its first rows.
+    if (name == "bert.embeddings.position_embeddings.weight" && value.type.rank() == 2 && value.type.shape[0] > context) {
+      ref::Tensor rows({value.type.dtype, {context, value.type.shape[1]}});
+      for (int64_t i = 0; i < rows.size(); ++i) rows[i] = value[i];
+      value = rows;
+    }
+    out.tensors[name] = std::move(value);
+  }
+  return out;
 }
 
 // Loads a checkpoint of this model into `st`; with `full`, every saved state (optimizer

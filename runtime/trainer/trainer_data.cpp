@@ -36,6 +36,7 @@ Expected<std::unique_ptr<BatchSource>> Trainer::dataSource(Engine* engine, int r
   in.batch.seed = uint64_t(cfgInt("train.seed")) + (sampled ? uint64_t(rank) * 0x9E3779B97F4A7C15ULL : 0);
   in.batch.tokenizerVocab = tok_.vocabSize();
   in.batch.encoder = cfg("model.kind") == "bert";
+  in.batch.specials = tok_.encoderSpecials();
   in.batch.padToken = tok_.endOfText();
   in.initialEngine = [this]() -> Expected<std::unique_ptr<Engine>> {
     auto e = freshEngine();

@@ -105,6 +105,9 @@ class Trainer {
   // GPT-2): every weight of this model must be there except a classification head, which
   // keeps its initial values; the file's other tensors (another objective's heads) are skipped.
   Status initFrom(Engine& engine, const std::string& path) const;
+  // A Hugging Face BERT folder's weights under kiln's names (BertModel's or BertForPreTraining's;
+  // the position table cut to the context), refused unless its vocab.txt is the compiled one.
+  Expected<SafetensorsFile> hfBertWeights(const std::string& dir) const;
 
   // Loads a checkpoint of this model into `st`; with `full`, every saved state (optimizer
   // too) must be there.
@@ -176,7 +179,7 @@ class Trainer {
   const Executable& exe_;
   std::map<std::string, std::string> cfg_;
   Module m_;
-  BpeTokenizer tok_;
+  Tokenizer tok_;
   std::string device_;
   std::string origin_;  // the trainer's path, for messages
   std::string initialPolicy_;  // the weights a run started from (init_from)

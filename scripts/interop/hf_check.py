@@ -6,6 +6,8 @@ the trainer's own on the same inputs (`score --tokens` for a causal LM, `score -
 others), to --rtol.
 
 usage: hf_check.py --trainer TRAINER --checkpoint CKPT --export DIR --text FILE [--rtol 1e-5]
+  DIR is the Hugging Face folder: the trainer's export, or the folder the trainer started from
+  (objective.init_from; CKPT then from `TRAINER init --init-from DIR`).
 """
 import argparse
 import os
@@ -107,9 +109,12 @@ def main():
         wrapped = tok(SAMPLE)["input_ids"] == [cls] + mine + [sep]
         print(f"tokenizer: one text becomes {'[CLS] text [SEP]' if wrapped else 'SOMETHING ELSE than [CLS] text [SEP]'}")
         check.failures += not wrapped
-    round_trip = tok.decode(theirs) == SAMPLE
-    print(f"tokenizer: decode(encode(text)) {'round-trips' if round_trip else 'DIFFERS'}")
-    check.failures += not round_trip
+    if type(tok.backend_tokenizer.model).__name__ == "WordPiece":
+        print("tokenizer: WordPiece (lower-cased, [UNK] for unknown words): not expected to round-trip")
+    else:
+        round_trip = tok.decode(theirs) == SAMPLE
+        print(f"tokenizer: decode(encode(text)) {'round-trips' if round_trip else 'DIFFERS'}")
+        check.failures += not round_trip
 
     info = run(args.trainer, "info")
     shapes = eval_inputs(info)

@@ -28,6 +28,7 @@ std::map<std::string, std::string> validSettings() {
   s["objective"] = "mlm";
   s["objective.nsp"] = "true";
   s["objective.mask_prob"] = "0.15";
+  s["objective.init_from"] = "";
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "runtime/trainer/objective_data.h"
+#include "frontends/spec/hf_bert_folder.h"
 #include "frontends/spec/compile_spec.h"
 #include "ir/byte_size.h"
 #include "ir/read_file.h"
@@ -67,6 +68,11 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
   if (!target) return target.error();
   auto spec = loadSpec(args.positional[0]);
   if (!spec) return spec.error();
+  if (!spec->adopted.empty() && !quiet) {
+    std::cerr << "from the Hugging Face folder " << hfInitFolder(*spec) << ":";
+    for (size_t i = 0; i < spec->adopted.size(); ++i) std::cerr << (i ? ", " : " ") << spec->adopted[i];
+    std::cerr << "\n";
+  }
   if (args.has("batch")) {
     auto batch = cli::parseCount("batch", args.get("batch"));
     if (!batch) return batch.error();

@@ -55,7 +55,7 @@ TEST_CASE("wordpiece: a vocabulary without [UNK] or with a repeated token is ref
   CHECK(twice.error().str().find("v.txt:3") != std::string::npos);
 }
 
-TEST_CASE("tokenizer: a WordPiece's specials are its own; the executable's sections carry either kind") {
+TEST_CASE("tokenizer: a WordPiece's specials are its own, and the executable's sections carry either kind") {
   Tokenizer wp = uncased();
   EncoderSpecials sp = wp.encoderSpecials();
   CHECK(sp.pad == 0);

@@ -152,6 +152,9 @@ Function& buildBertPretraining(Module& m, const TransformerConfig& c, bool nsp, 
   b.output(outputPrefix + "loss", loss);
   b.output(outputPrefix + "mlm_accuracy", accuracy(b, mlmLogits, mlmLabels, -100));
   if (nsp) b.output(outputPrefix + "nsp_accuracy", accuracy(b, nspLogits, nspLabels, -100));
+  // The evaluation also gives the encoder's last hidden states, for `score --outputs`: what a
+  // user compares with transformers' BertModel (scripts/interop/hf_check.py does).
+  if (!outputPrefix.empty()) b.output(outputPrefix + "hidden", h);
   return f;
 }
 

@@ -22,8 +22,9 @@ Value* bertEncoder(Builder& b, const TransformerConfig& c, Value* ids, Value* se
 
 // A function `name`(input_ids, segment_ids, attention_mask: [B, T], mlm_labels: i32[B, T]
 // (-100 where not masked)[, nsp_labels: i32[B]]) -> (<prefix>loss, <prefix>mlm_accuracy
-// [, <prefix>nsp_accuracy]): masked-LM cross-entropy (+ next-sentence cross-entropy), the
-// decoder tied to the word embeddings. Parameters must exist.
+// [, <prefix>nsp_accuracy][, <prefix>hidden: the encoder's [B, T, C], when a prefix is given]):
+// masked-LM cross-entropy (+ next-sentence cross-entropy), the decoder tied to the word
+// embeddings. Parameters must exist.
 Function& buildBertPretraining(Module& m, const TransformerConfig& c, bool nsp, const std::string& name,
                                const std::string& outputPrefix);
 

@@ -3,8 +3,10 @@
 # installs torch and transformers from PyPI into a virtual environment ($KILN_INTEROP_VENV,
 # default ~/.cache/kiln/interop-venv; a large download once), trains small GPTs, exports them with
 # `TRAINER export --hf`, loads them with AutoModelFor.../AutoTokenizer and compares the loss of
-# the same token ids with the trainer's `score` (1e-5 relative) and the tokenizer's ids on a text
-# with CJK, emoji and accents. Not part of .ci/run (the download).
+# the same token ids with the trainer's `score` (1e-5 relative; a classifier's logits and a BERT's
+# last hidden states too) and the tokenizer's ids on a text with CJK, emoji and accents. Then a
+# BERT folder written by transformers starts a kiln trainer (init_from). Not part of .ci/run (the
+# download).
 #   scripts/interop-check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

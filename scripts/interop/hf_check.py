@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks a kiln export against Hugging Face transformers: the folder loads with the Auto class
 of its architecture and AutoTokenizer; the tokenizer gives kiln's ids on a text with CJK, emoji,
-accents and whitespace runs; and the model's loss (and a classifier's logits) on one batch equal
-the trainer's own on the same inputs (`score --tokens` for a causal LM, `score --inputs` for the
+accents and whitespace runs; and the model's loss (and a classifier's logits, a BERT's last
+hidden states) on one batch equal the trainer's own on the same inputs (`score --tokens` for a causal LM, `score --inputs` for the
 others), to --rtol.
 
 usage: hf_check.py --trainer TRAINER --checkpoint CKPT --export DIR --text FILE [--rtol 1e-5]
@@ -179,8 +179,12 @@ def main():
             if nsp:
                 inputs["nsp_labels"] = torch.tensor([rng.randrange(2) for _ in range(B)], dtype=torch.int32)
                 kwargs["next_sentence_label"] = inputs["nsp_labels"].long()
-            scalars, _ = check.score(inputs)
-            hf = model(**kwargs)
+            scalars, outs = check.score(inputs)
+            hf = model(**kwargs, output_hidden_states=True)
+            # The encoder's last hidden states (BertModel's last_hidden_state), padding included.
+            hidden = relative(outs["val_hidden"].double(), hf.hidden_states[-1].double())
+            check.verdict(f"encoder hidden states of {B} x {T} positions", hidden <= args.rtol,
+                          f"largest difference {hidden:.2e} of the largest value")
             check.verdict(f"loss (MLM{' + NSP' if nsp else ''}) of {B} rows", abs(scalars["val_loss"] - hf.loss.item()) <= args.rtol * abs(hf.loss.item()),
                           f"kiln {scalars['val_loss']:.9g}, transformers {hf.loss.item():.9g}")
 

@@ -1,0 +1,48 @@
+// The cuda target's hand-written kernels, callable from host C++ without CUDA headers: device
+// pointers in, launched on `stream` (a cudaStream_t, or null for the default stream), shapes as
+// the IR ops have them (ir/ops.def). Each computes what the reference device computes for its op
+// (eval/kernels), in f32 with f32 accumulation; tests/gpu checks them against it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "targets/cuda/launch_config.h"
+
+namespace kiln::cuda {
+
+// layer_norm (residual == nullptr) or add_layer_norm (sum = x + residual, then its norm): rows of
+// `cols`; y = (s - mean) * rstd * gain + bias.
+void layerNorm(const float* x, const float* residual, const float* gain, const float* bias, float* sum, float* y,
+               int64_t rows, int64_t cols, float eps, void* stream);
+
+// layer_norm_grad: dx (+ addend when not null), dgain, dbias. `workspace` holds
+// columnSumLaunch(rows, cols).workspaceFloats floats.
+void layerNormGrad(const float* x, const float* gain, const float* g, const float* addend, float* dx, float* dgain,
+                   float* dbias, float* workspace, int64_t rows, int64_t cols, float eps, void* stream);
+
+// cross_entropy_with_grad, reduction "mean" or "sum": loss[0] and dlogits = scale *
+// (softmax - onehot) per row, scale = g[0] / valid rows (mean) or g[0] (sum); ignored rows 0.
+// `workspace` holds rows + 2 floats. A label out of range writes its row to *badRow (device
+// int64, -1 when none) and that row's gradient is 0: the caller reads it and fails the step.
+enum class Reduction { Mean, Sum };
+void crossEntropyWithGrad(const float* logits, const int32_t* labels, const float* g, float* loss, float* dlogits,
+                          float* workspace, int64_t* badRow, int64_t rows, int64_t cols, int32_t ignoreIndex,
+                          Reduction reduction, void* stream);
+
+// adamw_group: every parameter's (p, g, m, v, decay) as device pointers, updated in place (p, m,
+// v), the gradient scaled by *gscale; lr, t and gscale are device scalars so that a replayed graph
+// reads each step's values. `params` and `chunks` are device arrays (adamwChunks on the host,
+// copied once).
+struct AdamWParam {
+  float *p, *m, *v;
+  const float* g;
+  const float* decay;
+};
+void adamwGroup(const AdamWParam* params, const AdamWChunk* chunks, int64_t chunkCount, const float* lr, const float* t,
+                const float* gscale, float beta1, float beta2, float eps, void* stream);
+
+// The last launch's error, or "" (cudaGetLastError as text).
+std::string lastLaunchError();
+
+}  // namespace kiln::cuda

@@ -31,6 +31,12 @@ ColumnSumLaunch columnSumLaunch(int64_t rows, int64_t cols) {
   return l;
 }
 
+WarpRowsLaunch warpRowsLaunch(int64_t rows) {
+  WarpRowsLaunch l;
+  l.blocks = ceilDiv(std::max<int64_t>(rows, 0), l.threads / kWarp);
+  return l;
+}
+
 std::vector<AdamWChunk> adamwChunks(const std::vector<int64_t>& paramSizes, int64_t chunk) {
   std::vector<AdamWChunk> out;
   for (size_t p = 0; p < paramSizes.size(); ++p)

@@ -29,6 +29,15 @@ struct ColumnSumLaunch {
 };
 ColumnSumLaunch columnSumLaunch(int64_t rows, int64_t cols);
 
+// One warp per row (attention's query and key rows): 4 warps a block.
+struct WarpRowsLaunch {
+  int threads = 128;
+  int64_t blocks = 0;
+};
+WarpRowsLaunch warpRowsLaunch(int64_t rows);
+// The head dimensions the attention kernels hold in registers (a lane keeps 8 values).
+constexpr int64_t kAttentionMaxHeadDim = 256;
+
 // adamw_group over every parameter in one launch: each block updates one chunk of one
 // parameter; chunks never straddle two parameters.
 struct AdamWChunk {

@@ -193,3 +193,60 @@ TEST_CASE("cuda adamw_group updates every parameter in one launch as the referen
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+struct AttentionCase {
+  int64_t B, H, T, S, D, Dv;
+  bool causal;
+  int mask;  // 0 none; 1 padding [B,1,1,S] (batch 1 sees only its first 3 keys); 2 batch 1 sees none
+};
+
+TEST_CASE("cuda attention and attention_grad against the reference: causal offsets, masks, head sizes") {
+  const AttentionCase cases[] = {
+      {2, 3, 37, 37, 16, 16, true, 0}, {1, 2, 5, 13, 64, 40, true, 0},  {2, 1, 20, 20, 8, 8, false, 1},
+      {2, 2, 6, 6, 32, 32, false, 2},  {1, 1, 9, 9, 256, 256, false, 0}, {1, 2, 70, 70, 80, 80, true, 1},
+  };
+  std::mt19937 rng(8);
+  for (const AttentionCase& c : cases) {
+    const std::string label = "B" + std::to_string(c.B) + " H" + std::to_string(c.H) + " T" + std::to_string(c.T) + " S" +
+                              std::to_string(c.S) + " D" + std::to_string(c.D) + " Dv" + std::to_string(c.Dv) +
+                              (c.causal ? " causal" : "") + (c.mask ? " mask" + std::to_string(c.mask) : "");
+    INFO(label);
+    const std::string qt = shape({c.B, c.H, c.T, c.D}), kt = shape({c.B, c.H, c.S, c.D}), vt = shape({c.B, c.H, c.S, c.Dv}),
+                      ot = shape({c.B, c.H, c.T, c.Dv}), mt = shape({c.B, 1, 1, c.S});
+    ref::Tensor q = randomTensor({DType::F32, {c.B, c.H, c.T, c.D}}, rng), k = randomTensor({DType::F32, {c.B, c.H, c.S, c.D}}, rng);
+    ref::Tensor v = randomTensor({DType::F32, {c.B, c.H, c.S, c.Dv}}, rng), g = randomTensor({DType::F32, {c.B, c.H, c.T, c.Dv}}, rng);
+    ref::Tensor mask({DType::F32, {c.B, 1, 1, c.S}});
+    for (int64_t s = 0; s < c.S; ++s)
+      mask[c.S + s] = c.mask == 2 || (c.mask == 1 && s >= 3) ? -INFINITY : 0.0;  // batch 1's keys
+    const std::string attrs = std::string("{causal = ") + (c.causal ? "true" : "false") + "}";
+    const std::string m = c.mask ? ", %m" : "";
+    auto want = reference("func @f(%q: " + qt + ", %k: " + kt + ", %v: " + vt + ", %g: " + ot + ", %m: " + mt + ") -> (y: " + ot +
+                              ", dq: " + qt + ", dk: " + kt + ", dv: " + vt + ") {\n  %y = attention %q, %k, %v" + m + " " + attrs +
+                              " : " + ot + "\n  %dq, %dk, %dv = attention_grad %q, %k, %v, %g" + m + " " + attrs + " : " + qt +
+                              ", " + kt + ", " + vt + "\n  return %y, %dq, %dk, %dv\n}\n",
+                          {q, k, v, g, mask});
+    DeviceBuffer<float> dq_(q), dk_(k), dv_(v), dg(g), dmask(mask), y(static_cast<size_t>(c.B * c.H * c.T * c.Dv));
+    DeviceBuffer<float> gq(static_cast<size_t>(q.size())), gk(static_cast<size_t>(k.size())), gv(static_cast<size_t>(v.size()));
+    DeviceBuffer<float> work(static_cast<size_t>(3 * c.B * c.H * c.T));
+    cuda::AttentionShape a;
+    a.B = c.B, a.H = c.H, a.T = c.T, a.S = c.S, a.D = c.D, a.Dv = c.Dv, a.causal = c.causal;
+    a.scale = float(1.0 / std::sqrt(double(c.D)));
+    if (c.mask) {
+      a.mask = dmask.get();
+      a.maskStride[0] = c.S, a.maskStride[3] = 1;  // [B,1,1,S]: broadcast along heads and queries
+    }
+    cuda::attention(dq_.get(), dk_.get(), dv_.get(), y.get(), a, nullptr);
+    cuda::attentionGrad(dq_.get(), dk_.get(), dv_.get(), dg.get(), gq.get(), gk.get(), gv.get(), work.get(), a, nullptr);
+    REQUIRE(cuda::lastLaunchError() == "");
+    checkClose(y.download(want[0].type), want[0], 2e-5, "attention " + label);
+    checkClose(gq.download(want[1].type), want[1], 5e-5, "dq " + label);
+    checkClose(gk.download(want[2].type), want[2], 5e-5, "dk " + label);
+    checkClose(gv.download(want[3].type), want[3], 5e-5, "dv " + label);
+  }
+}
+
+}  // namespace
+}  // namespace kiln

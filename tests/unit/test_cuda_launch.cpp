@@ -47,3 +47,17 @@ TEST_CASE("cuda launch: adamw chunks tile each parameter and never straddle two"
 }
 
 }  // namespace kiln
+
+namespace kiln {
+
+TEST_CASE("cuda launch: one warp per attention row, every row covered") {
+  for (int64_t rows : {1, 3, 4, 5, 4096, 4097}) {
+    const cuda::WarpRowsLaunch l = cuda::warpRowsLaunch(rows);
+    CHECK(l.threads % 32 == 0);
+    CHECK(l.blocks * (l.threads / 32) >= rows);
+    CHECK((l.blocks - 1) * (l.threads / 32) < rows);
+  }
+  CHECK(cuda::warpRowsLaunch(0).blocks == 0);
+}
+
+}  // namespace kiln

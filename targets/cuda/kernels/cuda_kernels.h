@@ -42,6 +42,22 @@ struct AdamWParam {
 void adamwGroup(const AdamWParam* params, const AdamWChunk* chunks, int64_t chunkCount, const float* lr, const float* t,
                 const float* gscale, float beta1, float beta2, float eps, void* stream);
 
+// attention (q [B,H,T,D], k [B,H,S,D], v [B,H,S,Dv] -> [B,H,T,Dv]) and attention_grad (dq, dk,
+// dv from the incoming gradient g [B,H,T,Dv]), with the reference's semantics: scores q.k *
+// scale plus an additive mask broadcast to [B,H,T,S] (maskStride: 0 along broadcast dims),
+// causal rows see keys s <= t + (S - T), a row that sees no key gives 0. D and Dv at most
+// kAttentionMaxHeadDim. attentionGrad's `workspace` holds 3 floats per query row.
+struct AttentionShape {
+  int64_t B = 0, H = 0, T = 0, S = 0, D = 0, Dv = 0;
+  bool causal = false;
+  float scale = 1.f;
+  const float* mask = nullptr;
+  int64_t maskStride[4] = {0, 0, 0, 0};
+};
+void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& shape, void* stream);
+void attentionGrad(const float* q, const float* k, const float* v, const float* g, float* dq, float* dk, float* dv,
+                   float* workspace, const AttentionShape& shape, void* stream);
+
 // The last launch's error, or "" (cudaGetLastError as text).
 std::string lastLaunchError();
 

@@ -36,6 +36,16 @@ const PrimInfo& info(FusedPrim p) {
   return kPrims[0];
 }
 
+}  // namespace
+
+std::vector<FusedPrim> allFusedPrims() {
+  std::vector<FusedPrim> out;
+  for (const auto& i : kPrims) out.push_back(i.prim);
+  return out;
+}
+
+namespace {
+
 class ExprParser {
  public:
   ExprParser(std::string_view s, int numInputs) : s_(s), numInputs_(numInputs) {}

@@ -22,6 +22,8 @@ enum class FusedPrim {
 };
 
 int fusedPrimArity(FusedPrim p);
+// Every primitive, in the table's order (tests that cover them all).
+std::vector<FusedPrim> allFusedPrims();
 std::string_view fusedPrimName(FusedPrim p);
 
 struct FusedArg {

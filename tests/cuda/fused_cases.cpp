@@ -11,13 +11,6 @@ namespace kiln::test {
 
 namespace {
 
-constexpr FusedPrim kAllPrims[] = {
-    FusedPrim::Neg, FusedPrim::Abs, FusedPrim::Exp, FusedPrim::Log, FusedPrim::Sqrt, FusedPrim::Rsqrt,
-    FusedPrim::Tanh, FusedPrim::Sin, FusedPrim::Cos, FusedPrim::Sigmoid, FusedPrim::Relu, FusedPrim::GeluTanh,
-    FusedPrim::GeluErf, FusedPrim::Add, FusedPrim::Sub, FusedPrim::Mul, FusedPrim::Div, FusedPrim::Max,
-    FusedPrim::Min, FusedPrim::Pow, FusedPrim::GeluGradTanh, FusedPrim::GeluGradErf,
-};
-
 // Result shape and two operands': whole, row bias, broadcast middle, scalar, long 1-D, rows.
 struct ShapeCase {
   Shape out, a, b;
@@ -31,7 +24,7 @@ const ShapeCase kShapes[] = {
 
 std::vector<FusedCase> fusedCases() {
   std::vector<FusedCase> cases;
-  for (FusedPrim p : kAllPrims)
+  for (FusedPrim p : allFusedPrims())
     for (const ShapeCase& sc : kShapes) {
       FusedCase c;
       c.label = std::string(fusedPrimName(p)) + " on " + shapeStr(sc.out) + " from " + shapeStr(sc.a) + ", " + shapeStr(sc.b);

@@ -18,13 +18,6 @@ namespace kiln {
 
 namespace {
 
-constexpr FusedPrim kAllPrims[] = {
-    FusedPrim::Neg, FusedPrim::Abs, FusedPrim::Exp, FusedPrim::Log, FusedPrim::Sqrt, FusedPrim::Rsqrt,
-    FusedPrim::Tanh, FusedPrim::Sin, FusedPrim::Cos, FusedPrim::Sigmoid, FusedPrim::Relu, FusedPrim::GeluTanh,
-    FusedPrim::GeluErf, FusedPrim::Add, FusedPrim::Sub, FusedPrim::Mul, FusedPrim::Div, FusedPrim::Max,
-    FusedPrim::Min, FusedPrim::Pow, FusedPrim::GeluGradTanh, FusedPrim::GeluGradErf,
-};
-
 // Result shape and the shape of each of two operands: whole, row bias, broadcast middle, scalar,
 // 1-D with a block tail, rows with a block tail, rows longer than a block.
 struct ShapeCase {
@@ -75,7 +68,7 @@ Module primitiveModule(FusedPrim p, const ShapeCase& sc) {
 TEST_CASE("fused kernels: every primitive and broadcast pattern, generated code against the reference") {
   std::mt19937 rng(7);
   int cases = 0;
-  for (FusedPrim p : kAllPrims)
+  for (FusedPrim p : allFusedPrims())
     for (const ShapeCase& sc : kShapes) {
       // The big shapes once per primitive family is enough; keep the JIT count small.
       if (sc.out.size() == 1 && sc.out[0] > 1000 && p != FusedPrim::GeluTanh && p != FusedPrim::Exp && p != FusedPrim::Max) continue;

@@ -4,16 +4,28 @@
 # tests over the IR and the reference interpreter: CUDA toolkit, CMake, Ninja and g++ suffice),
 # with ptxas's register and spill report for every hand-written kernel in the build log, then
 # runs the host tests (NVRTC code generation) and the GPU tests (each kernel against the
-# reference). A machine without a GPU fails the check.
+# reference), then the e2e through the cuda engine (gpt-tiny's train_step against the reference,
+# resumed byte for byte and on the reference device) and the benchmarks (gpt-mini, gpt2-small,
+# gpt2-small at context 1024 x batch 16: tokens/s, MFU against a cuBLASLt GEMM timed in the same
+# run, GPU memory, time to the first step). The models' compiled sections come from
+# `kiln compile --target cuda --sections-dir`, which a bare GPU machine cannot run (no LLVM,
+# oneDNN): --prepare writes them. A machine without a GPU fails the check.
 #   scripts/gpu-check.sh             build in build-gpu/ and run
-#   scripts/gpu-check.sh --prepare   here, where doctest is installed: copy its header into
-#                                    .carry/ for a GPU machine that has none (carry .carry there)
-# Not built yet, so not run: the cuda device and trainers (e2e, resume, benchmarks).
+#   scripts/gpu-check.sh --prepare   here, with kiln built (build/): doctest's header and every
+#                                    model's sections into .carry/ (carry .carry to the GPU machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--prepare" ]; then
   mkdir -p .carry/doctest && cp /usr/include/doctest/doctest.h .carry/doctest/
-  echo "gpu-check: doctest's header in .carry/doctest; carry .carry to the GPU machine"
+  for model in gpt-tiny gpt-mini gpt2-small; do
+    build/tools/kiln compile models/$model.toml --target cuda -o .carry/$model --sections-dir .carry/sections/$model > /dev/null
+  done
+  sed 's/^context = 512$/context = 1024/' models/gpt2-small.toml > .carry/gpt2-small-1024.toml
+  build/tools/kiln compile .carry/gpt2-small-1024.toml --target cuda --batch 16 -o .carry/gpt2-small-1024 \
+    --sections-dir .carry/sections/gpt2-small-1024 > /dev/null
+  rm -f .carry/gpt-tiny .carry/gpt-mini .carry/gpt2-small .carry/gpt2-small-1024*  # the sections suffice
+  du -sh .carry
+  echo "gpu-check: doctest's header and the models' sections in .carry; carry .carry to the GPU machine"
   exit 0
 fi
 echo "== the machine"
@@ -40,4 +52,10 @@ rc=$?
 set -e
 [ $rc = 77 ] && { echo "gpu-check: FAILED: no GPU answered"; exit 1; }
 [ $rc = 0 ] || { echo "gpu-check: FAILED"; exit 1; }
+echo "== e2e: gpt-tiny's train_step on the GPU against the reference, resumed"
+build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/gpt-tiny --check 3 || { echo "gpu-check: FAILED (e2e)"; exit 1; }
+echo "== benchmarks (f32)"
+for model in gpt-mini gpt2-small gpt2-small-1024; do
+  timeout 120 build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/$model --bench 10 || echo "gpu-check: $model's benchmark failed"
+done
 echo "gpu-check: passed"

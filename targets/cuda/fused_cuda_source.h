@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "targets/cpu/fused_kernel_plan.h"
+#include "targets/cuda/fused_launch.h"
 
 namespace kiln::cuda {
 
@@ -18,12 +19,6 @@ std::string fusedKernelSource(const FusedKernelPlan& plan);
 // Every plan's kernel in one translation unit.
 std::string fusedKernelsSource(const std::vector<FusedKernelPlan>& plans);
 
-// How a plan's kernel is launched: elementwise, a grid-stride loop over the result's elements;
-// a sum, one block per output (its elements added in a fixed order).
-struct FusedLaunch {
-  int threads = 256;
-  int64_t blocks = 0;
-};
-FusedLaunch fusedLaunch(const FusedKernelPlan& plan);
+// fusedLaunch (fused_launch.h) says how each kernel is launched.
 
 }  // namespace kiln::cuda

@@ -119,7 +119,7 @@ TEST_CASE("cuda cross_entropy_with_grad (mean and sum, ignored rows) against the
                                 x + "\n  return %loss, %d\n}\n",
                             {logits, labels, g});
       DeviceBuffer<float> dlogits(logits), dg(g), loss(1), d(size_t(R * V)), work(size_t(R + 2));
-      DeviceBuffer<int32_t> dlabels(labels);
+      DeviceBuffer<float> dlabels(labels);
       DeviceBuffer<int64_t> bad(1);
       cuda::crossEntropyWithGrad(dlogits.get(), dlabels.get(), dg.get(), loss.get(), d.get(), work.get(), bad.get(), R, V, -100,
                                  std::string(reduction) == "mean" ? cuda::Reduction::Mean : cuda::Reduction::Sum, nullptr);
@@ -135,7 +135,7 @@ TEST_CASE("cuda cross_entropy_with_grad (mean and sum, ignored rows) against the
 TEST_CASE("cuda cross_entropy_with_grad reports the first label out of range") {
   ref::Tensor logits({DType::F32, {4, 3}}), labels({DType::I32, {4}}, {0, -100, 7, 3}), g({DType::F32, {}}, {1.0});
   DeviceBuffer<float> dlogits(logits), dg(g), loss(1), d(12), work(6);
-  DeviceBuffer<int32_t> dlabels(labels);
+  DeviceBuffer<float> dlabels(labels);
   DeviceBuffer<int64_t> bad(1);
   cuda::crossEntropyWithGrad(dlogits.get(), dlabels.get(), dg.get(), loss.get(), d.get(), work.get(), bad.get(), 4, 3, -100,
                              cuda::Reduction::Mean, nullptr);

@@ -16,6 +16,12 @@ config.substitutions.append(("%models", config.models_dir))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 if config.sanitizers:
     config.available_features.add("sanitizers")
+# The cuda target is built where nvcc was found; a GPU answers where nvidia-smi lists one.
+if config.have_cuda:
+    config.available_features.add("cuda")
+import shutil as _sh, subprocess as _sp
+if _sh.which("nvidia-smi") and _sp.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0:
+    config.available_features.add("gpu")
 if config.have_dot:
     config.available_features.add("dot")
 # Tests run side by side on few cores: OpenMP threads that spin while waiting would starve the

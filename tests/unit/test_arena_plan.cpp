@@ -89,8 +89,12 @@ TEST_CASE("devices: every registered device is found by name, a cpu trainer with
   CHECK(engine.error().str().find("my-trainer holds no cpu memory plan") != std::string::npos);
   auto unknown = makeEngine("tpu", DeviceInputs{m, sections, "my-trainer"});
   REQUIRE(!unknown.ok());
-  CHECK(unknown.error().str().find("cpu or reference") != std::string::npos);
+  CHECK(unknown.error().str().find("cpu, cuda or reference") != std::string::npos);
   CHECK(makeEngine("reference", DeviceInputs{m, sections, "my-trainer"}).ok());
+  // Without a GPU (or without CUDA in the build) the cuda device says so in one line.
+  CHECK(hasDevice("cuda"));
+  auto cuda = makeEngine("cuda", DeviceInputs{m, sections, "my-trainer"});
+  if (!cuda.ok()) CHECK(cuda.error().str().find('\n') == std::string::npos);
 }
 
 }  // namespace kiln

@@ -33,7 +33,8 @@ const std::vector<cli::OptionSpec> kCompileOptions = {
     {"batch", true, "override the spec's train.batch (the batch is compiled into the shapes)"},
     {"memory-limit", true, "fit the train step's planned memory into SIZE (e.g. 2GiB) by recomputing activations; overrides train.memory_limit"},
     {"skip-pass", true, "leave an optimization pass out (pads-to-concat, fuse-matmul-epilogue, fuse-cross-entropy, fuse-residual-norm, fuse-elementwise, fuse-reductions, fuse-adamw, schedule)"},
-    {"emit-kernels", true, "write the generated fused kernels (MLIR linalg, before lowering) to FILE"},
+    {"emit-kernels", true, "write the generated fused kernels (source, before lowering) to FILE"},
+    {"sections-dir", true, "also write each section of the trainer (module, memory plans, kernels) to DIR/NAME"},
     {"help", false, "show this help"},
 };
 
@@ -126,6 +127,20 @@ Status emitTargetSections(CompiledSpec& compiled, const cli::Args& args, bool qu
   return (*target)->emit(compiled.module, compiled.exe.sections, std::cerr, quiet);
 }
 
+// Every section as its own file, to read (the PTX, the memory plans) or to feed a test.
+Status writeSections(const Executable& exe, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return makeError({}, "cannot create " + dir + ": " + ec.message());
+  for (const auto& [name, bytes] : exe.sections) {
+    const std::string path = dir + "/" + name;
+    std::ofstream o(path, std::ios::binary);
+    o.write(bytes.data(), std::streamsize(bytes.size()));
+    if (!o) return makeError({}, "cannot write " + path);
+  }
+  return okStatus();
+}
+
 }  // namespace
 
 int compileCommand(const std::vector<std::string>& argv) {
@@ -152,6 +167,8 @@ int compileCommand(const std::vector<std::string>& argv) {
   for (const std::string& f : findObjectiveData(settings.at("objective"))->inputFiles(settings)) inputs.push_back(f);
   if (auto s = checkNotAnInput(out, "trainer", inputs); !s) return fail(s.error());
   if (auto s = emitTargetSections(*compiled, *args, false); !s) return fail(s.error());
+  if (args->has("sections-dir"))
+    if (auto s = writeSections(compiled->exe, args->get("sections-dir")); !s) return fail(s.error());
   if (auto s = writeTrainerBinary(trainerLauncher(), trainerRuntime(), compiled->exe, out); !s) return fail(s.error());
   std::cerr << "wrote " << out << " (standalone; links dynamically against oneDNN, OpenMP and the C/C++ runtime)\n";
   return 0;

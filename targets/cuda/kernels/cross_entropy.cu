@@ -11,7 +11,7 @@ namespace kiln::cuda {
 namespace {
 
 // workspace[rows] = rows whose label is not ignored; *badRow = the first label out of range.
-__global__ void countLabelsKernel(const int32_t* __restrict__ labels, int64_t rows, int64_t cols, int32_t ignoreIndex,
+__global__ void countLabelsKernel(const float* __restrict__ labels, int64_t rows, int64_t cols, int32_t ignoreIndex,
                                   float* __restrict__ workspace, int64_t* __restrict__ badRow) {
   __shared__ float shared[32];
   __shared__ unsigned long long firstBad;
@@ -19,7 +19,7 @@ __global__ void countLabelsKernel(const int32_t* __restrict__ labels, int64_t ro
   __syncthreads();
   float n = 0.f;
   for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
-    const int32_t l = labels[r];
+    const int32_t l = int32_t(labels[r]);  // stored as f32, exact
     if (l == ignoreIndex) continue;
     if (l < 0 || l >= cols) atomicMin(&firstBad, (unsigned long long)r);
     else n += 1.f;
@@ -32,13 +32,13 @@ __global__ void countLabelsKernel(const int32_t* __restrict__ labels, int64_t ro
   }
 }
 
-__global__ void crossEntropyRowsKernel(const float* __restrict__ logits, const int32_t* __restrict__ labels,
+__global__ void crossEntropyRowsKernel(const float* __restrict__ logits, const float* __restrict__ labels,
                                        const float* __restrict__ g, float* __restrict__ dlogits,
                                        float* __restrict__ workspace, int64_t rows, int64_t cols, int32_t ignoreIndex,
                                        bool mean) {
   extern __shared__ float shared[];
   const int64_t r = blockIdx.x, base = r * cols;
-  const int32_t label = labels[r];
+  const int32_t label = int32_t(labels[r]);
   float* d = dlogits + base;
   if (label == ignoreIndex || label < 0 || label >= cols) {
     for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) d[j] = 0.f;
@@ -74,7 +74,7 @@ __global__ void sumLossesKernel(const float* __restrict__ workspace, int64_t row
 
 }  // namespace
 
-void crossEntropyWithGrad(const float* logits, const int32_t* labels, const float* g, float* loss, float* dlogits,
+void crossEntropyWithGrad(const float* logits, const float* labels, const float* g, float* loss, float* dlogits,
                           float* workspace, int64_t* badRow, int64_t rows, int64_t cols, int32_t ignoreIndex,
                           Reduction reduction, void* stream) {
   auto s = cudaStream_t(stream);

@@ -25,8 +25,9 @@ void layerNormGrad(const float* x, const float* gain, const float* g, const floa
 // (softmax - onehot) per row, scale = g[0] / valid rows (mean) or g[0] (sum); ignored rows 0.
 // `workspace` holds rows + 2 floats. A label out of range writes its row to *badRow (device
 // int64, -1 when none) and that row's gradient is 0: the caller reads it and fails the step.
+// Labels are stored as f32 like every value on the device (integers exact below 2^24).
 enum class Reduction { Mean, Sum };
-void crossEntropyWithGrad(const float* logits, const int32_t* labels, const float* g, float* loss, float* dlogits,
+void crossEntropyWithGrad(const float* logits, const float* labels, const float* g, float* loss, float* dlogits,
                           float* workspace, int64_t* badRow, int64_t rows, int64_t cols, int32_t ignoreIndex,
                           Reduction reduction, void* stream);
 
@@ -57,6 +58,50 @@ struct AttentionShape {
 void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& shape, void* stream);
 void attentionGrad(const float* q, const float* k, const float* v, const float* g, float* dq, float* dk, float* dv,
                    float* workspace, const AttentionShape& shape, void* stream);
+
+// A tensor walked in row-major order of `dims`, each index stepping `strides` elements of its
+// source (at most 8 dims).
+struct StridedShape {
+  int rank = 0;
+  int64_t dims[8] = {};
+  int64_t strides[8] = {};
+};
+// out[i] = x[base + offset of i]: transpose, a strided slice, broadcast_to (stride 0).
+void stridedCopy(const float* x, int64_t base, const StridedShape& shape, float* out, int64_t n, void* stream);
+// One operand of a concat: `outer` chunks of `chunk` elements, each landing at `at` in a chunk
+// of `outChunk` of the result.
+void concatInto(const float* x, float* out, int64_t outer, int64_t chunk, int64_t outChunk, int64_t at, void* stream);
+
+// gather / scatter_add along an axis: the table viewed as [outer, dim, inner], `count` indices
+// (stored as f32, exact). An index out of range is skipped (gather writes 0) and the first one's
+// position is left in *firstBad (device; ~0 when none): the caller reads it and fails the call.
+struct IndexedShape {
+  int64_t outer = 1, dim = 0, inner = 1, count = 0;
+};
+void gather(const float* table, const float* indices, float* out, const IndexedShape& shape, unsigned long long* firstBad,
+            void* stream);
+void scatterAdd(const float* target, const float* indices, const float* updates, float* out, const IndexedShape& shape,
+                unsigned long long* firstBad, void* stream);
+
+// reduce_sum: output element i sums the `perOutput` elements at kept-offset(i) + reduced-offset(r).
+void reduceSum(const float* x, const StridedShape& kept, const StridedShape& reduced, float* out, int64_t n, int64_t perOutput,
+               void* stream);
+
+// The comparisons, select, and arithmetic on values the fusion passes leave alone (integers,
+// booleans: all stored as f32, exact below 2^24), with numpy broadcasting: operand k of the
+// result's element at index (i0..) is at sum_d id * strides[k][d] (0 along its broadcast dims).
+enum class ElementwiseCode { Eq, Ne, Lt, Le, Gt, Ge, Select, Add, Sub, Mul, Max, Min };
+struct BroadcastShape {
+  int rank = 0;
+  int64_t dims[8] = {};
+  int64_t strides[3][8] = {};
+};
+// b and c may be null for codes that take fewer operands; comparisons give 1 or 0.
+void elementwise(ElementwiseCode code, const float* a, const float* b, const float* c, float* out, const BroadcastShape& shape,
+                 int64_t n, void* stream);
+
+// x = gelu(x) with erf (matmul_bias's gelu_erf, which cuBLASLt's epilogues lack).
+void geluErfInPlace(float* x, int64_t n, void* stream);
 
 // The last launch's error, or "" (cudaGetLastError as text).
 std::string lastLaunchError();

@@ -1,0 +1,167 @@
+// The data-movement and reduction ops of the IR on the GPU: strided copies (transpose, strided
+// slice, broadcast_to), concat, gather and scatter_add along an axis, reduce_sum over any axes.
+// Each computes what the reference does (eval/kernels/shape.h); sums are deterministic (each
+// output summed by one thread in a fixed order, in double as the reference sums).
+#include <cuda_runtime.h>
+
+#include "targets/cuda/kernels/cuda_kernels.h"
+
+namespace kiln::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+unsigned blocksFor(int64_t n) {
+  const int64_t b = (n + kThreads - 1) / kThreads;
+  return unsigned(b < 1 ? 1 : b > 65535 * 32 ? 65535 * 32 : b);
+}
+
+// Offset in the source of output element `i` (decoded over `dims`, each step `strides`).
+__device__ int64_t stridedOffset(int64_t i, const StridedShape& s) {
+  int64_t off = 0;
+  for (int d = s.rank - 1; d >= 0; --d) {
+    off += (i % s.dims[d]) * s.strides[d];
+    i /= s.dims[d];
+  }
+  return off;
+}
+
+__global__ void stridedCopyKernel(const float* __restrict__ x, int64_t base, StridedShape s, float* __restrict__ out,
+                                  int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    out[i] = x[base + stridedOffset(i, s)];
+}
+
+__global__ void concatKernel(const float* __restrict__ x, float* __restrict__ out, int64_t outer, int64_t chunk,
+                             int64_t outChunk, int64_t at) {
+  const int64_t n = outer * chunk;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    out[(i / chunk) * outChunk + at + i % chunk] = x[i];
+}
+
+__device__ void noteBad(unsigned long long* firstBad, int64_t j) { atomicMin(firstBad, (unsigned long long)j); }
+
+// out [outer, count, inner] = table [outer, dim, inner] at indices[count] (an index out of range
+// gives 0 and is reported).
+__global__ void gatherKernel(const float* __restrict__ table, const float* __restrict__ indices, float* __restrict__ out,
+                             IndexedShape s, unsigned long long* firstBad) {
+  const int64_t n = s.outer * s.count * s.inner;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t k = i % s.inner, j = (i / s.inner) % s.count, o = i / (s.inner * s.count);
+    const float idx = indices[j];
+    if (!(idx >= 0.f && idx < float(s.dim))) {
+      noteBad(firstBad, j);
+      out[i] = 0.f;
+      continue;
+    }
+    out[i] = table[(o * s.dim + int64_t(idx)) * s.inner + k];
+  }
+}
+
+// out = target, then out[o, indices[j], k] += updates[o, j, k] for j in order: a thread per
+// (o, k) walks j, so every element's additions happen in the reference's order.
+__global__ void scatterAddKernel(const float* __restrict__ updates, const float* __restrict__ indices,
+                                 float* __restrict__ out, IndexedShape s, unsigned long long* firstBad) {
+  const int64_t n = s.outer * s.inner;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t k = i % s.inner, o = i / s.inner;
+    for (int64_t j = 0; j < s.count; ++j) {
+      const float idx = indices[j];
+      if (!(idx >= 0.f && idx < float(s.dim))) {
+        if (i == 0) noteBad(firstBad, j);
+        continue;
+      }
+      out[(o * s.dim + int64_t(idx)) * s.inner + k] += updates[(o * s.count + j) * s.inner + k];
+    }
+  }
+}
+
+// out[i] = the sum over the reduced dims, in row-major order of their indices, in double.
+__global__ void reduceSumKernel(const float* __restrict__ x, StridedShape kept, StridedShape reduced, float* __restrict__ out,
+                                int64_t n, int64_t perOutput) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t base = stridedOffset(i, kept);
+    double sum = 0;
+    for (int64_t r = 0; r < perOutput; ++r) sum += x[base + stridedOffset(r, reduced)];
+    out[i] = float(sum);
+  }
+}
+
+__device__ float elementwiseOp(ElementwiseCode code, float a, float b, float c) {
+  switch (code) {
+    case ElementwiseCode::Eq: return a == b;
+    case ElementwiseCode::Ne: return a != b;
+    case ElementwiseCode::Lt: return a < b;
+    case ElementwiseCode::Le: return a <= b;
+    case ElementwiseCode::Gt: return a > b;
+    case ElementwiseCode::Ge: return a >= b;
+    case ElementwiseCode::Select: return a != 0.f ? b : c;
+    case ElementwiseCode::Add: return a + b;
+    case ElementwiseCode::Sub: return a - b;
+    case ElementwiseCode::Mul: return a * b;
+    case ElementwiseCode::Max: return fmaxf(a, b);
+    case ElementwiseCode::Min: return fminf(a, b);
+  }
+  return 0.f;
+}
+
+__global__ void elementwiseKernel(ElementwiseCode code, const float* __restrict__ a, const float* __restrict__ b,
+                                  const float* __restrict__ c, float* __restrict__ out, BroadcastShape s, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t off[3] = {0, 0, 0}, rem = i;
+    for (int d = s.rank - 1; d >= 0; --d) {
+      const int64_t x = rem % s.dims[d];
+      rem /= s.dims[d];
+      for (int k = 0; k < 3; ++k) off[k] += x * s.strides[k][d];
+    }
+    out[i] = elementwiseOp(code, a[off[0]], b ? b[off[1]] : 0.f, c ? c[off[2]] : 0.f);
+  }
+}
+
+__global__ void geluErfKernel(float* __restrict__ x, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    x[i] = 0.5f * x[i] * (1.f + erff(x[i] * 0.70710678118654752f));
+}
+
+}  // namespace
+
+void geluErfInPlace(float* x, int64_t n, void* stream) {
+  if (n > 0) geluErfKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(x, n);
+}
+
+void elementwise(ElementwiseCode code, const float* a, const float* b, const float* c, float* out, const BroadcastShape& shape,
+                 int64_t n, void* stream) {
+  if (n > 0) elementwiseKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(code, a, b, c, out, shape, n);
+}
+
+void stridedCopy(const float* x, int64_t base, const StridedShape& shape, float* out, int64_t n, void* stream) {
+  if (n > 0) stridedCopyKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(x, base, shape, out, n);
+}
+
+void concatInto(const float* x, float* out, int64_t outer, int64_t chunk, int64_t outChunk, int64_t at, void* stream) {
+  if (outer * chunk > 0)
+    concatKernel<<<blocksFor(outer * chunk), kThreads, 0, cudaStream_t(stream)>>>(x, out, outer, chunk, outChunk, at);
+}
+
+void gather(const float* table, const float* indices, float* out, const IndexedShape& shape, unsigned long long* firstBad,
+            void* stream) {
+  const int64_t n = shape.outer * shape.count * shape.inner;
+  if (n > 0) gatherKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(table, indices, out, shape, firstBad);
+}
+
+void scatterAdd(const float* target, const float* indices, const float* updates, float* out, const IndexedShape& shape,
+                unsigned long long* firstBad, void* stream) {
+  auto s = cudaStream_t(stream);
+  const int64_t total = shape.outer * shape.dim * shape.inner;
+  if (out != target && total > 0) cudaMemcpyAsync(out, target, sizeof(float) * size_t(total), cudaMemcpyDeviceToDevice, s);
+  const int64_t n = shape.outer * shape.inner;
+  if (n > 0 && shape.count > 0) scatterAddKernel<<<blocksFor(n), kThreads, 0, s>>>(updates, indices, out, shape, firstBad);
+}
+
+void reduceSum(const float* x, const StridedShape& kept, const StridedShape& reduced, float* out, int64_t n, int64_t perOutput,
+               void* stream) {
+  if (n > 0) reduceSumKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(x, kept, reduced, out, n, perOutput);
+}
+
+}  // namespace kiln::cuda

@@ -1,0 +1,233 @@
+// A compiled cuda trainer's module on the GPU, end to end, through the cuda engine alone (so it
+// builds in the GPU-only configuration): reads the sections `kiln compile --target cuda
+// --sections-dir DIR` wrote, then
+//   --check   runs train_step against the reference interpreter (losses, gradient norms and
+//             every state after the steps), resumes from a snapshot byte for byte, and resumes
+//             the GPU's snapshot on the reference device;
+//   --bench   measures tokens/s, MFU against an f32 cuBLASLt GEMM timed in the same run, peak
+//             GPU memory and the time to the first step.
+// Exits 77 where no GPU answers (CTest: skipped), 1 on a failed check.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include "eval/interpreter.h"
+#include "ir/parser.h"
+#include "targets/cuda/cuda_device.h"
+#include "targets/cuda/cuda_engine.h"
+
+namespace kiln {
+namespace {
+
+std::string readFile(const std::string& path, bool required = true) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in && required) {
+    std::cerr << "error: cannot read " << path << "\n";
+    std::exit(1);
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string configValue(const std::string& config, const std::string& key) {
+  std::istringstream in(config);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(key + " = ", 0) == 0) return line.substr(key.size() + 3);
+  return "";
+}
+
+template <class T>
+T orDie(Expected<T> e, const std::string& what) {
+  if (!e) {
+    std::cerr << "error: " << what << ": " << e.error().str() << "\n";
+    std::exit(1);
+  }
+  return e.take();
+}
+
+struct Loaded {
+  Module module;
+  std::string config;
+  ArenaPlans plans;
+  KernelPlans kernelPlans;
+  cuda::CudaCode code;
+};
+
+Loaded load(const std::string& dir) {
+  Loaded l{orDie(parseModule(readFile(dir + "/module"), dir + "/module"), "module"), readFile(dir + "/config"), {}, {}, {}};
+  l.plans = orDie(parseArenaPlans(l.module, readFile(dir + "/" + kCudaArenaPlanSection), kCudaArenaPlanSection, 4), "arena plan");
+  const std::string kp = readFile(dir + "/" + kCudaKernelPlansSection, false);
+  if (!kp.empty()) l.kernelPlans = orDie(parseKernelPlans(l.module, kp, kCudaKernelPlansSection), "kernel plans");
+  l.code.cubin = readFile(dir + "/" + kCudaCubinSection, false);
+  l.code.ptx = readFile(dir + "/" + kCudaPtxSection, false);
+  return l;
+}
+
+// The batch of step `step`: every integer input uniform over the vocabulary, floats in [-1, 1).
+std::vector<ref::Tensor> batch(const Function& f, int64_t vocab, int step) {
+  std::mt19937 rng(uint32_t(1000 + step));
+  std::vector<ref::Tensor> in;
+  for (const auto& p : f.params) {
+    ref::Tensor t(p->type);
+    for (int64_t i = 0; i < t.size(); ++i)
+      t[i] = isFloat(p->type.dtype) ? std::uniform_real_distribution<double>(-1, 1)(rng) : double(rng() % uint64_t(vocab));
+    in.push_back(std::move(t));
+  }
+  return in;
+}
+
+double relDiff(double a, double b) { return std::fabs(a - b) / std::max(1e-6, std::fabs(b)); }
+
+// Largest |a - b| over a state, relative to the largest |b|.
+double stateDiff(const ref::Tensor& a, const ref::Tensor& b) {
+  double d = 0, scale = 1e-12;
+  for (int64_t i = 0; i < b.size(); ++i) {
+    d = std::max(d, std::fabs(a[i] - b[i]));
+    scale = std::max(scale, std::fabs(b[i]));
+  }
+  return d / scale;
+}
+
+int check(const Loaded& l, int steps) {
+  const Function& f = *l.module.findFunction("train_step");
+  const int64_t vocab = std::stoll(configValue(l.config, "model.vocab"));
+  auto gpu = orDie(cuda::makeCudaEngine(l.module, l.code, l.plans, l.kernelPlans), "the cuda engine");
+  std::cout << "device: " << gpu->device() << "\n";
+  ref::StateStore refState = orDie(ref::initialState(l.module), "initial state");
+  int failures = 0;
+  ref::StateStore snapshot;
+  std::vector<ref::Tensor> lastGpu;
+  for (int s = 1; s <= steps; ++s) {
+    const auto in = batch(f, vocab, s);
+    if (s == steps) snapshot = gpu->snapshot();
+    auto got = orDie(gpu->call("train_step", in), "train_step on the GPU");
+    auto want = orDie(ref::run(l.module, f, in, refState), "train_step on the reference");
+    for (size_t k = 0; k < got.size(); ++k) {
+      const double d = relDiff(got[k][0], want[k][0]);
+      std::printf("step %d %s: cuda %.7g reference %.7g (relative difference %.2e)\n", s, f.outputs[k]->name.c_str(), got[k][0],
+                  want[k][0], d);
+      if (d > 1e-3) ++failures;
+    }
+    lastGpu = got;
+  }
+  double worst = 0;
+  std::string worstName;
+  const ref::StateStore gpuState = gpu->snapshot();
+  for (const auto& [name, t] : refState)
+    if (double d = stateDiff(gpuState.at(name), t); d > worst) worst = d, worstName = name;
+  std::printf("states after %d steps: worst relative difference %.2e (%s)\n", steps, worst, worstName.c_str());
+  if (worst > 1e-3) ++failures;
+
+  // Resume from the snapshot before the last step, on a fresh engine: byte for byte.
+  auto resumed = orDie(cuda::makeCudaEngine(l.module, l.code, l.plans, l.kernelPlans), "a second cuda engine");
+  if (auto r = resumed->restore(snapshot); !r) return std::cerr << r.error().str() << "\n", 1;
+  auto again = orDie(resumed->call("train_step", batch(f, vocab, steps)), "the resumed step");
+  bool identical = again.size() == lastGpu.size();
+  for (size_t k = 0; identical && k < again.size(); ++k) identical = float(again[k][0]) == float(lastGpu[k][0]);
+  for (const auto& [name, t] : resumed->snapshot()) {
+    const ref::Tensor& u = gpuState.at(name);
+    for (int64_t i = 0; identical && i < t.size(); ++i) identical = float(t[i]) == float(u[i]);
+  }
+  std::printf("resume on the GPU from step %d: %s\n", steps - 1, identical ? "byte-identical" : "DIFFERS");
+  failures += !identical;
+
+  // The GPU's snapshot continued on the reference device.
+  ref::StateStore crossState = snapshot;
+  auto cross = orDie(ref::run(l.module, f, batch(f, vocab, steps), crossState), "the cross-device step");
+  double crossWorst = relDiff(cross[0][0], lastGpu[0][0]);
+  for (const auto& [name, t] : crossState) crossWorst = std::max(crossWorst, stateDiff(gpuState.at(name), t));
+  std::printf("resume on the reference device from the GPU's step %d: worst relative difference %.2e\n", steps - 1, crossWorst);
+  if (crossWorst > 1e-3) ++failures;
+  std::printf("%s\n", failures ? "FAILED" : "e2e check passed");
+  return failures ? 1 : 0;
+}
+
+// An f32 GEMM through cuBLASLt (the roof MFU is measured against): TFLOP/s.
+double measuredRoof() {
+  auto lt = orDie(cuda::CublasLt::open(), "cuBLASLt");
+  const int64_t n = 8192;
+  cuda::LtMatmul p;
+  p.m = p.n = p.k = n;
+  p.a = {n, n, n, 0, false};
+  p.b = {n, n, n, 0, false};
+  p.c = {n, n, n, 0, false};
+  auto prepared = orDie(lt->prepare(p), "the roof GEMM");
+  cuda::DeviceMemory a, b, c;
+  for (auto* m : {&a, &b, &c})
+    if (!m->reserve(size_t(n * n) * 4, "the roof GEMM")) std::exit(1);
+  cudaMemset(a.get(), 0, a.bytes());
+  cudaMemset(b.get(), 0, b.bytes());
+  for (int i = 0; i < 2; ++i) (void)lt->run(*prepared, a.floats(), b.floats(), nullptr, nullptr, c.floats(), nullptr);
+  cudaDeviceSynchronize();
+  const int reps = 10;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < reps; ++i) (void)lt->run(*prepared, a.floats(), b.floats(), nullptr, nullptr, c.floats(), nullptr);
+  cudaDeviceSynchronize();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return 2.0 * double(n) * n * n * reps / secs / 1e12;
+}
+
+int bench(const Loaded& l, int steps) {
+  const Function& f = *l.module.findFunction("train_step");
+  const int64_t vocab = std::stoll(configValue(l.config, "model.vocab"));
+  const double flops = std::stod(configValue(l.config, "model.flops_per_step"));
+  const int64_t tokens = std::stoll(configValue(l.config, "model.batch")) * std::stoll(configValue(l.config, "model.context"));
+  size_t free0 = 0, total = 0;
+  cudaMemGetInfo(&free0, &total);
+  auto t0 = std::chrono::steady_clock::now();
+  auto gpu = orDie(cuda::makeCudaEngine(l.module, l.code, l.plans, l.kernelPlans), "the cuda engine");
+  const auto in = batch(f, vocab, 1);
+  orDie(gpu->call("train_step", in), "the first step");
+  const double first = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (int i = 0; i < 2; ++i) orDie(gpu->call("train_step", in), "a warm-up step");  // the second captures the graph
+  std::vector<double> times;
+  for (int i = 0; i < steps; ++i) {
+    auto s0 = std::chrono::steady_clock::now();
+    orDie(gpu->call("train_step", in), "a timed step");
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count());
+  }
+  size_t free1 = 0;
+  cudaMemGetInfo(&free1, &total);
+  std::sort(times.begin(), times.end());
+  const double median = times[times.size() / 2];
+  const double roof = measuredRoof();
+  const double tflops = flops / median / 1e12;
+  std::printf("bench: %s, %lld tokens/step: median step %.2f ms, %.0f tokens/s, %.1f TFLOP/s, MFU %.1f%% of the f32 cuBLASLt roof "
+              "(%.1f TFLOP/s measured), GPU memory used %.0f MiB, first step after %.2f s\n",
+              configValue(l.config, "spec").c_str(), (long long)tokens, median * 1e3, double(tokens) / median, tflops,
+              100 * tflops / roof, roof, double(free0 - free1) / 1048576.0, first);
+  return 0;
+}
+
+}  // namespace
+}  // namespace kiln
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: kiln_gpu_e2e SECTIONS_DIR --check [STEPS] | --bench [STEPS]\n";
+    return 2;
+  }
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    std::cerr << "no CUDA GPU here: skipped\n";
+    return 77;
+  }
+  cudaDeviceProp p{};
+  cudaGetDeviceProperties(&p, 0);
+  std::printf("GPU: %s (sm_%d%d)\n", p.name, p.major, p.minor);
+  const kiln::Loaded l = kiln::load(argv[1]);
+  const std::string mode = argv[2];
+  const int steps = argc > 3 ? std::atoi(argv[3]) : mode == "--check" ? 3 : 20;
+  if (mode == "--check") return kiln::check(l, std::max(steps, 2));
+  if (mode == "--bench") return kiln::bench(l, std::max(steps, 1));
+  std::cerr << "unknown mode " << mode << "\n";
+  return 2;
+}

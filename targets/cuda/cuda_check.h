@@ -58,4 +58,33 @@ class DeviceMemory {
   size_t bytes_ = 0;
 };
 
+// Page-locked host memory: copies from it to the GPU are asynchronous DMA, queued on the stream
+// behind whatever runs there, instead of a staged synchronous copy.
+class PinnedMemory {
+ public:
+  PinnedMemory() = default;
+  ~PinnedMemory() {
+    if (p_) cudaFreeHost(p_);
+  }
+  PinnedMemory(const PinnedMemory&) = delete;
+  PinnedMemory& operator=(const PinnedMemory&) = delete;
+  PinnedMemory(PinnedMemory&& o) noexcept : p_(o.p_), bytes_(o.bytes_) { o.p_ = nullptr, o.bytes_ = 0; }
+  Status reserve(size_t bytes) {
+    if (bytes <= bytes_ && p_) return okStatus();
+    if (p_) cudaFreeHost(p_);
+    p_ = nullptr, bytes_ = 0;
+    if (cudaHostAlloc(&p_, bytes ? bytes : 1, cudaHostAllocDefault) != cudaSuccess) {
+      p_ = nullptr;
+      return makeError({}, "cannot allocate " + std::to_string(bytes >> 20) + " MiB of page-locked host memory");
+    }
+    bytes_ = bytes;
+    return okStatus();
+  }
+  float* floats() const { return static_cast<float*>(p_); }
+
+ private:
+  void* p_ = nullptr;
+  size_t bytes_ = 0;
+};
+
 }  // namespace kiln::cuda

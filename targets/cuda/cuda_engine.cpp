@@ -69,8 +69,12 @@ class CudaFunction {
     for (const auto& [v, offset] : plan_.offsets) placed_.emplace_back(slot(v), offset / 4);
     for (const Value* v : f_.outputs) outputs_.push_back(slot(v));
     inputs_.resize(f_.params.size());
-    for (size_t i = 0; i < f_.params.size(); ++i)
-      if (auto s = inputs_[i].reserve(size_t(f_.params[i]->type.numElements()) * 4, "the inputs of @" + f_.name); !s) return s;
+    staging_.resize(f_.params.size());
+    for (size_t i = 0; i < f_.params.size(); ++i) {
+      const size_t bytes = size_t(f_.params[i]->type.numElements()) * 4;
+      if (auto s = inputs_[i].reserve(bytes, "the inputs of @" + f_.name); !s) return s;
+      if (auto s = staging_[i].reserve(bytes); !s) return s;
+    }
     for (const auto& opPtr : f_.ops) {
       const Op& op = *opPtr;
       auto planned = kernelPlans.find(&op);
@@ -98,12 +102,14 @@ class CudaFunction {
       boundArena_ = arena;
       dropGraph();
     }
-    // Inputs into their fixed buffers (outside the graph, which reads them there).
+    // Inputs into their fixed buffers (outside the graph, which reads them there): converted into
+    // page-locked staging (free again: the previous call ended with the stream idle) and copied
+    // by DMA ahead of the step on the same stream.
     for (size_t i = 0; i < inputs.size(); ++i) {
-      hostInput_.assign(inputs[i].data.begin(), inputs[i].data.end());
-      KILN_CUDA_TRY(cudaMemcpyAsync(inputs_[i].get(), hostInput_.data(), hostInput_.size() * 4, cudaMemcpyHostToDevice, cx.stream),
+      float* staged = staging_[i].floats();
+      for (int64_t k = 0; k < inputs[i].size(); ++k) staged[k] = float(inputs[i][k]);
+      KILN_CUDA_TRY(cudaMemcpyAsync(inputs_[i].get(), staged, size_t(inputs[i].size()) * 4, cudaMemcpyHostToDevice, cx.stream),
                     "copying the inputs of @" + f_.name + " to the GPU");
-      KILN_CUDA_TRY(cudaStreamSynchronize(cx.stream), "copying the inputs of @" + f_.name + " to the GPU");
       ptr_[params_[i]] = inputs_[i].floats();
     }
     assigns_.clear();
@@ -195,6 +201,11 @@ class CudaFunction {
         return where(*st.op, std::string("launch failed: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
     }
     return okStatus();
+  }
+
+  static Reduction reductionOf(const Op& op) {
+    const std::string& r = op.attrs.getStr("reduction");
+    return r == "sum" ? Reduction::Sum : r == "none" ? Reduction::None : Reduction::Mean;
   }
 
   static Status outOfScratch() { return makeError({}, "out of GPU memory for a kernel's scratch"); }
@@ -296,7 +307,7 @@ class CudaFunction {
         if (!work) return outOfScratch();
         crossEntropyWithGrad(in(st, 0), in(st, 1), in(st, 2), out(st, 0), out(st, 1), work, scratch.badRow(), h.rows, h.cols,
                              int32_t(op.attrs.getInt("ignore_index")),
-                             op.attrs.getStr("reduction") == "sum" ? Reduction::Sum : Reduction::Mean, s);
+                             reductionOf(op), s);
         return okStatus();
       }
       case StepKind::Attention:
@@ -336,8 +347,31 @@ class CudaFunction {
       case StepKind::ScatterAdd:
         scatterAdd(in(st, 0), in(st, 1), in(st, 2), out(st, 0), h.indexed, scratch.badIndex(), s);
         return okStatus();
-      case StepKind::ReduceSum:
-        reduceSum(in(st, 0), h.strided, h.reduced, out(st, 0), op.result()->type.numElements(), h.perOutput, s);
+      case StepKind::Reduce:
+        reduce(in(st, 0), h.strided, h.reduced, out(st, 0), op.result()->type.numElements(), h.perOutput, h.reduceMode, s);
+        return okStatus();
+      case StepKind::Pad:
+        pad(in(st, 0), h.pad, float(op.attrs.getFloat("value")), out(st, 0), op.result()->type.numElements(), s);
+        return okStatus();
+      case StepKind::Cast:
+        cast(in(st, 0), out(st, 0), op.result()->type.numElements(), h.castTo, s);
+        return okStatus();
+      case StepKind::CrossEntropy:
+      case StepKind::CrossEntropyGrad: {
+        float* work = scratch.floats(2 * size_t(h.rows) + 3);  // rows + 2, then the unwanted loss (a row each at most)
+        if (!work) return outOfScratch();
+        const bool loss = h.kind == StepKind::CrossEntropy;
+        // The loss alone writes no gradient; the gradient alone leaves its loss in the scratch.
+        crossEntropyWithGrad(in(st, 0), in(st, 1), loss ? nullptr : in(st, 2), loss ? out(st, 0) : work + h.rows + 2,
+                             loss ? nullptr : out(st, 0), work, scratch.badRow(), h.rows, h.cols, int32_t(op.attrs.getInt("ignore_index")),
+                             reductionOf(op), s);
+        return okStatus();
+      }
+      case StepKind::Softmax:
+        softmax(in(st, 0), out(st, 0), h.outer, h.len, h.inner, op.kind == OpKind::LogSoftmax, s);
+        return okStatus();
+      case StepKind::SoftmaxGrad:
+        softmaxGrad(in(st, 0), in(st, 1), out(st, 0), h.outer, h.len, h.inner, op.kind == OpKind::LogSoftmaxGrad, s);
         return okStatus();
       case StepKind::Elementwise:
         elementwise(h.code, in(st, 0), st.in.size() > 1 ? in(st, 1) : nullptr, st.in.size() > 2 ? in(st, 2) : nullptr, out(st, 0),
@@ -441,7 +475,7 @@ class CudaFunction {
   std::vector<size_t> params_, outputs_;
   std::vector<std::pair<size_t, int64_t>> placed_;
   std::vector<DeviceMemory> inputs_;
-  std::vector<float> hostInput_;
+  std::vector<PinnedMemory> staging_;
   std::vector<std::pair<DeviceMemory*, size_t>> assigns_;
   float* boundArena_ = nullptr;
   int hostSteps_ = 0;

@@ -116,7 +116,7 @@ OpLowering lowerOp(const Op& op, bool fusedKernel) {
     }
     case OpKind::CrossEntropyWithGrad: {
       const std::string& red = op.attrs.getStr("reduction");
-      if (red != "mean" && red != "sum") return host("cross_entropy_with_grad: reduction '" + red + "'");
+      if (red != "mean" && red != "sum" && red != "none") return host("cross_entropy_with_grad: reduction '" + red + "'");
       OpLowering l = of(K::CrossEntropyWithGrad);
       rowsOf(op.operands[0]->type, l);
       return l;
@@ -190,9 +190,11 @@ OpLowering lowerOp(const Op& op, bool fusedKernel) {
       s.count = op.operands[1]->type.numElements();
       return l;
     }
-    case OpKind::ReduceSum: {
+    case OpKind::ReduceSum:
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMean: {
       const Shape& xs = op.operands[0]->type.shape;
-      if (!fits(xs)) return host("reduce_sum of rank above 8");
+      if (!fits(xs)) return host(std::string(mnemonic(op.kind)) + " of rank above 8");
       const auto in = kernels::rowMajorStrides(xs);
       std::vector<bool> summed(xs.size(), false);
       for (int64_t a : op.attrs.getInts("axes")) summed[size_t(normAxis(a, int(xs.size())))] = true;
@@ -202,11 +204,60 @@ OpLowering lowerOp(const Op& op, bool fusedKernel) {
         (summed[d] ? redDims : keptDims).push_back(xs[d]);
         (summed[d] ? redStrides : keptStrides).push_back(in[d]);
       }
-      OpLowering l = of(K::ReduceSum);
+      OpLowering l = of(K::Reduce);
+      l.reduceMode = op.kind == OpKind::ReduceSum ? ReduceMode::Sum : op.kind == OpKind::ReduceMax ? ReduceMode::Max : ReduceMode::Mean;
       l.strided = coalesce(keptDims, keptStrides);
       l.reduced = coalesce(redDims, redStrides);
       l.perOutput = 1;
       for (int64_t d : redDims) l.perOutput *= d;
+      return l;
+    }
+    case OpKind::Pad: {
+      const Shape& xs = op.operands[0]->type.shape;
+      if (!fits(rs)) return host("pad of rank above 8");
+      OpLowering l = of(K::Pad);
+      const auto in = kernels::rowMajorStrides(xs);
+      const auto& low = op.attrs.getInts("low");
+      const auto& interior = op.attrs.getInts("interior");
+      l.pad.rank = int(rs.size());
+      for (size_t d = 0; d < rs.size(); ++d) {
+        l.pad.outDims[d] = rs[d];
+        l.pad.low[d] = low[d];
+        l.pad.step[d] = 1 + (interior.empty() ? 0 : interior[d]);
+        l.pad.inDims[d] = xs[d];
+        l.pad.inStrides[d] = in[d];
+      }
+      return l;
+    }
+    case OpKind::Cast: {
+      const DType to = rt.dtype;
+      if (to != DType::F32 && to != DType::F64 && to != DType::I32 && to != DType::I64 && to != DType::Bool)
+        return host("cast to " + std::string(dtypeName(to)));  // f16: its rounding
+      OpLowering l = of(K::Cast);
+      l.castTo = to == DType::Bool ? CastTo::Bool : isInteger(to) ? CastTo::Integer : CastTo::Float;
+      return l;
+    }
+    case OpKind::CrossEntropy:
+    case OpKind::CrossEntropyGrad: {
+      const std::string& red = op.attrs.getStr("reduction");
+      if (red != "mean" && red != "sum" && red != "none") return host(std::string(mnemonic(op.kind)) + ": reduction '" + red + "'");
+      OpLowering l = of(op.kind == OpKind::CrossEntropy ? K::CrossEntropy : K::CrossEntropyGrad);
+      rowsOf(op.operands[0]->type, l);
+      return l;
+    }
+    case OpKind::Softmax:
+    case OpKind::LogSoftmax:
+    case OpKind::SoftmaxGrad:
+    case OpKind::LogSoftmaxGrad: {
+      const Shape& xs = op.operands[0]->type.shape;
+      if (xs.empty()) return host(std::string(mnemonic(op.kind)) + " of a scalar");
+      const int axis = normAxis(op.attrs.getInt("axis"), int(xs.size()));
+      const bool grad = op.kind == OpKind::SoftmaxGrad || op.kind == OpKind::LogSoftmaxGrad;
+      OpLowering l = of(grad ? K::SoftmaxGrad : K::Softmax);
+      l.len = xs[size_t(axis)];
+      l.inner = 1;
+      for (size_t d = size_t(axis) + 1; d < xs.size(); ++d) l.inner *= xs[d];
+      l.outer = l.len * l.inner == 0 ? 0 : rt.numElements() / (l.len * l.inner);
       return l;
     }
     case OpKind::Eq: case OpKind::Ne: case OpKind::Lt: case OpKind::Le: case OpKind::Gt: case OpKind::Ge:
@@ -233,7 +284,8 @@ int64_t scratchBytes(const Function& f) {
   for (const auto& op : f.ops) {
     const OpLowering l = lowerOp(*op, false);
     if (l.kind == StepKind::LayerNormGrad) floats = std::max<int64_t>(floats, int64_t(columnSumLaunch(l.rows, l.cols).workspaceFloats));
-    if (l.kind == StepKind::CrossEntropyWithGrad) floats = std::max(floats, l.rows + 2);
+    if (l.kind == StepKind::CrossEntropyWithGrad || l.kind == StepKind::CrossEntropy || l.kind == StepKind::CrossEntropyGrad)
+      floats = std::max(floats, 2 * l.rows + 3);
     if (l.kind == StepKind::AttentionGrad) floats = std::max(floats, 3 * l.attention.B * l.attention.H * l.attention.T);
   }
   return kCublasLtWorkspaceBytes + 4 * floats + 64;

@@ -19,7 +19,7 @@ enum class StepKind {
   Assign, View, StateRead, AllReduce,  // bindings: no work
   Constant,                            // no operands: computed once, uploaded, kept
   Matmul, Fused, LayerNorm, AddLayerNorm, LayerNormGrad, CrossEntropyWithGrad, AdamWGroup, Attention, AttentionGrad,
-  StridedCopy, Concat, Gather, ScatterAdd, ReduceSum, Elementwise,
+  StridedCopy, Concat, Gather, ScatterAdd, Reduce, Elementwise, Pad, Cast, CrossEntropy, CrossEntropyGrad, Softmax, SoftmaxGrad,
   Host,                                // the shared kernel on the host
 };
 
@@ -28,10 +28,14 @@ struct OpLowering {
   std::string why;                      // Host: what keeps it off the GPU
   std::optional<LtMatmul> matmul;       // Matmul
   int64_t rows = 0, cols = 0;           // LayerNorm*, CrossEntropyWithGrad: rows of `cols`
-  StridedShape strided;                 // StridedCopy: over the result; ReduceSum: kept dims
-  StridedShape reduced;                 // ReduceSum: the summed dims
+  StridedShape strided;                 // StridedCopy: over the result; Reduce: kept dims
+  StridedShape reduced;                 // Reduce: the reduced dims
   int64_t base = 0;                     // StridedCopy: first element read
-  int64_t perOutput = 0;                // ReduceSum
+  int64_t perOutput = 0;                // Reduce
+  ReduceMode reduceMode = ReduceMode::Sum;
+  int64_t outer = 0, len = 0, inner = 0;  // Softmax*: the axis as the middle of [outer, len, inner]
+  PadShape pad;                         // Pad
+  CastTo castTo = CastTo::Float;        // Cast
   IndexedShape indexed;                 // Gather, ScatterAdd
   int concatAxis = 0;                   // Concat
   AttentionShape attention;             // Attention*: everything but the mask pointer

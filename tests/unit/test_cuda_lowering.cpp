@@ -170,7 +170,7 @@ TEST_CASE("cuda lowering: reduce_sum over any axes, gather and scatter_add shape
     CAPTURE(axes);
     const Module m = parsed(oneOp("%x: f32[3,4,5]", "reduce_sum %x {axes = " + axes + "} : " + type));
     const cuda::OpLowering l = cuda::lowerOp(lastOp(m), false);
-    REQUIRE(l.kind == cuda::StepKind::ReduceSum);
+    REQUIRE(l.kind == cuda::StepKind::Reduce);
     const ref::Tensor x = randomTensor(lastOp(m).operands[0]->type, rng);
     const ref::Tensor want = reference(m, {x})[0];
     for (int64_t i = 0; i < want.size(); ++i) {
@@ -186,6 +186,39 @@ TEST_CASE("cuda lowering: reduce_sum over any axes, gather and scatter_add shape
   CHECK(l.indexed.dim == 10);
   CHECK(l.indexed.inner == 4);
   CHECK(l.indexed.count == 6);
+}
+
+TEST_CASE("cuda lowering: pad (edges, interior gaps) as the pad kernel indexes it") {
+  std::mt19937 rng(9);
+  for (const std::string& body : {std::string("pad %x {low = [1, 2], high = [0, 1], value = 7.0} : f32[4,8]"),
+                                  std::string("pad %x {low = [0, 1], high = [1, 0], interior = [1, 0], value = -1.0} : f32[6,6]")}) {
+    CAPTURE(body);
+    const Module m = parsed(oneOp("%x: f32[3,5]", body));
+    const cuda::OpLowering l = cuda::lowerOp(lastOp(m), false);
+    REQUIRE(l.kind == cuda::StepKind::Pad);
+    const ref::Tensor x = randomTensor(lastOp(m).operands[0]->type, rng);
+    const ref::Tensor want = reference(m, {x})[0];
+    for (int64_t i = 0; i < want.size(); ++i) {
+      int64_t rem = i, src = 0;
+      bool inside = true;
+      for (int d = l.pad.rank - 1; d >= 0; --d) {
+        const int64_t p = rem % l.pad.outDims[d] - l.pad.low[d];
+        rem /= l.pad.outDims[d];
+        if (p < 0 || p % l.pad.step[d] != 0 || p / l.pad.step[d] >= l.pad.inDims[d]) inside = false;
+        else src += p / l.pad.step[d] * l.pad.inStrides[d];
+      }
+      REQUIRE((inside ? x[src] : lastOp(m).attrs.getFloat("value")) == want[i]);
+    }
+  }
+}
+
+TEST_CASE("cuda lowering: softmax along any axis as [outer, len, inner]") {
+  const Module m = parsed(oneOp("%x: f32[2,3,4]", "softmax %x {axis = 1} : f32[2,3,4]"));
+  const cuda::OpLowering l = cuda::lowerOp(lastOp(m), false);
+  REQUIRE(l.kind == cuda::StepKind::Softmax);
+  CHECK(l.outer == 2);
+  CHECK(l.len == 3);
+  CHECK(l.inner == 4);
 }
 
 TEST_CASE("cuda lowering: comparisons and select with broadcasting, as the elementwise kernel indexes them") {
@@ -214,11 +247,11 @@ TEST_CASE("cuda lowering: comparisons and select with broadcasting, as the eleme
 }
 
 TEST_CASE("cuda lowering: what has no kernel yet runs on the host and says why") {
-  const Module m = parsed(oneOp("%x: f32[4,5]", "reduce_max %x {axes = [1]} : f32[4]"));
+  const Module m = parsed(oneOp("%x: i32[4,5]", "neg %x : i32[4,5]"));
   const cuda::OpLowering l = cuda::lowerOp(lastOp(m), false);
   CHECK(l.kind == cuda::StepKind::Host);
-  CHECK(l.why.find("reduce_max") != std::string::npos);
-  CHECK(cuda::hostOps(m, {}).at("reduce_max") == 1);
+  CHECK(l.why.find("neg") != std::string::npos);
+  CHECK(cuda::hostOps(m, {}).at("neg") == 1);
   // Constants are computed once and uploaded; views and state bindings cost nothing.
   const Module c = parsed("func @f(%x: f32[4]) -> (y: f32[4]) {\n  %c = constant {value = [1.0, 2.0, 3.0, 4.0]} : f32[4]\n  %y = add %x, %c : f32[4]\n  return %y\n}\n");
   CHECK(cuda::lowerOp(*c.findFunction("f")->ops.front(), false).kind == cuda::StepKind::Constant);

@@ -35,13 +35,14 @@ __global__ void countLabelsKernel(const float* __restrict__ labels, int64_t rows
 __global__ void crossEntropyRowsKernel(const float* __restrict__ logits, const float* __restrict__ labels,
                                        const float* __restrict__ g, float* __restrict__ dlogits,
                                        float* __restrict__ workspace, int64_t rows, int64_t cols, int32_t ignoreIndex,
-                                       bool mean) {
+                                       Reduction reduction) {
   extern __shared__ float shared[];
   const int64_t r = blockIdx.x, base = r * cols;
   const int32_t label = int32_t(labels[r]);
-  float* d = dlogits + base;
+  float* d = dlogits ? dlogits + base : nullptr;  // null: the loss only
   if (label == ignoreIndex || label < 0 || label >= cols) {
-    for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) d[j] = 0.f;
+    if (d)
+      for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) d[j] = 0.f;
     if (threadIdx.x == 0) workspace[r] = 0.f;
     return;
   }
@@ -55,14 +56,21 @@ __global__ void crossEntropyRowsKernel(const float* __restrict__ logits, const f
   }
   const float rowMax = blockMax(mx, shared);
   const float total = blockSum(mx == -INFINITY ? 0.f : sum * __expf(mx - rowMax), shared);
-  const float scale = mean ? g[0] / workspace[rows] : g[0];
-  const float k = scale / total;
-  for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) d[j] = __expf(x[j] - rowMax) * k - (j == label ? scale : 0.f);
+  if (d) {
+    const float scale = reduction == Reduction::Mean ? g[0] / workspace[rows] : reduction == Reduction::Sum ? g[0] : g[r];
+    const float k = scale / total;
+    for (int64_t j = threadIdx.x; j < cols; j += blockDim.x) d[j] = __expf(x[j] - rowMax) * k - (j == label ? scale : 0.f);
+  }
   if (threadIdx.x == 0) workspace[r] = rowMax + logf(total) - x[label];
 }
 
-__global__ void sumLossesKernel(const float* __restrict__ workspace, int64_t rows, bool mean, float* __restrict__ loss) {
+__global__ void sumLossesKernel(const float* __restrict__ workspace, int64_t rows, Reduction reduction, float* __restrict__ loss) {
   __shared__ float shared[32];
+  if (reduction == Reduction::None) {  // each row's loss (0 where ignored)
+    for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) loss[r] = workspace[r];
+    return;
+  }
+  const bool mean = reduction == Reduction::Mean;
   float s = 0.f;
   for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) s += workspace[r];
   s = blockSum(s, shared);
@@ -78,14 +86,13 @@ void crossEntropyWithGrad(const float* logits, const float* labels, const float*
                           float* workspace, int64_t* badRow, int64_t rows, int64_t cols, int32_t ignoreIndex,
                           Reduction reduction, void* stream) {
   auto s = cudaStream_t(stream);
-  const bool mean = reduction == Reduction::Mean;
   countLabelsKernel<<<1, 1024, 0, s>>>(labels, rows, cols, ignoreIndex, workspace, badRow);
   if (rows > 0 && cols > 0) {
     const RowLaunch l = rowLaunch(rows, cols);
     crossEntropyRowsKernel<<<unsigned(l.blocks), l.threads, l.sharedBytes, s>>>(logits, labels, g, dlogits, workspace, rows,
-                                                                                cols, ignoreIndex, mean);
+                                                                                cols, ignoreIndex, reduction);
   }
-  sumLossesKernel<<<1, 1024, 0, s>>>(workspace, rows, mean, loss);
+  sumLossesKernel<<<1, 1024, 0, s>>>(workspace, rows, reduction, loss);
 }
 
 }  // namespace kiln::cuda

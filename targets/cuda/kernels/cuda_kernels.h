@@ -26,7 +26,8 @@ void layerNormGrad(const float* x, const float* gain, const float* g, const floa
 // `workspace` holds rows + 2 floats. A label out of range writes its row to *badRow (device
 // int64, -1 when none) and that row's gradient is 0: the caller reads it and fails the step.
 // Labels are stored as f32 like every value on the device (integers exact below 2^24).
-enum class Reduction { Mean, Sum };
+// cross_entropy alone: dlogits and g null. cross_entropy_grad alone: `loss` may be scratch.
+enum class Reduction { Mean, Sum, None };  // None: a loss per row, and g per row
 void crossEntropyWithGrad(const float* logits, const float* labels, const float* g, float* loss, float* dlogits,
                           float* workspace, int64_t* badRow, int64_t rows, int64_t cols, int32_t ignoreIndex,
                           Reduction reduction, void* stream);
@@ -83,9 +84,28 @@ void gather(const float* table, const float* indices, float* out, const IndexedS
 void scatterAdd(const float* target, const float* indices, const float* updates, float* out, const IndexedShape& shape,
                 unsigned long long* firstBad, void* stream);
 
-// reduce_sum: output element i sums the `perOutput` elements at kept-offset(i) + reduced-offset(r).
-void reduceSum(const float* x, const StridedShape& kept, const StridedShape& reduced, float* out, int64_t n, int64_t perOutput,
-               void* stream);
+// reduce_sum, reduce_max, reduce_mean: output element i over the `perOutput` elements at
+// kept-offset(i) + reduced-offset(r).
+enum class ReduceMode { Sum, Max, Mean };
+void reduce(const float* x, const StridedShape& kept, const StridedShape& reduced, float* out, int64_t n, int64_t perOutput,
+            ReduceMode mode, void* stream);
+
+// pad: output index o_d comes from input index (o_d - low_d) / step_d where that divides and
+// lands inside (step = interior + 1), else it is `value`.
+struct PadShape {
+  int rank = 0;
+  int64_t outDims[8] = {}, low[8] = {}, step[8] = {}, inDims[8] = {}, inStrides[8] = {};
+};
+void pad(const float* x, const PadShape& shape, float value, float* out, int64_t n, void* stream);
+
+// cast between dtypes stored as f32 (the reference's roundToDType for them).
+enum class CastTo { Float, Integer, Bool };
+void cast(const float* x, float* out, int64_t n, CastTo to, void* stream);
+
+// softmax / log_softmax along the middle dim of [outer, len, inner], and their gradients from
+// the forward result y and the incoming g.
+void softmax(const float* x, float* y, int64_t outer, int64_t len, int64_t inner, bool logarithm, void* stream);
+void softmaxGrad(const float* y, const float* g, float* dx, int64_t outer, int64_t len, int64_t inner, bool logarithm, void* stream);
 
 // The comparisons, select, and arithmetic on values the fusion passes leave alone (integers,
 // booleans: all stored as f32, exact below 2^24), with numpy broadcasting: operand k of the

@@ -77,14 +77,44 @@ __global__ void scatterAddKernel(const float* __restrict__ updates, const float*
   }
 }
 
-// out[i] = the sum over the reduced dims, in row-major order of their indices, in double.
-__global__ void reduceSumKernel(const float* __restrict__ x, StridedShape kept, StridedShape reduced, float* __restrict__ out,
-                                int64_t n, int64_t perOutput) {
+// out[i] = the sum (in double, as the reference sums), mean or maximum over the reduced dims, in
+// row-major order of their indices.
+__global__ void reduceKernel(const float* __restrict__ x, StridedShape kept, StridedShape reduced, float* __restrict__ out,
+                             int64_t n, int64_t perOutput, ReduceMode mode) {
+  const bool max = mode == ReduceMode::Max;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t base = stridedOffset(i, kept);
-    double sum = 0;
-    for (int64_t r = 0; r < perOutput; ++r) sum += x[base + stridedOffset(r, reduced)];
-    out[i] = float(sum);
+    double acc = max ? -INFINITY : 0.0;
+    for (int64_t r = 0; r < perOutput; ++r) {
+      const double v = x[base + stridedOffset(r, reduced)];
+      acc = max ? (v > acc || v != v ? v : acc) : acc + v;
+    }
+    out[i] = float(mode == ReduceMode::Mean ? acc / double(perOutput) : acc);
+  }
+}
+
+// out[i] = x at the position output index i came from, or `value` (padding, interior gaps).
+__global__ void padKernel(const float* __restrict__ x, PadShape s, float value, float* __restrict__ out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t rem = i, src = 0;
+    bool inside = true;
+    for (int d = s.rank - 1; d >= 0; --d) {
+      const int64_t p = rem % s.outDims[d] - s.low[d];
+      rem /= s.outDims[d];
+      if (p < 0 || p % s.step[d] != 0 || p / s.step[d] >= s.inDims[d]) inside = false;
+      else src += p / s.step[d] * s.inStrides[d];
+    }
+    out[i] = inside ? x[src] : value;
+  }
+}
+
+// cast in f32 storage: integers truncate (NaN and out of range give 0), booleans are x != 0.
+__global__ void castKernel(const float* __restrict__ x, float* __restrict__ out, int64_t n, CastTo to) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const float v = x[i];
+    if (to == CastTo::Bool) out[i] = v != 0.f ? 1.f : 0.f;
+    else if (to == CastTo::Integer) out[i] = v != v || fabsf(v) >= 2147483648.f ? 0.f : truncf(v);
+    else out[i] = v;
   }
 }
 
@@ -159,9 +189,17 @@ void scatterAdd(const float* target, const float* indices, const float* updates,
   if (n > 0 && shape.count > 0) scatterAddKernel<<<blocksFor(n), kThreads, 0, s>>>(updates, indices, out, shape, firstBad);
 }
 
-void reduceSum(const float* x, const StridedShape& kept, const StridedShape& reduced, float* out, int64_t n, int64_t perOutput,
-               void* stream) {
-  if (n > 0) reduceSumKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(x, kept, reduced, out, n, perOutput);
+void reduce(const float* x, const StridedShape& kept, const StridedShape& reduced, float* out, int64_t n, int64_t perOutput,
+            ReduceMode mode, void* stream) {
+  if (n > 0) reduceKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(x, kept, reduced, out, n, perOutput, mode);
+}
+
+void pad(const float* x, const PadShape& shape, float value, float* out, int64_t n, void* stream) {
+  if (n > 0) padKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(x, shape, value, out, n);
+}
+
+void cast(const float* x, float* out, int64_t n, CastTo to, void* stream) {
+  if (n > 0) castKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(x, out, n, to);
 }
 
 }  // namespace kiln::cuda

@@ -17,13 +17,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--prepare" ]; then
   mkdir -p .carry/doctest && cp /usr/include/doctest/doctest.h .carry/doctest/
+  # f32 and bf16 (model.compute_dtype) of each; gpt2-small also at context 1024 x batch 16.
+  mkdir -p .carry/specs
   for model in gpt-tiny gpt-mini gpt2-small; do
-    build/tools/kiln compile models/$model.toml --target cuda -o .carry/$model --sections-dir .carry/sections/$model > /dev/null
+    cp models/$model.toml .carry/specs/$model.toml
+    sed 's/^\[model\]$/[model]\ncompute_dtype = "bf16"/' models/$model.toml > .carry/specs/$model-bf16.toml
   done
-  sed 's/^context = 512$/context = 1024/' models/gpt2-small.toml > .carry/gpt2-small-1024.toml
-  build/tools/kiln compile .carry/gpt2-small-1024.toml --target cuda --batch 16 -o .carry/gpt2-small-1024 \
-    --sections-dir .carry/sections/gpt2-small-1024 > /dev/null
-  rm -f .carry/gpt-tiny .carry/gpt-mini .carry/gpt2-small .carry/gpt2-small-1024*  # the sections suffice
+  for p in "" "-bf16"; do
+    sed 's/^context = 512$/context = 1024/' .carry/specs/gpt2-small$p.toml > .carry/specs/gpt2-small-1024$p.toml
+  done
+  for spec in .carry/specs/*.toml; do
+    name=$(basename "$spec" .toml)
+    batch=""
+    case $name in gpt2-small-1024*) batch="--batch 16" ;; esac
+    build/tools/kiln compile "$spec" --target cuda $batch -o .carry/trainer --sections-dir .carry/sections/$name \
+      > /dev/null 2> .carry/compile.log || { cat .carry/compile.log; exit 1; }
+  done
+  rm -rf .carry/trainer .carry/specs .carry/compile.log  # the sections suffice
   du -sh .carry
   echo "gpu-check: doctest's header and the models' sections in .carry; carry .carry to the GPU machine"
   exit 0
@@ -52,10 +62,14 @@ rc=$?
 set -e
 [ $rc = 77 ] && { echo "gpu-check: FAILED: no GPU answered"; exit 1; }
 [ $rc = 0 ] || { echo "gpu-check: FAILED"; exit 1; }
-echo "== e2e: gpt-tiny's train_step on the GPU against the reference, resumed"
-build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/gpt-tiny --check 3 || { echo "gpu-check: FAILED (e2e)"; exit 1; }
-echo "== benchmarks (f32)"
+for p in "" "-bf16"; do
+  echo "== e2e: gpt-tiny$p's train_step on the GPU against the reference, resumed"
+  build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/gpt-tiny$p --check 3 || { echo "gpu-check: FAILED (e2e)"; exit 1; }
+done
+echo "== benchmarks (f32 and bf16)"
 for model in gpt-mini gpt2-small gpt2-small-1024; do
-  timeout 120 build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/$model --bench 10 || echo "gpu-check: $model's benchmark failed"
+  for p in "" "-bf16"; do
+    timeout 120 build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/$model$p --bench 10 || echo "gpu-check: $model$p's benchmark failed"
+  done
 done
 echo "gpu-check: passed"

@@ -18,7 +18,7 @@
 #include "ir/cost_model.h"
 #include "ir/views.h"
 #include "targets/cpu/attention_lowering.h"
-#include "targets/cpu/bf16_storage.h"
+#include "eval/kernels/bf16_storage.h"
 #include "targets/cpu/dnnl_primitives.h"
 #include "targets/cpu/fused_kernel_plan.h"
 #include "runtime/engine/engine.h"

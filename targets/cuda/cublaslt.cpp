@@ -4,6 +4,8 @@
 #include <cuda_runtime.h>
 #include <dlfcn.h>
 
+#include <tuple>
+
 namespace kiln::cuda {
 
 // The entry points used, resolved from the shared library (types from the toolkit's header).
@@ -96,9 +98,11 @@ Expected<std::shared_ptr<const CublasLt::Prepared>> CublasLt::prepare(const LtMa
                                  : plan.epilogue == Epilogue::BiasGeluTanh ? CUBLASLT_EPILOGUE_GELU_BIAS
                                                                            : CUBLASLT_EPILOGUE_BIAS;
     L.cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &e, sizeof e);
+    const cudaDataType_t biasType = CUDA_R_32F;  // f32 even when the product reads bf16
+    L.cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &biasType, sizeof biasType);
   }
-  auto layout = [&](const LtMatrix& x, cublasLtMatrixLayout_t* out) -> Status {
-    if (auto s = check(L.cublasLtMatrixLayoutCreate(out, CUDA_R_32F, uint64_t(x.rows), uint64_t(x.cols), x.ld), "layout"); !s) return s;
+  auto layout = [&](const LtMatrix& x, cublasLtMatrixLayout_t* out, cudaDataType_t type) -> Status {
+    if (auto s = check(L.cublasLtMatrixLayoutCreate(out, type, uint64_t(x.rows), uint64_t(x.cols), x.ld), "layout"); !s) return s;
     if (plan.batch > 1) {
       const int32_t count = int32_t(plan.batch);
       L.cublasLtMatrixLayoutSetAttribute(*out, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof count);
@@ -106,8 +110,9 @@ Expected<std::shared_ptr<const CublasLt::Prepared>> CublasLt::prepare(const LtMa
     }
     return okStatus();
   };
-  for (auto [x, out] : {std::pair{&plan.a, &p->a}, {&plan.b, &p->b}, {&plan.c, &p->c}})
-    if (auto s = layout(*x, out); !s) return s.error();
+  const cudaDataType_t in = plan.bf16 ? CUDA_R_16BF : CUDA_R_32F;
+  for (auto [x, out, type] : {std::tuple{&plan.a, &p->a, in}, {&plan.b, &p->b, in}, {&plan.c, &p->c, CUDA_R_32F}})
+    if (auto s = layout(*x, out, type); !s) return s.error();
   cublasLtMatmulPreference_t pref = nullptr;
   if (auto s = check(L.cublasLtMatmulPreferenceCreate(&pref), "preference"); !s) return s.error();
   L.cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspaceBytes_, sizeof workspaceBytes_);
@@ -118,13 +123,13 @@ Expected<std::shared_ptr<const CublasLt::Prepared>> CublasLt::prepare(const LtMa
   L.cublasLtMatmulPreferenceDestroy(pref);
   if (h != CUBLAS_STATUS_SUCCESS || count == 0)
     return makeError({}, "cuBLASLt has no algorithm for a " + std::to_string(plan.m) + "x" + std::to_string(plan.k) + " by " +
-                             std::to_string(plan.k) + "x" + std::to_string(plan.n) + " f32 matmul (batch " +
+                             std::to_string(plan.k) + "x" + std::to_string(plan.n) + (plan.bf16 ? " bf16" : " f32") + " matmul (batch " +
                              std::to_string(plan.batch) + ")");
   p->algo = found.algo;
   return std::shared_ptr<const Prepared>(std::move(p));
 }
 
-Status CublasLt::run(const Prepared& p, const float* a, const float* b, const float* bias, const float* residual, float* result,
+Status CublasLt::run(const Prepared& p, const void* a, const void* b, const float* bias, const float* residual, float* result,
                      void* stream) const {
   const Library& L = *lib_;
   if (p.plan.epilogue != Epilogue::None)

@@ -23,9 +23,9 @@ class CublasLt {
   struct Library;   // the entry points, resolved with dlsym
   struct Prepared;  // descriptors + the algorithm cuBLASLt's heuristic chose
   Expected<std::shared_ptr<const Prepared>> prepare(const LtMatmul& plan);
-  // result = act(a.b + bias) (+ residual): the IR's operands; bias and residual may be null when
-  // the plan has none.
-  Status run(const Prepared& p, const float* a, const float* b, const float* bias, const float* residual, float* result,
+  // result = act(a.b + bias) (+ residual): the IR's operands (a and b f32, or bf16 where the plan
+  // says so); bias and residual may be null when the plan has none.
+  Status run(const Prepared& p, const void* a, const void* b, const float* bias, const float* residual, float* result,
              void* stream) const;
   std::string version() const;
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "eval/kernels/bf16_storage.h"
 #include "eval/kernels/dispatch.h"
 #include "ir/adamw_operands.h"
 #include "ir/views.h"
@@ -174,9 +175,13 @@ class CudaFunction {
       case StepKind::Assign:
         assigns_.emplace_back(st.state, st.in[0]);
         return true;
-      case StepKind::View:
-        ptr_[st.out[0]] = ptr_[st.in[0]] + (st.op->kind == OpKind::Slice ? sliceOffset(*st.op) : 0);
+      case StepKind::View: {
+        const int64_t offset = st.op->kind == OpKind::Slice ? sliceOffset(*st.op) : 0;
+        ptr_[st.out[0]] = storedAsBf16(st.op->result())  // two bytes an element
+                              ? reinterpret_cast<float*>(reinterpret_cast<uint16_t*>(ptr_[st.in[0]]) + offset)
+                              : ptr_[st.in[0]] + offset;
         return true;
+      }
       case StepKind::StateRead:
         ptr_[st.out[0]] = st.state->floats();
         return true;
@@ -315,14 +320,33 @@ class CudaFunction {
         AttentionShape a = h.attention;
         const size_t maskAt = h.kind == StepKind::Attention ? 3 : 4;
         if (op.operands.size() > maskAt) a.mask = in(st, maskAt);
-        if (h.kind == StepKind::Attention) attention(in(st, 0), in(st, 1), in(st, 2), out(st, 0), a, s);
-        else {
-          float* work = scratch.floats(size_t(3 * a.B * a.H * a.T));
-          if (!work) return outOfScratch();
-          attentionGrad(in(st, 0), in(st, 1), in(st, 2), in(st, 3), out(st, 0), out(st, 1), out(st, 2), work, a, s);
+        // Scratch: attention_grad's row statistics, then the bf16 operands widened to f32 (the
+        // kernels compute in f32 on the rounded values, as the reference does).
+        const size_t stats = h.kind == StepKind::AttentionGrad ? size_t(3 * a.B * a.H * a.T) : 0;
+        size_t widened = 0;
+        for (const Value* v : op.operands) widened += storedAsBf16(v) ? size_t(v->type.numElements()) : 0;
+        float* work = scratch.floats(std::max<size_t>(1, stats + widened));
+        if (!work) return outOfScratch();
+        std::vector<const float*> x(st.in.size());
+        float* next = work + stats;
+        for (size_t i = 0; i < st.in.size(); ++i) {
+          x[i] = in(st, i);
+          if (!storedAsBf16(op.operands[i])) continue;
+          const int64_t n = op.operands[i]->type.numElements();
+          widenBf16(reinterpret_cast<const uint16_t*>(x[i]), next, n, s);
+          x[i] = next;
+          next += n;
         }
+        if (h.kind == StepKind::Attention) attention(x[0], x[1], x[2], out(st, 0), a, s);
+        else attentionGrad(x[0], x[1], x[2], x[3], out(st, 0), out(st, 1), out(st, 2), work, a, s);
         return okStatus();
       }
+      case StepKind::RoundBf16:
+        roundBf16(in(st, 0), reinterpret_cast<uint16_t*>(out(st, 0)), op.result()->type.numElements(), s);
+        return okStatus();
+      case StepKind::WidenBf16:
+        widenBf16(reinterpret_cast<const uint16_t*>(in(st, 0)), out(st, 0), op.result()->type.numElements(), s);
+        return okStatus();
       case StepKind::AdamWGroup:
         return runAdamW(st, cx);
       case StepKind::StridedCopy:
@@ -427,17 +451,38 @@ class CudaFunction {
     std::vector<View<const float>> inViews;
     std::vector<View<float>> outViews;
     for (size_t i = 0; i < st.in.size(); ++i) {
-      ins[i].resize(size_t(op.operands[i]->type.numElements()));
-      KILN_CUDA_TRY(cudaMemcpy(ins[i].data(), in(st, i), ins[i].size() * 4, cudaMemcpyDeviceToHost), "copying an operand to the host");
-      inViews.emplace_back(op.operands[i]->type, ins[i].data());
+      const Value* v = op.operands[i];
+      ins[i].resize(size_t(v->type.numElements()));
+      if (auto r = download(in(st, i), v, ins[i].data()); !r) return r;
+      inViews.emplace_back(v->type, ins[i].data());
     }
     for (size_t i = 0; i < st.out.size(); ++i) {
       outs[i].resize(size_t(op.result(int(i))->type.numElements()));
       outViews.emplace_back(op.result(int(i))->type, outs[i].data());
     }
     if (std::string err = kernels::runKernel<float>(op, inViews, outViews); !err.empty()) return makeError({}, err);
-    for (size_t i = 0; i < st.out.size(); ++i)
-      KILN_CUDA_TRY(cudaMemcpy(out(st, i), outs[i].data(), outs[i].size() * 4, cudaMemcpyHostToDevice), "copying a result to the GPU");
+    for (size_t i = 0; i < st.out.size(); ++i) {
+      if (!storedAsBf16(op.result(int(i)))) {
+        KILN_CUDA_TRY(cudaMemcpy(out(st, i), outs[i].data(), outs[i].size() * 4, cudaMemcpyHostToDevice), "copying a result to the GPU");
+        continue;
+      }
+      std::vector<uint16_t> narrow(outs[i].size());
+      kiln::roundToBf16(outs[i].data(), narrow.data(), int64_t(narrow.size()));
+      KILN_CUDA_TRY(cudaMemcpy(out(st, i), narrow.data(), narrow.size() * 2, cudaMemcpyHostToDevice), "copying a result to the GPU");
+    }
+    return okStatus();
+  }
+
+  // A value's elements to the host as f32 (bf16 storage widened).
+  static Status download(const float* from, const Value* v, float* to) {
+    const size_t n = size_t(v->type.numElements());
+    if (!storedAsBf16(v)) {
+      KILN_CUDA_TRY(cudaMemcpy(to, from, n * 4, cudaMemcpyDeviceToHost), "copying a value to the host");
+      return okStatus();
+    }
+    std::vector<uint16_t> narrow(n);
+    KILN_CUDA_TRY(cudaMemcpy(narrow.data(), from, n * 2, cudaMemcpyDeviceToHost), "copying a value to the host");
+    kiln::widenBf16(narrow.data(), to, int64_t(n));
     return okStatus();
   }
 
@@ -448,7 +493,7 @@ class CudaFunction {
     for (size_t k = 0; k < outputs_.size(); ++k) {
       ref::Tensor t(f_.outputs[k]->type);
       std::vector<float> host(size_t(t.size()));
-      KILN_CUDA_TRY(cudaMemcpy(host.data(), ptr_[outputs_[k]], host.size() * 4, cudaMemcpyDeviceToHost), "copying the results of @" + f_.name);
+      if (auto r = download(ptr_[outputs_[k]], f_.outputs[k], host.data()); !r) return r;
       for (int64_t i = 0; i < t.size(); ++i) t[i] = host[size_t(i)];
       t.roundToType();
       outputs.push_back(std::move(t));

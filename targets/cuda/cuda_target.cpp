@@ -17,7 +17,7 @@ namespace {
 class CudaTarget : public Target {
  public:
   std::string name() const override { return "cuda"; }
-  std::string summary() const override { return "NVIDIA GPUs (sm_90 + PTX): f32, cuBLASLt matmuls, generated fused kernels"; }
+  std::string summary() const override { return "NVIDIA GPUs (sm_90 + PTX): f32 or bf16 mixed, cuBLASLt matmuls, generated fused kernels"; }
   PassOptions passOptions(const std::string& pass) const override {
     if (pass == "fuse-elementwise") return {{"dtype", "f32"}};  // the generated kernels take f32 pointers
     return {};
@@ -31,6 +31,9 @@ class CudaTarget : public Target {
   int elementBytes() const override { return 4; }
   int64_t workspaceBytes(const Function& f) const override { return cuda::scratchBytes(f); }
   std::vector<DType> computeTypes() const override { return {DType::F32}; }
+  // bf16 matmuls on cuBLASLt's tensor-core kernels and attention on the rounded inputs, both
+  // accumulating in f32; master weights and moments stay f32.
+  std::vector<DType> mixedPrecisionTypes() const override { return {DType::BF16}; }
 
   Expected<std::string> kernelSource(const Module& m) const override {
     return cuda::fusedKernelsSource(planFusedKernels(m));

@@ -33,8 +33,11 @@ std::optional<LtMatmul> planLtMatmul(const Op& op, std::string* whyNot) {
     return std::nullopt;
   };
   if (op.kind != OpKind::Matmul && op.kind != OpKind::MatmulBias) return refuse("not a matmul");
-  for (const Value* v : op.operands)
-    if (v->type.dtype != DType::F32) return refuse("operands other than f32");
+  // Both product operands f32, or both bf16 (mixed precision); bias, residual and result f32.
+  const DType in = op.operands[0]->type.dtype;
+  if ((in != DType::F32 && in != DType::BF16) || op.operands[1]->type.dtype != in) return refuse("product operands other than f32 or bf16 pairs");
+  for (size_t i = 2; i < op.operands.size(); ++i)
+    if (op.operands[i]->type.dtype != DType::F32) return refuse("a bias or residual other than f32");
   if (op.result()->type.dtype != DType::F32) return refuse("a result other than f32");
   const bool ta = op.attrs.getBool("transpose_a"), tb = op.attrs.getBool("transpose_b");
   const Shape& as = op.operands[0]->type.shape;
@@ -43,6 +46,7 @@ std::optional<LtMatmul> planLtMatmul(const Op& op, std::string* whyNot) {
   if (as.size() < 2 || bs.size() < 2 || cs.size() < 2) return refuse("an operand of rank below 2");
   if (op.result()->type.numElements() == 0) return refuse("an empty result");
   LtMatmul p;
+  p.bf16 = in == DType::BF16;
   p.n = cs.back();
   p.m = cs[cs.size() - 2];
   p.k = ta ? as[as.size() - 2] : as.back();

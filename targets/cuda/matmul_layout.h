@@ -29,6 +29,7 @@ struct LtMatmul {
   Epilogue epilogue = Epilogue::None;
   bool residual = false;     // beta = 1 with the residual as C
   bool geluErfAfter = false; // gelu_erf: bias in the epilogue, the activation as its own kernel
+  bool bf16 = false;         // a and b stored as bf16 (mixed precision), accumulated and written in f32
   int64_t m = 0, n = 0, k = 0;  // the IR's: result rows (all batch rows when folded), columns, depth
 };
 

@@ -82,7 +82,15 @@ OpLowering lowerOp(const Op& op, bool fusedKernel) {
     default: break;
   }
   if (isView(&op)) return of(K::View);
-  if (!allF32(op)) return host("bf16 values (mixed precision is not built for cuda)");
+  if (op.kind == OpKind::Cast) {
+    const DType from = op.operands[0]->type.dtype, to = op.result()->type.dtype;
+    if (from == DType::F32 && to == DType::BF16) return of(K::RoundBf16);
+    if (from == DType::BF16 && to == DType::F32) return of(K::WidenBf16);
+  }
+  // Mixed precision: bf16 product operands of matmuls (cuBLASLt reads them) and attention.
+  const bool bf16Product = op.kind == OpKind::Matmul || op.kind == OpKind::MatmulBias || op.kind == OpKind::Attention ||
+                           op.kind == OpKind::AttentionGrad;
+  if (!allF32(op) && !bf16Product) return host("bf16 values outside a matmul or attention");
   if (op.operands.empty() && op.kind != OpKind::StateRead) return of(K::Constant);
   const TensorType& rt = op.result()->type;
   const Shape& rs = rt.shape;
@@ -130,6 +138,14 @@ OpLowering lowerOp(const Op& op, bool fusedKernel) {
       const Shape& v = op.operands[2]->type.shape;
       if (q.size() != 4 || k.size() != 4 || v.size() != 4) return host("attention of rank other than 4");
       OpLowering l = of(op.kind == OpKind::Attention ? K::Attention : K::AttentionGrad);
+      const size_t products = op.kind == OpKind::Attention ? 3 : 4;
+      for (size_t i = 0; i < op.operands.size(); ++i) {
+        const bool bf16 = op.operands[i]->type.dtype == DType::BF16;
+        if (bf16 && i >= products) return host("attention: a bf16 mask");
+        l.widenBf16 |= bf16;
+      }
+      for (const auto& r : op.results)
+        if (r->type.dtype != DType::F32) return host("attention: a result other than f32");
       AttentionShape& a = l.attention;
       a.B = q[0], a.H = q[1], a.T = q[2], a.S = k[2], a.D = q[3], a.Dv = v[3];
       if (a.D > kAttentionMaxHeadDim || a.Dv > kAttentionMaxHeadDim)
@@ -286,7 +302,12 @@ int64_t scratchBytes(const Function& f) {
     if (l.kind == StepKind::LayerNormGrad) floats = std::max<int64_t>(floats, int64_t(columnSumLaunch(l.rows, l.cols).workspaceFloats));
     if (l.kind == StepKind::CrossEntropyWithGrad || l.kind == StepKind::CrossEntropy || l.kind == StepKind::CrossEntropyGrad)
       floats = std::max(floats, 2 * l.rows + 3);
-    if (l.kind == StepKind::AttentionGrad) floats = std::max(floats, 3 * l.attention.B * l.attention.H * l.attention.T);
+    if (l.kind == StepKind::Attention || l.kind == StepKind::AttentionGrad) {
+      int64_t need = l.kind == StepKind::AttentionGrad ? 3 * l.attention.B * l.attention.H * l.attention.T : 0;
+      if (l.widenBf16)
+        for (const Value* v : op->operands) need += v->type.dtype == DType::BF16 ? v->type.numElements() : 0;
+      floats = std::max(floats, need);
+    }
   }
   return kCublasLtWorkspaceBytes + 4 * floats + 64;
 }

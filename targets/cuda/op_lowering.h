@@ -19,6 +19,7 @@ enum class StepKind {
   Assign, View, StateRead, AllReduce,  // bindings: no work
   Constant,                            // no operands: computed once, uploaded, kept
   Matmul, Fused, LayerNorm, AddLayerNorm, LayerNormGrad, CrossEntropyWithGrad, AdamWGroup, Attention, AttentionGrad,
+  RoundBf16, WidenBf16,               // casts between f32 and bf16 storage (mixed precision)
   StridedCopy, Concat, Gather, ScatterAdd, Reduce, Elementwise, Pad, Cast, CrossEntropy, CrossEntropyGrad, Softmax, SoftmaxGrad,
   Host,                                // the shared kernel on the host
 };
@@ -39,6 +40,7 @@ struct OpLowering {
   IndexedShape indexed;                 // Gather, ScatterAdd
   int concatAxis = 0;                   // Concat
   AttentionShape attention;             // Attention*: everything but the mask pointer
+  bool widenBf16 = false;               // Attention*: the product operands are bf16, widened to f32 first
   ElementwiseCode code = ElementwiseCode::Add;  // Elementwise
   BroadcastShape broadcast;                     // Elementwise
 };

@@ -145,6 +145,24 @@ TEST_CASE("cuda lowering: matmul_bias epilogues (bias, relu, gelu_tanh) and the 
   CHECK(plan->geluErfAfter);
 }
 
+TEST_CASE("cuda lowering: mixed precision (bf16 product operands, f32 results) stays on the GPU") {
+  const Module m = parsed("func @f(%a: f32[6,8], %b: f32[8,5], %q: f32[1,2,4,8]) -> (y: f32[6,5], z: f32[1,2,4,8]) {\n"
+                          "  %a16 = cast %a : bf16[6,8]\n  %b16 = cast %b : bf16[8,5]\n  %y = matmul %a16, %b16 : f32[6,5]\n"
+                          "  %q16 = cast %q : bf16[1,2,4,8]\n  %z = attention %q16, %q16, %q16 {causal = true} : f32[1,2,4,8]\n"
+                          "  %w = cast %y : f32[6,5]\n  return %y, %z\n}\n");
+  const auto& ops = m.findFunction("f")->ops;
+  CHECK(cuda::lowerOp(*ops[0], false).kind == cuda::StepKind::RoundBf16);
+  const cuda::OpLowering mm = cuda::lowerOp(*ops[2], false);
+  REQUIRE(mm.kind == cuda::StepKind::Matmul);
+  CHECK(mm.matmul->bf16);
+  const cuda::OpLowering at = cuda::lowerOp(*ops[4], false);
+  CHECK(at.kind == cuda::StepKind::Attention);
+  CHECK(at.widenBf16);
+  // A bf16 value anywhere else runs on the host, widened there.
+  const Module other = parsed("func @f(%a: f32[4]) -> (y: bf16[4]) {\n  %h = cast %a : bf16[4]\n  %y = neg %h : bf16[4]\n  return %y\n}\n");
+  CHECK(cuda::lowerOp(*other.findFunction("f")->ops[1], false).kind == cuda::StepKind::Host);
+}
+
 TEST_CASE("cuda lowering: batch broadcast along some dims only is refused (the host runs it)") {
   const Module m = parsed(oneOp("%a: f32[2,1,4,5], %b: f32[1,3,5,6]", "matmul %a, %b : f32[2,3,4,6]"));
   std::string why;

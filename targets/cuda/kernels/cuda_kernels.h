@@ -120,6 +120,10 @@ struct BroadcastShape {
 void elementwise(ElementwiseCode code, const float* a, const float* b, const float* c, float* out, const BroadcastShape& shape,
                  int64_t n, void* stream);
 
+// Mixed precision's casts: f32 to bf16 storage (round to nearest even, as the reference) and back.
+void roundBf16(const float* x, uint16_t* out, int64_t n, void* stream);
+void widenBf16(const uint16_t* x, float* out, int64_t n, void* stream);
+
 // x = gelu(x) with erf (matmul_bias's gelu_erf, which cuBLASLt's epilogues lack).
 void geluErfInPlace(float* x, int64_t n, void* stream);
 

@@ -149,12 +149,34 @@ __global__ void elementwiseKernel(ElementwiseCode code, const float* __restrict_
   }
 }
 
+// f32 to bf16 rounding to nearest even (NaN kept quiet), as eval/kernels/bf16_storage.h does on the host.
+__global__ void roundBf16Kernel(const float* __restrict__ x, uint16_t* __restrict__ out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const uint32_t u = __float_as_uint(x[i]);
+    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+    out[i] = nan ? uint16_t((u >> 16) | 0x40u) : uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+  }
+}
+
+__global__ void widenBf16Kernel(const uint16_t* __restrict__ x, float* __restrict__ out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    out[i] = __uint_as_float(uint32_t(x[i]) << 16);
+}
+
 __global__ void geluErfKernel(float* __restrict__ x, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     x[i] = 0.5f * x[i] * (1.f + erff(x[i] * 0.70710678118654752f));
 }
 
 }  // namespace
+
+void roundBf16(const float* x, uint16_t* out, int64_t n, void* stream) {
+  if (n > 0) roundBf16Kernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(x, out, n);
+}
+
+void widenBf16(const uint16_t* x, float* out, int64_t n, void* stream) {
+  if (n > 0) widenBf16Kernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(x, out, n);
+}
 
 void geluErfInPlace(float* x, int64_t n, void* stream) {
   if (n > 0) geluErfKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(x, n);

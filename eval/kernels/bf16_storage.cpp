@@ -1,4 +1,4 @@
-#include "targets/cpu/bf16_storage.h"
+#include "eval/kernels/bf16_storage.h"
 
 #include <cstring>
 

@@ -1,6 +1,6 @@
-// How the cpu device stores bf16 values: natively, two bytes per element (in a slot the memory
-// plan sized for four), so oneDNN's bf16 matmuls read them as they are. Every other value is
-// stored as f32. These convert between the two at the few places that need it.
+// How the cpu and cuda devices store bf16 values: natively, two bytes per element (in a slot the
+// memory plan sized for four), so their bf16 matmuls (oneDNN, cuBLASLt) read them as they are.
+// Every other value is stored as f32. These convert between the two where the host needs it.
 #pragma once
 
 #include <cstdint>

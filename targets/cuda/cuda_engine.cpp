@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <unordered_map>
 
@@ -118,9 +119,15 @@ class CudaFunction {
     if (graph_) {
       KILN_CUDA_TRY(cudaGraphLaunch(graph_, cx.stream), "replaying @" + f_.name);
       rebindViews();  // the host's view of where each value is (the graph's steps set them when captured)
-    } else if (++calls_ >= 2 && hostSteps_ == 0 && graphsEnabled()) {
-      if (auto s = capture(cx, scratch); !s) return s;
-      KILN_CUDA_TRY(cudaGraphLaunch(graph_, cx.stream), "replaying @" + f_.name);
+    } else if (++calls_ >= 2 && hostSteps_ == 0 && graphsEnabled() && !graphRefused_) {
+      if (Status captured = capture(cx, scratch); !captured) {
+        // Nothing ran while capturing: say why once, and run this call and the next eagerly.
+        graphRefused_ = true;
+        cudaGetLastError();
+        std::fprintf(stderr, "cuda: @%s runs without a CUDA graph: %s\n", f_.name.c_str(), captured.error().str().c_str());
+        if (auto s = runSteps(cx, scratch); !s) return s;
+      } else
+        KILN_CUDA_TRY(cudaGraphLaunch(graph_, cx.stream), "replaying @" + f_.name);
     } else {
       if (auto s = runSteps(cx, scratch); !s) return s;
     }
@@ -368,9 +375,12 @@ class CudaFunction {
       case StepKind::Gather:
         gather(in(st, 0), in(st, 1), out(st, 0), h.indexed, scratch.badIndex(), s);
         return okStatus();
-      case StepKind::ScatterAdd:
-        scatterAdd(in(st, 0), in(st, 1), in(st, 2), out(st, 0), h.indexed, scratch.badIndex(), s);
+      case StepKind::ScatterAdd: {
+        float* work = scratch.floats(scatterAddWorkspaceBytes(h.indexed) / 4 + 1);
+        if (!work) return outOfScratch();
+        scatterAdd(in(st, 0), in(st, 1), in(st, 2), out(st, 0), h.indexed, scratch.badIndex(), work, s);
         return okStatus();
+      }
       case StepKind::Reduce:
         reduce(in(st, 0), h.strided, h.reduced, out(st, 0), op.result()->type.numElements(), h.perOutput, h.reduceMode, s);
         return okStatus();
@@ -461,15 +471,18 @@ class CudaFunction {
       outViews.emplace_back(op.result(int(i))->type, outs[i].data());
     }
     if (std::string err = kernels::runKernel<float>(op, inViews, outViews); !err.empty()) return makeError({}, err);
+    std::vector<std::vector<uint16_t>> narrow(st.out.size());
     for (size_t i = 0; i < st.out.size(); ++i) {
-      if (!storedAsBf16(op.result(int(i)))) {
-        KILN_CUDA_TRY(cudaMemcpy(out(st, i), outs[i].data(), outs[i].size() * 4, cudaMemcpyHostToDevice), "copying a result to the GPU");
-        continue;
+      const void* from = outs[i].data();
+      size_t bytes = outs[i].size() * 4;
+      if (storedAsBf16(op.result(int(i)))) {
+        narrow[i].resize(outs[i].size());
+        kiln::roundToBf16(outs[i].data(), narrow[i].data(), int64_t(narrow[i].size()));
+        from = narrow[i].data(), bytes /= 2;
       }
-      std::vector<uint16_t> narrow(outs[i].size());
-      kiln::roundToBf16(outs[i].data(), narrow.data(), int64_t(narrow.size()));
-      KILN_CUDA_TRY(cudaMemcpy(out(st, i), narrow.data(), narrow.size() * 2, cudaMemcpyHostToDevice), "copying a result to the GPU");
+      KILN_CUDA_TRY(cudaMemcpyAsync(out(st, i), from, bytes, cudaMemcpyHostToDevice, cx.stream), "copying a result to the GPU");
     }
+    KILN_CUDA_TRY(cudaStreamSynchronize(cx.stream), "copying the results of " + std::string(mnemonic(op.kind)) + " to the GPU");
     return okStatus();
   }
 
@@ -527,6 +540,7 @@ class CudaFunction {
   int64_t calls_ = 0;
   cudaGraphExec_t graph_ = nullptr;
   uint64_t graphGeneration_ = 0;
+  bool graphRefused_ = false;  // capturing failed once: eager from then on
 };
 
 class CudaEngine : public Engine {
@@ -591,8 +605,8 @@ class CudaEngine : public Engine {
 
   void setStateTensor(const std::string& name, const ref::Tensor& value) override {
     std::vector<float> host(value.data.begin(), value.data.end());
-    cudaStreamSynchronize(cx_->stream);
-    const cudaError_t e = cudaMemcpy(state_.at(name).get(), host.data(), host.size() * 4, cudaMemcpyHostToDevice);
+    cudaError_t e = cudaMemcpyAsync(state_.at(name).get(), host.data(), host.size() * 4, cudaMemcpyHostToDevice, cx_->stream);
+    if (e == cudaSuccess) e = cudaStreamSynchronize(cx_->stream);  // `host` is freed on return
     KILN_ASSERT(e == cudaSuccess, std::string("copying state @") + name + " to the GPU: " + cudaGetErrorString(e));
   }
 
@@ -640,7 +654,9 @@ Status Scratch::checkFlags(const Function& f) {
 
 Expected<std::unique_ptr<Engine>> makeCudaEngine(const Module& m, const CudaCode& code, ArenaPlans plans, KernelPlans kernelPlans) {
   auto cx = std::make_unique<CudaContext>();
-  KILN_CUDA_TRY(cudaStreamCreateWithFlags(&cx->stream, cudaStreamNonBlocking), "creating a CUDA stream");
+  // A blocking stream: the few synchronous copies (constants, launch tables, checkpoints) on the
+  // default stream are ordered with its kernels.
+  KILN_CUDA_TRY(cudaStreamCreate(&cx->stream), "creating a CUDA stream");
   auto lt = CublasLt::open();
   if (!lt) return lt.error();
   cx->lt = lt.take();

@@ -302,6 +302,9 @@ int64_t scratchBytes(const Function& f) {
     if (l.kind == StepKind::LayerNormGrad) floats = std::max<int64_t>(floats, int64_t(columnSumLaunch(l.rows, l.cols).workspaceFloats));
     if (l.kind == StepKind::CrossEntropyWithGrad || l.kind == StepKind::CrossEntropy || l.kind == StepKind::CrossEntropyGrad)
       floats = std::max(floats, 2 * l.rows + 3);
+    // scatter_add's sort (kernels/tensor_ops.cu): keys and positions twice, and CUB's temporary
+    // storage, about as much again (the device sizes it exactly when it first runs).
+    if (l.kind == StepKind::ScatterAdd) floats = std::max(floats, 8 * l.indexed.count + (int64_t(1) << 14));
     if (l.kind == StepKind::Attention || l.kind == StepKind::AttentionGrad) {
       int64_t need = l.kind == StepKind::AttentionGrad ? 3 * l.attention.B * l.attention.H * l.attention.T : 0;
       if (l.widenBf16)

@@ -4,6 +4,7 @@
 // (eval/kernels), in f32 with f32 accumulation; tests/gpu checks them against it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -81,8 +82,11 @@ struct IndexedShape {
 };
 void gather(const float* table, const float* indices, float* out, const IndexedShape& shape, unsigned long long* firstBad,
             void* stream);
+// scatter_add sorts the positions by destination (stably, CUB's radix sort) in `workspace` of
+// scatterAddWorkspaceBytes; then each destination's updates are added in position order.
+size_t scatterAddWorkspaceBytes(const IndexedShape& shape);
 void scatterAdd(const float* target, const float* indices, const float* updates, float* out, const IndexedShape& shape,
-                unsigned long long* firstBad, void* stream);
+                unsigned long long* firstBad, void* workspace, void* stream);
 
 // reduce_sum, reduce_max, reduce_mean: output element i over the `perOutput` elements at
 // kept-offset(i) + reduced-offset(r).

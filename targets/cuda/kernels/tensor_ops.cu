@@ -1,8 +1,11 @@
 // The data-movement and reduction ops of the IR on the GPU: strided copies (transpose, strided
 // slice, broadcast_to), concat, gather and scatter_add along an axis, reduce_sum over any axes.
 // Each computes what the reference does (eval/kernels/shape.h); sums are deterministic (each
-// output summed by one thread in a fixed order, in double as the reference sums).
+// output summed by one thread in a fixed order: reductions in double as the reference sums,
+// scatter_add's runs after a stable radix sort by destination).
 #include <cuda_runtime.h>
+
+#include <cub/device/device_radix_sort.cuh>
 
 #include "targets/cuda/kernels/cuda_kernels.h"
 
@@ -59,21 +62,33 @@ __global__ void gatherKernel(const float* __restrict__ table, const float* __res
   }
 }
 
-// out = target, then out[o, indices[j], k] += updates[o, j, k] for j in order: a thread per
-// (o, k) walks j, so every element's additions happen in the reference's order.
-__global__ void scatterAddKernel(const float* __restrict__ updates, const float* __restrict__ indices,
-                                 float* __restrict__ out, IndexedShape s, unsigned long long* firstBad) {
-  const int64_t n = s.outer * s.inner;
+// scatter_add's keys: each position's destination row (rows out of range sort last, as `dim`,
+// and are reported), its position as the value.
+__global__ void scatterKeysKernel(const float* __restrict__ indices, int32_t* __restrict__ keys, int32_t* __restrict__ positions,
+                                  IndexedShape s, unsigned long long* firstBad) {
+  for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < s.count; j += int64_t(gridDim.x) * blockDim.x) {
+    const float idx = indices[j];
+    const bool ok = idx >= 0.f && idx < float(s.dim);
+    if (!ok) noteBad(firstBad, j);
+    keys[j] = ok ? int32_t(idx) : int32_t(s.dim);
+    positions[j] = int32_t(j);
+  }
+}
+
+// After a stable sort by destination, positions writing one row are adjacent and in their
+// original order: the thread of a run's first position adds the run's updates to its element in
+// that order, which is the reference's order (out = target + u_j1 + u_j2 + ..., j ascending).
+__global__ void scatterRunsKernel(const float* __restrict__ updates, const int32_t* __restrict__ keys,
+                                  const int32_t* __restrict__ positions, float* __restrict__ out, IndexedShape s) {
+  const int64_t n = s.outer * s.count * s.inner;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t k = i % s.inner, o = i / s.inner;
-    for (int64_t j = 0; j < s.count; ++j) {
-      const float idx = indices[j];
-      if (!(idx >= 0.f && idx < float(s.dim))) {
-        if (i == 0) noteBad(firstBad, j);
-        continue;
-      }
-      out[(o * s.dim + int64_t(idx)) * s.inner + k] += updates[(o * s.count + j) * s.inner + k];
-    }
+    const int64_t k = i % s.inner, p = (i / s.inner) % s.count, o = i / (s.inner * s.count);
+    const int32_t key = keys[p];
+    if (key >= s.dim || (p > 0 && keys[p - 1] == key)) continue;
+    float* dst = out + (o * s.dim + key) * s.inner + k;
+    float acc = *dst;
+    for (int64_t q = p; q < s.count && keys[q] == key; ++q) acc += updates[(o * s.count + positions[q]) * s.inner + k];
+    *dst = acc;
   }
 }
 
@@ -202,13 +217,47 @@ void gather(const float* table, const float* indices, float* out, const IndexedS
   if (n > 0) gatherKernel<<<blocksFor(n), kThreads, 0, cudaStream_t(stream)>>>(table, indices, out, shape, firstBad);
 }
 
+namespace {
+
+size_t aligned(size_t bytes) { return (bytes + 255) / 256 * 256; }
+
+int keyBits(int64_t dim) {
+  int bits = 1;
+  while (bits < 31 && (int64_t(1) << bits) <= dim) ++bits;  // keys run to dim (out of range) inclusive
+  return bits;
+}
+
+size_t sortBytes(int64_t count, int64_t dim) {
+  size_t bytes = 0;
+  cub::DeviceRadixSort::SortPairs(nullptr, bytes, static_cast<const int32_t*>(nullptr), static_cast<int32_t*>(nullptr),
+                                  static_cast<const int32_t*>(nullptr), static_cast<int32_t*>(nullptr), int(count), 0, keyBits(dim));
+  return bytes;
+}
+
+}  // namespace
+
+size_t scatterAddWorkspaceBytes(const IndexedShape& shape) {
+  return 4 * aligned(size_t(shape.count) * 4) + aligned(sortBytes(shape.count, shape.dim));
+}
+
 void scatterAdd(const float* target, const float* indices, const float* updates, float* out, const IndexedShape& shape,
-                unsigned long long* firstBad, void* stream) {
+                unsigned long long* firstBad, void* workspace, void* stream) {
   auto s = cudaStream_t(stream);
   const int64_t total = shape.outer * shape.dim * shape.inner;
   if (out != target && total > 0) cudaMemcpyAsync(out, target, sizeof(float) * size_t(total), cudaMemcpyDeviceToDevice, s);
-  const int64_t n = shape.outer * shape.inner;
-  if (n > 0 && shape.count > 0) scatterAddKernel<<<blocksFor(n), kThreads, 0, s>>>(updates, indices, out, shape, firstBad);
+  if (shape.count == 0 || shape.outer * shape.inner == 0) return;
+  char* w = static_cast<char*>(workspace);
+  const size_t array = aligned(size_t(shape.count) * 4);
+  auto* keys = reinterpret_cast<int32_t*>(w);
+  auto* positions = reinterpret_cast<int32_t*>(w + array);
+  auto* sortedKeys = reinterpret_cast<int32_t*>(w + 2 * array);
+  auto* sortedPositions = reinterpret_cast<int32_t*>(w + 3 * array);
+  size_t sortTemp = sortBytes(shape.count, shape.dim);
+  scatterKeysKernel<<<blocksFor(shape.count), kThreads, 0, s>>>(indices, keys, positions, shape, firstBad);
+  cub::DeviceRadixSort::SortPairs(w + 4 * array, sortTemp, keys, sortedKeys, positions, sortedPositions, int(shape.count), 0,
+                                  keyBits(shape.dim), s);
+  const int64_t n = shape.outer * shape.count * shape.inner;
+  scatterRunsKernel<<<blocksFor(n), kThreads, 0, s>>>(updates, sortedKeys, sortedPositions, out, shape);
 }
 
 void reduce(const float* x, const StridedShape& kept, const StridedShape& reduced, float* out, int64_t n, int64_t perOutput,

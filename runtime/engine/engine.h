@@ -40,4 +40,7 @@ class Engine {
   virtual std::vector<ProfileEntry> profileByComponent() const { return {}; }
 };
 
+// That `inputs` are what `f` takes, in number and type (an engine's call checks it first).
+Status checkCallInputs(const Function& f, const std::vector<ref::Tensor>& inputs);
+
 }  // namespace kiln

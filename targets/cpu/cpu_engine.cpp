@@ -566,11 +566,7 @@ class CpuEngine : public Engine {
       size_t need = size_t(it->second->arenaBytes() / 4 + 16);
       if (need > arena_.size()) arena_.assign(need, 0.0f);  // functions rebind to the new arena
     }
-    if (inputs.size() != f->params.size())
-      return makeError({}, "@" + fn + " takes " + std::to_string(f->params.size()) + " input(s), got " + std::to_string(inputs.size()));
-    for (size_t i = 0; i < inputs.size(); ++i)
-      if (inputs[i].type != f->params[i]->type)
-        return makeError({}, "input %" + f->params[i]->name + " must be " + f->params[i]->type.str() + ", got " + inputs[i].type.str());
+    if (auto s = checkCallInputs(*f, inputs); !s) return s.error();
     std::vector<ref::Tensor> outs;
     if (auto s = it->second->call(inputs, eng_, strm_, outs, profiling_ ? &profile_ : nullptr, arena_.data(), work_); !s)
       return s.error();

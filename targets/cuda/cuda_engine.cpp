@@ -575,11 +575,7 @@ class CudaEngine : public Engine {
       if (auto s = arena_.reserve(size_t(cf->arenaBytes()) + 64, "the arena of @" + fn); !s) return s.error();
       it = functions_.emplace(fn, std::move(cf)).first;
     }
-    if (inputs.size() != f->params.size())
-      return makeError({}, "@" + fn + " takes " + std::to_string(f->params.size()) + " input(s), got " + std::to_string(inputs.size()));
-    for (size_t i = 0; i < inputs.size(); ++i)
-      if (inputs[i].type != f->params[i]->type)
-        return makeError({}, "input %" + f->params[i]->name + " must be " + f->params[i]->type.str() + ", got " + inputs[i].type.str());
+    if (auto s = checkCallInputs(*f, inputs); !s) return s.error();
     std::vector<ref::Tensor> outs;
     if (auto s = it->second->call(*cx_, inputs, arena_.floats(), scratch_, outs); !s) return s.error();
     return outs;

@@ -1,5 +1,8 @@
 #include "tests/cuda/fused_cases.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <doctest/doctest.h>
 
 #include "ir/parser.h"
@@ -83,6 +86,17 @@ std::vector<ref::Tensor> referenceResults(const Module& m, const std::string& fn
   auto out = ref::run(m, *f, inputs, state);
   REQUIRE_MESSAGE(out.ok(), (out.ok() ? "" : out.error().str()));
   return out.take();
+}
+
+void checkClose(const ref::Tensor& got, const ref::Tensor& want, double tol, const std::string& what) {
+  REQUIRE(got.size() == want.size());
+  int64_t bad = 0;
+  for (int64_t i = 0; i < got.size(); ++i) {
+    const double a = got[i], b = want[i];
+    const bool ok = (std::isnan(a) && std::isnan(b)) || a == b || std::fabs(a - b) <= tol * std::max(1.0, std::fabs(b));
+    if (!ok && bad++ < 3) CHECK_MESSAGE(ok, what << "[" << i << "]: cuda " << a << " vs reference " << b);
+  }
+  CHECK_MESSAGE(bad == 0, what << ": " << bad << " of " << got.size() << " differ");
 }
 
 }  // namespace kiln::test

@@ -28,5 +28,8 @@ Module fusedGptStep();
 ref::Tensor randomInput(const TensorType& type, bool positive, std::mt19937& rng);
 // The reference interpreter's results of `fn` of `m` on `inputs` (no state).
 std::vector<ref::Tensor> referenceResults(const Module& m, const std::string& fn, const std::vector<ref::Tensor>& inputs);
+// Every element within `tol` of the reference, relative to the larger of 1 and the reference
+// value (NaN matches NaN); the first few differences and their count are reported.
+void checkClose(const ref::Tensor& got, const ref::Tensor& want, double tol, const std::string& what);
 
 }  // namespace kiln::test

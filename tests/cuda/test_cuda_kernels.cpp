@@ -30,20 +30,6 @@ std::vector<ref::Tensor> reference(const std::string& ir, const std::vector<ref:
   return test::referenceResults(*m, "f", inputs);
 }
 
-// Within `tol` of the reference, relative to the larger of 1 and the reference value.
-void checkClose(const ref::Tensor& got, const ref::Tensor& want, double tol, const std::string& what) {
-  REQUIRE(got.size() == want.size());
-  int64_t bad = 0;
-  double worst = 0;
-  for (int64_t i = 0; i < got.size(); ++i) {
-    const double err = std::fabs(got[i] - want[i]) / std::max(1.0, std::fabs(want[i]));
-    worst = std::max(worst, err);
-    if (!(err <= tol) && bad++ < 3) CHECK_MESSAGE(err <= tol, what << "[" << i << "]: cuda " << got[i] << " vs reference " << want[i]);
-  }
-  CHECK_MESSAGE(bad == 0, what << ": " << bad << " of " << got.size() << " differ");
-  MESSAGE(what << ": largest difference " << worst);
-}
-
 std::string shape(std::initializer_list<int64_t> dims) {
   std::ostringstream s;
   s << "f32[";
@@ -75,9 +61,9 @@ TEST_CASE("cuda layer_norm and add_layer_norm against the reference") {
     cuda::layerNorm(dx.get(), dr.get(), dg.get(), db.get(), s.get(), z.get(), R, C, 1e-5f, nullptr);
     REQUIRE(cuda::lastLaunchError() == "");
     const std::string at = std::to_string(R) + "x" + std::to_string(C);
-    checkClose(y.download(want[0].type), want[0], 2e-5, "layer_norm " + at);
-    checkClose(s.download(want[1].type), want[1], 1e-6, "add_layer_norm sum " + at);
-    checkClose(z.download(want[2].type), want[2], 2e-5, "add_layer_norm " + at);
+    test::checkClose(y.download(want[0].type), want[0], 2e-5, "layer_norm " + at);
+    test::checkClose(s.download(want[1].type), want[1], 1e-6, "add_layer_norm sum " + at);
+    test::checkClose(z.download(want[2].type), want[2], 2e-5, "add_layer_norm " + at);
   }
 }
 
@@ -98,12 +84,12 @@ TEST_CASE("cuda layer_norm_grad, with and without the residual addend, against t
     cuda::layerNormGrad(dxIn.get(), dgain.get(), dup.get(), nullptr, dx.get(), dg.get(), db.get(), work.get(), R, C, 1e-5f, nullptr);
     REQUIRE(cuda::lastLaunchError() == "");
     const std::string at = std::to_string(R) + "x" + std::to_string(C);
-    checkClose(dx.download(want[0].type), want[0], 5e-5, "dx " + at);
-    checkClose(dg.download(want[1].type), want[1], 5e-5, "dgain " + at);
-    checkClose(db.download(want[2].type), want[2], 5e-5, "dbias " + at);
+    test::checkClose(dx.download(want[0].type), want[0], 5e-5, "dx " + at);
+    test::checkClose(dg.download(want[1].type), want[1], 5e-5, "dgain " + at);
+    test::checkClose(db.download(want[2].type), want[2], 5e-5, "dbias " + at);
     cuda::layerNormGrad(dxIn.get(), dgain.get(), dup.get(), dadd.get(), dxa.get(), dg.get(), db.get(), work.get(), R, C, 1e-5f,
                         nullptr);
-    checkClose(dxa.download(want[3].type), want[3], 5e-5, "dx + addend " + at);
+    test::checkClose(dxa.download(want[3].type), want[3], 5e-5, "dx + addend " + at);
   }
 }
 
@@ -125,8 +111,8 @@ TEST_CASE("cuda cross_entropy_with_grad (mean and sum, ignored rows) against the
                                  std::string(reduction) == "mean" ? cuda::Reduction::Mean : cuda::Reduction::Sum, nullptr);
       REQUIRE(cuda::lastLaunchError() == "");
       const std::string at = std::string(reduction) + " " + std::to_string(R) + "x" + std::to_string(V);
-      checkClose(loss.download(want[0].type), want[0], 2e-5, "loss " + at);
-      checkClose(d.download(want[1].type), want[1], 2e-5, "dlogits " + at);
+      test::checkClose(loss.download(want[0].type), want[0], 2e-5, "loss " + at);
+      test::checkClose(d.download(want[1].type), want[1], 2e-5, "dlogits " + at);
       CHECK(bad.download({DType::I64, {1}})[0] == -1);
     }
   }
@@ -186,7 +172,7 @@ TEST_CASE("cuda adamw_group updates every parameter in one launch as the referen
   for (size_t j = 0; j < sizes.size(); ++j)
     for (size_t k = 0; k < 3; ++k) {
       const size_t from = k == 0 ? 0 : k + 1;  // p, m, v among (p, g, m, v, decay)
-      checkClose(buffers[3 + 5 * j + from]->download(want[3 * j + k].type), want[3 * j + k], 1e-6,
+      test::checkClose(buffers[3 + 5 * j + from]->download(want[3 * j + k].type), want[3 * j + k], 1e-6,
                  "parameter " + std::to_string(j) + " " + "pmv"[k]);
     }
 }
@@ -241,10 +227,10 @@ TEST_CASE("cuda attention and attention_grad against the reference: causal offse
     cuda::attention(dq_.get(), dk_.get(), dv_.get(), y.get(), a, nullptr);
     cuda::attentionGrad(dq_.get(), dk_.get(), dv_.get(), dg.get(), gq.get(), gk.get(), gv.get(), work.get(), a, nullptr);
     REQUIRE(cuda::lastLaunchError() == "");
-    checkClose(y.download(want[0].type), want[0], 2e-5, "attention " + label);
-    checkClose(gq.download(want[1].type), want[1], 5e-5, "dq " + label);
-    checkClose(gk.download(want[2].type), want[2], 5e-5, "dk " + label);
-    checkClose(gv.download(want[3].type), want[3], 5e-5, "dv " + label);
+    test::checkClose(y.download(want[0].type), want[0], 2e-5, "attention " + label);
+    test::checkClose(gq.download(want[1].type), want[1], 5e-5, "dq " + label);
+    test::checkClose(gk.download(want[2].type), want[2], 5e-5, "dk " + label);
+    test::checkClose(gv.download(want[3].type), want[3], 5e-5, "dv " + label);
   }
 }
 

@@ -49,17 +49,6 @@ std::unique_ptr<Engine> cudaEngine(const Module& m) {
   return e.take();
 }
 
-void checkClose(const ref::Tensor& got, const ref::Tensor& want, double tol, const std::string& what) {
-  REQUIRE(got.type == want.type);
-  int64_t bad = 0;
-  for (int64_t i = 0; i < got.size(); ++i) {
-    const double a = got[i], b = want[i];
-    const bool ok = (std::isnan(a) && std::isnan(b)) || a == b || std::fabs(a - b) <= tol * std::max(1.0, std::fabs(b));
-    if (!ok && bad++ < 3) CHECK_MESSAGE(ok, what << "[" << i << "]: cuda " << a << " vs reference " << b);
-  }
-  CHECK_MESSAGE(bad == 0, what << ": " << bad << " of " << got.size() << " differ");
-}
-
 }  // namespace
 
 TEST_CASE("cuda device conformance: every op of all_ops.kir against the reference") {
@@ -75,8 +64,8 @@ TEST_CASE("cuda device conformance: every op of all_ops.kir against the referenc
     auto got = gpu->call(f->name, inputs);
     REQUIRE(want.ok());
     REQUIRE_MESSAGE(got.ok(), (got.ok() ? "" : got.error().str()));
-    for (size_t i = 0; i < want->size(); ++i) checkClose((*got)[i], (*want)[i], 1e-4, f->name + "." + f->outputNames[i]);
-    checkClose(gpu->snapshot().at("counter"), state.at("counter"), 0, "counter");
+    for (size_t i = 0; i < want->size(); ++i) test::checkClose((*got)[i], (*want)[i], 1e-4, f->name + "." + f->outputNames[i]);
+    test::checkClose(gpu->snapshot().at("counter"), state.at("counter"), 0, "counter");
   }
 }
 
@@ -98,11 +87,11 @@ TEST_CASE("cuda device conformance: gpt-tiny's compiled train step, replayed as 
     auto want = ref::run(m, f, {tokens(step)}, state);
     REQUIRE_MESSAGE(got.ok(), (got.ok() ? "" : got.error().str()));
     REQUIRE(want.ok());
-    checkClose((*got)[0], (*want)[0], 1e-4, "loss at step " + std::to_string(step));
+    test::checkClose((*got)[0], (*want)[0], 1e-4, "loss at step " + std::to_string(step));
     last = got.take();
   }
   const ref::StateStore after = gpu->snapshot();
-  for (const auto& [name, t] : state) checkClose(after.at(name), t, 2e-3, name);
+  for (const auto& [name, t] : state) test::checkClose(after.at(name), t, 2e-3, name);
   // A fresh engine from the snapshot runs the last step eagerly: the same bits as the replay.
   auto resumed = cudaEngine(m);
   REQUIRE(resumed->restore(beforeLast).ok());

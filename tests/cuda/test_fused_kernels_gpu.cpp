@@ -48,16 +48,6 @@ ref::Tensor runFused(const LoadedCode& code, const FusedKernelPlan& plan, const 
   return out.download(type);
 }
 
-void checkClose(const ref::Tensor& got, const ref::Tensor& want, double tol, const std::string& what) {
-  int64_t bad = 0;
-  for (int64_t i = 0; i < got.size(); ++i) {
-    const double a = got[i], b = want[i];
-    const bool ok = (std::isnan(a) && std::isnan(b)) || a == b || std::fabs(a - b) <= tol * std::max(1.0, std::fabs(b));
-    if (!ok && bad++ < 3) CHECK_MESSAGE(ok, what << "[" << i << "]: cuda " << a << " vs reference " << b);
-  }
-  CHECK_MESSAGE(bad == 0, what << ": " << bad << " of " << got.size() << " differ");
-}
-
 }  // namespace
 
 TEST_CASE("cuda fused kernels: every primitive, broadcast pattern and fused_sum against the reference") {
@@ -73,8 +63,8 @@ TEST_CASE("cuda fused kernels: every primitive, broadcast pattern and fused_sum 
     std::vector<ref::Tensor> in;
     for (const auto& t : cases[i].inputs) in.push_back(test::randomInput(t, cases[i].positive, rng));
     const auto want = test::referenceResults(cases[i].module, "f", in);
-    checkClose(runFused(cubin, plans[i], in, want[0].type), want[0], cases[i].tol, cases[i].label);
-    if (i % 7 == 0) checkClose(runFused(ptx, plans[i], in, want[0].type), want[0], cases[i].tol, cases[i].label + " (PTX)");
+    test::checkClose(runFused(cubin, plans[i], in, want[0].type), want[0], cases[i].tol, cases[i].label);
+    if (i % 7 == 0) test::checkClose(runFused(ptx, plans[i], in, want[0].type), want[0], cases[i].tol, cases[i].label + " (PTX)");
   }
   MESSAGE(cases.size() << " generated kernels checked against the reference");
 }
@@ -101,7 +91,7 @@ TEST_CASE("cuda fused kernels: a GPT train step's fused ops against the referenc
     }
     f.addOutput("y", f.appendOp(op->kind, params, {op->result()->type}, op->attrs)->result());
     const auto want = test::referenceResults(one, "f", in);
-    checkClose(runFused(cubin, plan, in, want[0].type), want[0], 1e-4, plan.expr);
+    test::checkClose(runFused(cubin, plan, in, want[0].type), want[0], 1e-4, plan.expr);
     ++checked;
   }
   MESSAGE(checked << " fused ops of a GPT train step checked against the reference");

@@ -84,6 +84,7 @@ const std::vector<KeySpec>& schema() {
          for (const auto& e : *n.as_array()) s.optimizer.noDecay.push_back(asString(e));
        }},
       {"train", "steps", KeyType::Int, 1, 1 << 24, {}, [](Spec& s, const toml::node& n) { s.train.steps = asInt(n); }},
+      {"train", "target", KeyType::String, 0, 0, {}, [](Spec& s, const toml::node& n) { s.target = asString(n); }},
       {"train", "batch", KeyType::Int, 1, 1 << 16, {}, [](Spec& s, const toml::node& n) { s.model.batch = asInt(n); }},
       {"train", "seed", KeyType::Int, 0, 9e15, {}, [](Spec& s, const toml::node& n) {
          s.train.seed = asInt(n);

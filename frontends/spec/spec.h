@@ -54,6 +54,9 @@ struct Spec {
   // rounding: model.dtype throughout), or bf16 with f32 accumulation and everything else in
   // model.dtype (compiler/precision).
   DType computeDtype = DType::F32;
+  // The target the trainer is compiled for (train.target; `kiln compile --target` overrides it;
+  // empty: the first of targets/targets.def).
+  std::string target;
   std::string objective;  // objective.kind (objectives/objectives.def; the first by default)
   ObjectiveOptions objectiveOptions;  // its other keys, typed by the objective
   OptimizerConfig optimizer;

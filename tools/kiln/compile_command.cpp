@@ -24,7 +24,7 @@ namespace {
 
 const std::vector<cli::OptionSpec> kCompileOptions = {
     {"o", true, "write the trainer executable to FILE"},
-    {"target", true, "the target the trainer is compiled for (listed below; default: the first)"},
+    {"target", true, "the target the trainer is compiled for (listed below; default: the spec's train.target, else the first)"},
     {"print-ir-before", true, "print the IR before PASS (or 'all')"},
     {"print-ir-after", true, "print the IR after PASS (or 'all')"},
     {"stop-after", true, "stop the pipeline after PASS (no trainer is written)"},
@@ -65,10 +65,12 @@ std::string megabytes(int64_t bytes) {
 // Loads the spec and compiles it with the pass options of `args`.
 Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
   if (args.positional.size() != 1) return makeError({}, "expected exactly one spec file");
-  auto target = lookupTarget(args.get("target", defaultTargetName()));
-  if (!target) return target.error();
   auto spec = loadSpec(args.positional[0]);
   if (!spec) return spec.error();
+  // --target, else the spec's train.target, else the first target.
+  const bool fromSpec = !args.has("target") && !spec->target.empty();
+  auto target = lookupTarget(args.get("target", fromSpec ? spec->target : defaultTargetName()));
+  if (!target) return fromSpec ? makeError(spec->locationOf("train.target"), target.error().message) : target.error();
   if (!spec->adopted.empty() && !quiet) {
     std::cerr << "from the Hugging Face folder " << hfInitFolder(*spec) << ":";
     for (size_t i = 0; i < spec->adopted.size(); ++i) std::cerr << (i ? ", " : " ") << spec->adopted[i];
@@ -121,8 +123,8 @@ Expected<CompiledSpec> compileFromArgs(const cli::Args& args, bool quiet) {
 }
 
 // The executable's target sections (kernels, memory plans), written by the spec's target.
-Status emitTargetSections(CompiledSpec& compiled, const cli::Args& args, bool quiet) {
-  auto target = lookupTarget(args.get("target", defaultTargetName()));
+Status emitTargetSections(CompiledSpec& compiled, bool quiet) {
+  auto target = lookupTarget(compiled.exe.config("device"));  // the target compileFromArgs chose
   if (!target) return target.error();
   return (*target)->emit(compiled.module, compiled.exe.sections, std::cerr, quiet);
 }
@@ -166,7 +168,7 @@ int compileCommand(const std::vector<std::string>& argv) {
     for (const std::string& f : splitConfigList(compiled->exe.config(key))) inputs.push_back(f);
   for (const std::string& f : findObjectiveData(settings.at("objective"))->inputFiles(settings)) inputs.push_back(f);
   if (auto s = checkNotAnInput(out, "trainer", inputs); !s) return fail(s.error());
-  if (auto s = emitTargetSections(*compiled, *args, false); !s) return fail(s.error());
+  if (auto s = emitTargetSections(*compiled, false); !s) return fail(s.error());
   if (args->has("sections-dir"))
     if (auto s = writeSections(compiled->exe, args->get("sections-dir")); !s) return fail(s.error());
   if (auto s = writeTrainerBinary(trainerLauncher(), trainerRuntime(), compiled->exe, out); !s) return fail(s.error());
@@ -187,7 +189,7 @@ int runCommand(const std::vector<std::string>& argv) {
   auto compiled = compileFromArgs(*args, true);
   if (!compiled) return fail(compiled.error());
   // The same executable `kiln compile` writes, run in this process.
-  if (auto s = emitTargetSections(*compiled, *args, true); !s) return fail(s.error());
+  if (auto s = emitTargetSections(*compiled, true); !s) return fail(s.error());
   return runTrainer(compiled->exe, trainerArgs, "kiln run " + args->positional[0] + " --");
 }
 
@@ -196,7 +198,7 @@ int infoCommand(const std::vector<std::string>& argv) {
   if (!args) return fail(args.error());
   auto compiled = compileFromArgs(*args, true);
   if (!compiled) return fail(compiled.error());
-  if (auto s = emitTargetSections(*compiled, *args, true); !s) return fail(s.error());
+  if (auto s = emitTargetSections(*compiled, true); !s) return fail(s.error());
   return runTrainer(compiled->exe, {"info"}, "kiln info");
 }
 

@@ -22,6 +22,7 @@
 #include "targets/cpu/dnnl_primitives.h"
 #include "targets/cpu/fused_kernel_plan.h"
 #include "runtime/engine/engine.h"
+#include "runtime/engine/op_profile.h"
 #include "runtime/parallel/collectives.h"
 #include "targets/cpu/cpu_device.h"
 #include "eval/kernels/dispatch.h"
@@ -32,54 +33,6 @@ namespace kiln {
 namespace {
 
 using kernels::View;
-
-// "fused(add+gelu_tanh)" for fused ops, so the profile says what they compute.
-std::string kindKey(const Op& op) {
-  if (op.kind != OpKind::Fused) return std::string(mnemonic(op.kind));
-  const std::string& e = op.attrs.getStr("expr");
-  std::string key = "fused(";
-  for (size_t start = 0, open; (open = e.find('(', start)) != std::string::npos;) {
-    size_t from = e.find_first_not_of("; ", start);
-    if (key.back() != '(') key += '+';
-    key += e.substr(from, open - from);
-    start = e.find(';', open);
-    if (start == std::string::npos) break;
-  }
-  return key + ")";
-}
-
-// Seconds, calls and FLOPs per key (op kind, or component: the op name up to its layer,
-// h.N.attn...).
-struct Profile {
-  struct Row {
-    double seconds = 0;
-    int64_t calls = 0;
-    double flops = 0;
-  };
-  std::map<std::string, Row> byKind, byComponent;
-  // Time spent blocked on other ranks: the communication the step could not hide.
-  void addWait(double secs) {
-    for (Row* r : {&byKind["all_reduce (waiting)"], &byComponent["data_parallel (waiting)"]}) {
-      r->seconds += secs;
-      ++r->calls;
-    }
-  }
-  void add(const Op& op, double secs) {
-    std::string comp = op.name.empty() ? "(unnamed)" : op.name;
-    // Fold "h.3.attn.c_attn.grad" into "h.*.attn.c_attn": per layer totals add up per component.
-    if (comp.rfind("h.", 0) == 0) {
-      size_t dot = comp.find('.', 2);
-      if (dot != std::string::npos) comp = "h.*" + comp.substr(dot);
-    }
-    if (comp.size() > 5 && comp.compare(comp.size() - 5, 5, ".grad") == 0) comp = comp.substr(0, comp.size() - 5) + " (backward)";
-    const double flops = opFlops(op);
-    for (Row* r : {&byKind[kindKey(op)], &byComponent[comp]}) {
-      r->seconds += secs;
-      ++r->calls;
-      r->flops += flops;
-    }
-  }
-};
 
 // Scratch memory outside the arena, shared by a module's functions (which never run at the same
 // time) and grown to the largest need: one block of attention scores, one packed matmul operand.
@@ -152,7 +105,7 @@ class CpuFunction {
   // The functions of a module never run at the same time, so they share one arena (sized for
   // the largest plan); each call binds this function's values into it.
   Status call(const std::vector<ref::Tensor>& inputs, const dnnl::engine& eng, dnnl::stream& strm,
-              std::vector<ref::Tensor>& outputs, Profile* profile, float* arena, Workspace& work) {
+              std::vector<ref::Tensor>& outputs, OpProfile* profile, float* arena, Workspace& work) {
     if (arena != boundArena_) {
       for (const auto& [s, offset] : placed_) ptr_[s] = arena + offset;
       boundArena_ = arena;
@@ -220,7 +173,7 @@ class CpuFunction {
     return blocking;
   }
 
-  void awaitReduction(Collectives& ranks, int r, Profile* profile) {
+  void awaitReduction(Collectives& ranks, int r, OpProfile* profile) {
     int64_t& request = requests_[size_t(r)];
     if (request < 0) return;
     auto t0 = std::chrono::steady_clock::now();
@@ -574,8 +527,8 @@ class CpuEngine : public Engine {
   }
 
   void setProfiling(bool on) override { profiling_ = on; }
-  std::vector<ProfileEntry> profileByKind() const override { return sorted(profile_.byKind); }
-  std::vector<ProfileEntry> profileByComponent() const override { return sorted(profile_.byComponent); }
+  std::vector<ProfileEntry> profileByKind() const override { return profile_.entries(profile_.byKind); }
+  std::vector<ProfileEntry> profileByComponent() const override { return profile_.entries(profile_.byComponent); }
 
   ref::StateStore snapshot() const override {
     ref::StateStore st;
@@ -635,19 +588,13 @@ class CpuEngine : public Engine {
     return names;
   }
 
-  static std::vector<ProfileEntry> sorted(const std::map<std::string, Profile::Row>& m) {
-    std::vector<ProfileEntry> out;
-    for (const auto& [k, v] : m) out.push_back({k, v.seconds, v.calls, v.flops});
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
-    return out;
-  }
 
   const Module& m_;
   std::shared_ptr<const KernelLibrary> kernels_;
   ArenaPlans plans_;
   KernelPlans kernelPlans_;
   bool profiling_ = false;
-  Profile profile_;
+  OpProfile profile_;
   dnnl::engine eng_;
   dnnl::stream strm_;
   std::map<std::string, std::vector<float>> state_;

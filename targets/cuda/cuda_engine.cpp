@@ -17,6 +17,7 @@
 #include "eval/kernels/dispatch.h"
 #include "ir/adamw_operands.h"
 #include "ir/views.h"
+#include "runtime/engine/op_profile.h"
 #include "targets/cuda/cuda_check.h"
 #include "targets/cuda/op_lowering.h"
 
@@ -97,8 +98,9 @@ class CudaFunction {
 
   int64_t arenaBytes() const { return plan_.arenaBytes; }
 
+  // With `profile`, the call runs eagerly and waits for each step to time it.
   Status call(CudaContext& cx, const std::vector<ref::Tensor>& inputs, float* arena, Scratch& scratch,
-              std::vector<ref::Tensor>& outputs) {
+              std::vector<ref::Tensor>& outputs, OpProfile* profile) {
     if (arena != boundArena_) {
       for (const auto& [s, offset] : placed_) ptr_[s] = arena + offset;
       boundArena_ = arena;
@@ -116,7 +118,9 @@ class CudaFunction {
     }
     assigns_.clear();
     if (graph_ && graphGeneration_ != scratch.generation) dropGraph();  // its scratch moved
-    if (graph_) {
+    if (profile) {
+      if (auto s = runSteps(cx, scratch, profile); !s) return s;
+    } else if (graph_) {
       KILN_CUDA_TRY(cudaGraphLaunch(graph_, cx.stream), "replaying @" + f_.name);
       rebindViews();  // the host's view of where each value is (the graph's steps set them when captured)
     } else if (++calls_ >= 2 && hostSteps_ == 0 && graphsEnabled() && !graphRefused_) {
@@ -204,13 +208,19 @@ class CudaFunction {
     }
   }
 
-  Status runSteps(CudaContext& cx, Scratch& scratch) {
+  Status runSteps(CudaContext& cx, Scratch& scratch, OpProfile* profile = nullptr) {
     KILN_CUDA_TRY(cudaMemsetAsync(scratch.flags.get(), 0xff, scratch.flags.bytes(), cx.stream), "clearing the error flags");
+    if (profile) KILN_CUDA_TRY(cudaStreamSynchronize(cx.stream), "before profiling @" + f_.name);
     for (Step& st : steps_) {
       if (bind(st)) continue;
+      const auto t0 = std::chrono::steady_clock::now();
       if (auto s = runStep(st, cx, scratch); !s) return where(*st.op, s.error().str());
       if (cudaError_t e = cudaGetLastError(); e != cudaSuccess)
         return where(*st.op, std::string("launch failed: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
+      if (profile) {
+        if (cudaError_t e = cudaStreamSynchronize(cx.stream); e != cudaSuccess) return where(*st.op, cudaGetErrorString(e));
+        profile->add(*st.op, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
     }
     return okStatus();
   }
@@ -577,9 +587,15 @@ class CudaEngine : public Engine {
     }
     if (auto s = checkCallInputs(*f, inputs); !s) return s.error();
     std::vector<ref::Tensor> outs;
-    if (auto s = it->second->call(*cx_, inputs, arena_.floats(), scratch_, outs); !s) return s.error();
+    if (auto s = it->second->call(*cx_, inputs, arena_.floats(), scratch_, outs, profiling_ ? &profile_ : nullptr); !s) return s.error();
     return outs;
   }
+
+  // Each step timed on its own (the stream drained after it), without the graph: where the time
+  // goes, at some cost to the total.
+  void setProfiling(bool on) override { profiling_ = on; }
+  std::vector<ProfileEntry> profileByKind() const override { return profile_.entries(profile_.byKind); }
+  std::vector<ProfileEntry> profileByComponent() const override { return profile_.entries(profile_.byComponent); }
 
   ref::StateStore snapshot() const override {
     ref::StateStore st;
@@ -620,6 +636,8 @@ class CudaEngine : public Engine {
   std::map<std::string, std::unique_ptr<CudaFunction>> functions_;  // after state_: their steps point into it
   DeviceMemory arena_;
   Scratch scratch_;
+  bool profiling_ = false;
+  OpProfile profile_;
 };
 
 }  // namespace

@@ -55,14 +55,15 @@ T orDie(Expected<T> e, const std::string& what) {
 
 struct Loaded {
   Module module;
-  std::string config;
+  std::string config, plan;
   ArenaPlans plans;
   KernelPlans kernelPlans;
   cuda::CudaCode code;
 };
 
 Loaded load(const std::string& dir) {
-  Loaded l{orDie(parseModule(readFile(dir + "/module"), dir + "/module"), "module"), readFile(dir + "/config"), {}, {}, {}};
+  Loaded l{orDie(parseModule(readFile(dir + "/module"), dir + "/module"), "module"), readFile(dir + "/config"),
+           readFile(dir + "/plan"), {}, {}, {}};
   l.plans = orDie(parseArenaPlans(l.module, readFile(dir + "/" + kCudaArenaPlanSection), kCudaArenaPlanSection, 4), "arena plan");
   const std::string kp = readFile(dir + "/" + kCudaKernelPlansSection, false);
   if (!kp.empty()) l.kernelPlans = orDie(parseKernelPlans(l.module, kp, kCudaKernelPlansSection), "kernel plans");
@@ -150,11 +151,13 @@ int check(const Loaded& l, int steps) {
   return failures ? 1 : 0;
 }
 
-// An f32 GEMM through cuBLASLt (the roof MFU is measured against): TFLOP/s.
-double measuredRoof() {
+// A GEMM through cuBLASLt (the roof MFU is measured against), f32 or with bf16 operands as the
+// model's matmuls: TFLOP/s.
+double measuredRoof(bool bf16) {
   auto lt = orDie(cuda::CublasLt::open(), "cuBLASLt");
   const int64_t n = 8192;
   cuda::LtMatmul p;
+  p.bf16 = bf16;
   p.m = p.n = p.k = n;
   p.a = {n, n, n, 0, false};
   p.b = {n, n, n, 0, false};
@@ -198,12 +201,13 @@ int bench(const Loaded& l, int steps) {
   cudaMemGetInfo(&free1, &total);
   std::sort(times.begin(), times.end());
   const double median = times[times.size() / 2];
-  const double roof = measuredRoof();
+  const bool bf16 = l.plan.find("precision: bf16") != std::string::npos;
+  const double roof = measuredRoof(bf16);
   const double tflops = flops / median / 1e12;
-  std::printf("bench: %s, %lld tokens/step: median step %.2f ms, %.0f tokens/s, %.1f TFLOP/s, MFU %.1f%% of the f32 cuBLASLt roof "
-              "(%.1f TFLOP/s measured), GPU memory used %.0f MiB, first step after %.2f s\n",
-              configValue(l.config, "spec").c_str(), (long long)tokens, median * 1e3, double(tokens) / median, tflops,
-              100 * tflops / roof, roof, double(free0 - free1) / 1048576.0, first);
+  std::printf("bench: %s (%s), %lld tokens/step: median step %.2f ms, %.0f tokens/s, %.1f TFLOP/s, MFU %.1f%% of the %s "
+              "cuBLASLt roof (%.1f TFLOP/s measured now), GPU memory used %.0f MiB, first step after %.2f s\n",
+              configValue(l.config, "spec").c_str(), bf16 ? "bf16" : "f32", (long long)tokens, median * 1e3, double(tokens) / median,
+              tflops, 100 * tflops / roof, bf16 ? "bf16" : "f32", roof, double(free0 - free1) / 1048576.0, first);
   return 0;
 }
 

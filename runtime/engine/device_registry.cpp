@@ -10,6 +10,7 @@ struct Entry {
   std::string summary;
   DeviceFactory factory;
   DeviceDescriber describe;
+  DeviceMemoryLimit memory;
 };
 
 std::map<std::string, Entry>& registry() {
@@ -20,8 +21,8 @@ std::map<std::string, Entry>& registry() {
 }  // namespace
 
 void registerDevice(const std::string& name, const std::string& summary, DeviceFactory factory,
-                    DeviceDescriber describe) {
-  registry()[name] = Entry{summary, factory, describe};
+                    DeviceDescriber describe, DeviceMemoryLimit memory) {
+  registry()[name] = Entry{summary, factory, describe, memory};
 }
 
 bool hasDevice(const std::string& name) { return registry().count(name) > 0; }
@@ -44,6 +45,11 @@ std::string describeDevice(const std::string& name, const DeviceInputs& in) {
   auto it = registry().find(name);
   if (it == registry().end()) return "unknown device";
   return it->second.describe ? it->second.describe(in) : it->second.summary;
+}
+
+MemoryLimit deviceMemoryLimit(const std::string& name) {
+  auto it = registry().find(name);
+  return it != registry().end() && it->second.memory ? it->second.memory() : availableMemory();
 }
 
 }  // namespace kiln

@@ -10,6 +10,7 @@
 #include "ir/diagnostics.h"
 #include "ir/module.h"
 #include "runtime/engine/engine.h"
+#include "runtime/engine/memory_limits.h"
 
 namespace kiln {
 
@@ -26,14 +27,20 @@ using DeviceFactory = Expected<std::unique_ptr<Engine>> (*)(const DeviceInputs& 
 // One line on the hardware and what the executable's code for it uses (info, the trainer's start).
 using DeviceDescriber = std::string (*)(const DeviceInputs& in);
 
+// The memory a device's plan must fit in (a trainer refuses a plan larger than it before
+// allocating anything); null: this process's host memory (memory_limits.h).
+using DeviceMemoryLimit = MemoryLimit (*)();
+
 // `summary` is one line for --help ("f32, oneDNN matmuls, generated kernels").
 void registerDevice(const std::string& name, const std::string& summary, DeviceFactory factory,
-                    DeviceDescriber describe = nullptr);
+                    DeviceDescriber describe = nullptr, DeviceMemoryLimit memory = nullptr);
 bool hasDevice(const std::string& name);
 std::vector<std::string> deviceNames();
 std::string deviceNameList();  // "cpu or reference"
 Expected<std::unique_ptr<Engine>> makeEngine(const std::string& name, const DeviceInputs& in);
 // The device's description of itself for `in` (its summary when it has no describer).
 std::string describeDevice(const std::string& name, const DeviceInputs& in);
+// What `name`'s plan must fit in now (MemoryLimit::bytes 0: unknown).
+MemoryLimit deviceMemoryLimit(const std::string& name);
 
 }  // namespace kiln

@@ -18,7 +18,7 @@ Expected<std::unique_ptr<Engine>> Trainer::freshEngine() const {
   // The plan is the compile target's; another device (the reference) lays memory out its own way.
   if (device_ == cfg("device")) {
     const int64_t planned = cfgInt("plan.total_bytes");
-    const MemoryLimit limit = availableMemory();
+    const MemoryLimit limit = deviceMemoryLimit(device_);  // host memory, or the GPU's
     if (limit.bytes > 0 && planned > limit.bytes)
       return makeError(Location{origin_, 0, 0}, "this model's memory plan needs " + formatBytes(planned) + ", more than the " +
                                                     formatBytes(limit.bytes) + " this process may use (" + limit.source +

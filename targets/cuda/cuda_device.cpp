@@ -68,11 +68,19 @@ std::string describeCuda(const DeviceInputs& in) {
          std::to_string(driver % 1000 / 10) + "; " + code;
 }
 
+// The GPU's free memory (0, unknown, without one: the device then says why it cannot start).
+MemoryLimit gpuMemory() {
+  int count = 0;
+  size_t freeBytes = 0, total = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0 || cudaMemGetInfo(&freeBytes, &total) != cudaSuccess) return {};
+  return {int64_t(freeBytes), "free GPU memory"};
+}
+
 }  // namespace
 
 void registerCudaDevice() {
-  registerDevice("cuda", "f32 on an NVIDIA GPU: cuBLASLt matmuls, hand-written and generated kernels, one planned arena",
-                 makeCudaDevice, describeCuda);
+  registerDevice("cuda", "f32 or bf16 mixed on an NVIDIA GPU: cuBLASLt matmuls, hand-written and generated kernels, one planned arena",
+                 makeCudaDevice, describeCuda, gpuMemory);
 }
 
 }  // namespace kiln

@@ -55,21 +55,24 @@ cmake --build build-gpu -j"$(nproc)" 2>&1 | grep -v "^\[" | grep -E "ptxas info 
 echo "built in $(( $(date +%s) - start )) s"
 echo "== host tests (code generation, NVRTC)"
 build-gpu/tests/cuda/kiln_cuda_host_tests
-echo "== GPU tests (every cuda kernel against the reference interpreter)"
+# From here on every part runs even when one fails, so one run says all that is wrong.
+failed=""
+echo "== GPU tests (every cuda kernel and the engine against the reference interpreter)"
 set +e
 build-gpu/tests/cuda/kiln_gpu_tests
 rc=$?
 set -e
 [ $rc = 77 ] && { echo "gpu-check: FAILED: no GPU answered"; exit 1; }
-[ $rc = 0 ] || { echo "gpu-check: FAILED"; exit 1; }
+[ $rc = 0 ] || failed="$failed gpu-tests"
 for p in "" "-bf16"; do
   echo "== e2e: gpt-tiny$p's train_step on the GPU against the reference, resumed"
-  build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/gpt-tiny$p --check 3 || { echo "gpu-check: FAILED (e2e)"; exit 1; }
+  build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/gpt-tiny$p --check 3 || failed="$failed e2e$p"
 done
 echo "== benchmarks (f32 and bf16)"
 for model in gpt-mini gpt2-small gpt2-small-1024; do
   for p in "" "-bf16"; do
-    timeout 120 build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/$model$p --bench 10 || echo "gpu-check: $model$p's benchmark failed"
+    timeout 120 build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/$model$p --bench 10 || failed="$failed bench-$model$p"
   done
 done
+[ -z "$failed" ] || { echo "gpu-check: FAILED:$failed"; exit 1; }
 echo "gpu-check: passed"

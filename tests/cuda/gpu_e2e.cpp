@@ -204,6 +204,16 @@ int bench(const Loaded& l, int steps) {
   const bool bf16 = l.plan.find("precision: bf16") != std::string::npos;
   const double roof = measuredRoof(bf16);
   const double tflops = flops / median / 1e12;
+  // Where the time goes: two more steps with each op timed on its own (no graph).
+  gpu->setProfiling(true);
+  for (int i = 0; i < 2; ++i) orDie(gpu->call("train_step", in), "a profiled step");
+  double profiled = 0;
+  const auto kinds = gpu->profileByKind();
+  for (const auto& e : kinds) profiled += e.seconds;
+  std::printf("profile (2 steps, each op drained): %.2f ms a step; the slowest kinds:\n", profiled / 2 * 1e3);
+  for (size_t i = 0; i < kinds.size() && i < 12; ++i)
+    std::printf("  %7.2f ms %5.1f%% %6lld calls %8.1f TFLOP/s  %s\n", kinds[i].seconds / 2 * 1e3, 100 * kinds[i].seconds / profiled,
+                (long long)kinds[i].calls, kinds[i].flops > 0 ? kinds[i].flops / kinds[i].seconds / 1e12 : 0.0, kinds[i].key.c_str());
   std::printf("bench: %s (%s), %lld tokens/step: median step %.2f ms, %.0f tokens/s, %.1f TFLOP/s, MFU %.1f%% of the %s "
               "cuBLASLt roof (%.1f TFLOP/s measured now), GPU memory used %.0f MiB, first step after %.2f s\n",
               configValue(l.config, "spec").c_str(), bf16 ? "bf16" : "f32", (long long)tokens, median * 1e3, double(tokens) / median,

@@ -4,8 +4,9 @@
 # tests over the IR and the reference interpreter: CUDA toolkit, CMake, Ninja and g++ suffice),
 # with ptxas's register and spill report for every hand-written kernel in the build log, then
 # runs the host tests (NVRTC code generation) and the GPU tests (each kernel against the
-# reference), then the e2e through the cuda engine (gpt-tiny's train_step against the reference,
-# resumed byte for byte and on the reference device) and the benchmarks (gpt-mini, gpt2-small,
+# reference), then the e2e through the cuda engine (the train_step of gpt-tiny in f32 and bf16
+# and of every other bundled model and objective against the reference, resumed byte for byte
+# and on the reference device) and the benchmarks (gpt-mini, gpt2-small,
 # gpt2-small at context 1024 x batch 16: tokens/s, MFU against a cuBLASLt GEMM timed in the same
 # run, GPU memory, time to the first step). The models' compiled sections come from
 # `kiln compile --target cuda --sections-dir`, which a bare GPU machine cannot run (no LLVM,
@@ -31,6 +32,11 @@ if [ "${1:-}" = "--prepare" ]; then
     batch=""
     case $name in gpt2-small-1024*) batch="--batch 16" ;; esac
     build/tools/kiln compile "$spec" --target cuda $batch -o .carry/trainer --sections-dir .carry/sections/$name \
+      > /dev/null 2> .carry/compile.log || { cat .carry/compile.log; exit 1; }
+  done
+  # Every other model and objective, f32, for the e2e check.
+  for model in bert-tiny bert-classify-tiny bert-cloze-tiny t5-tiny gpt-classify-tiny gpt-reinforce-tiny; do
+    build/tools/kiln compile models/$model.toml --target cuda -o .carry/trainer --sections-dir .carry/sections/$model \
       > /dev/null 2> .carry/compile.log || { cat .carry/compile.log; exit 1; }
   done
   rm -rf .carry/trainer .carry/specs .carry/compile.log  # the sections suffice
@@ -64,9 +70,9 @@ rc=$?
 set -e
 [ $rc = 77 ] && { echo "gpu-check: FAILED: no GPU answered"; exit 1; }
 [ $rc = 0 ] || failed="$failed gpu-tests"
-for p in "" "-bf16"; do
-  echo "== e2e: gpt-tiny$p's train_step on the GPU against the reference, resumed"
-  build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/gpt-tiny$p --check 3 || failed="$failed e2e$p"
+for model in gpt-tiny gpt-tiny-bf16 bert-tiny bert-classify-tiny bert-cloze-tiny t5-tiny gpt-classify-tiny gpt-reinforce-tiny; do
+  echo "== e2e: $model's train_step on the GPU against the reference, resumed"
+  build-gpu/tests/cuda/kiln_gpu_e2e .carry/sections/$model --check 3 || failed="$failed e2e-$model"
 done
 echo "== benchmarks (f32 and bf16)"
 for model in gpt-mini gpt2-small gpt2-small-1024; do

@@ -35,15 +35,19 @@ ArenaPlans separatePlans(const Module& m) {
   return plans;
 }
 
-std::unique_ptr<Engine> cudaEngine(const Module& m) {
+// The module's generated kernels, as the compile half makes them.
+cuda::CudaCode generatedCode(const Module& m) {
   cuda::CudaCode code;
   const auto plans = planFusedKernels(m);
-  if (!plans.empty()) {
-    auto compiled = cuda::compileDeviceCode(cuda::fusedKernelsSource(plans), "engine_test.cu");
-    REQUIRE_MESSAGE(compiled.ok(), (compiled.ok() ? "" : compiled.error().str()));
-    code.cubin = compiled->cubin;
-    code.ptx = compiled->ptx;
-  }
+  if (plans.empty()) return code;
+  auto compiled = cuda::compileDeviceCode(cuda::fusedKernelsSource(plans), "engine_test.cu");
+  REQUIRE_MESSAGE(compiled.ok(), (compiled.ok() ? "" : compiled.error().str()));
+  code.cubin = compiled->cubin;
+  code.ptx = compiled->ptx;
+  return code;
+}
+
+std::unique_ptr<Engine> cudaEngine(const Module& m, const cuda::CudaCode& code) {
   auto e = cuda::makeCudaEngine(m, code, separatePlans(m), planKernels(m));
   REQUIRE_MESSAGE(e.ok(), (e.ok() ? "" : e.error().str()));
   return e.take();
@@ -54,9 +58,10 @@ std::unique_ptr<Engine> cudaEngine(const Module& m) {
 TEST_CASE("cuda device conformance: every op of all_ops.kir against the reference") {
   auto m = parseModuleFile(KILN_ALL_OPS_KIR);
   REQUIRE_MESSAGE(m.ok(), (m.ok() ? "" : m.error().str()));
+  const cuda::CudaCode code = generatedCode(*m);
   for (const auto& f : m->functions) {
     INFO("@" << f->name);
-    auto gpu = cudaEngine(*m);
+    auto gpu = cudaEngine(*m, code);
     ref::StateStore state = ref::initialState(*m).take();
     std::vector<ref::Tensor> inputs;
     for (const auto& p : f->params) inputs.emplace_back(p->type, std::vector<double>{2.0, -4.0});
@@ -72,7 +77,8 @@ TEST_CASE("cuda device conformance: every op of all_ops.kir against the referenc
 TEST_CASE("cuda device conformance: gpt-tiny's compiled train step, replayed as a graph, resumed byte for byte") {
   const Module m = test::fusedGptStep();
   const Function& f = *m.findFunction("train_step");
-  auto gpu = cudaEngine(m);
+  const cuda::CudaCode code = generatedCode(m);
+  auto gpu = cudaEngine(m, code);
   ref::StateStore state = ref::initialState(m).take();
   auto tokens = [&](int step) {
     ref::Tensor t(f.params[0]->type);
@@ -93,7 +99,7 @@ TEST_CASE("cuda device conformance: gpt-tiny's compiled train step, replayed as 
   const ref::StateStore after = gpu->snapshot();
   for (const auto& [name, t] : state) test::checkClose(after.at(name), t, 2e-3, name);
   // A fresh engine from the snapshot runs the last step eagerly: the same bits as the replay.
-  auto resumed = cudaEngine(m);
+  auto resumed = cudaEngine(m, code);
   REQUIRE(resumed->restore(beforeLast).ok());
   auto again = resumed->call("train_step", {tokens(3)});
   REQUIRE(again.ok());

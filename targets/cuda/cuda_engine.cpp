@@ -138,9 +138,6 @@ class CudaFunction {
     return finish(cx, scratch, outputs);
   }
 
-  bool replayed() const { return graph_ != nullptr; }
-  int hostSteps() const { return hostSteps_; }
-
   ~CudaFunction() { dropGraph(); }
 
  private:
